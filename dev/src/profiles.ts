@@ -1,0 +1,59 @@
+/**
+ * The local stacks QuickDeal runs: `dev` is what `quickdeal up` starts for a person,
+ * `test` is what `npm test` starts. Each has its own ports and data, so both can run at once
+ * and neither clashes with servers someone else runs on the machine's usual ports.
+ */
+export type ProfileName = 'dev' | 'test';
+
+export interface Profile {
+  name: ProfileName;
+  ports: {
+    kafka: number;
+    kafkaController: number;
+    redis: number;
+    postgres: number;
+    prometheus: number;
+    gateway: number;
+    ticketing: number;
+    payment: number;
+    admission: number;
+    operator: number;
+    kubeApiserver: number;
+    etcdClient: number;
+    etcdPeer: number;
+  };
+}
+
+const profiles: Record<ProfileName, Profile> = {
+  dev: {
+    name: 'dev',
+    ports: {
+      kafka: 19092, kafkaController: 19093, redis: 16379, postgres: 15432, prometheus: 19090,
+      gateway: 8080, ticketing: 8081, payment: 8082, admission: 8083, operator: 8084,
+      kubeApiserver: 16443, etcdClient: 12379, etcdPeer: 12380,
+    },
+  },
+  test: {
+    name: 'test',
+    ports: {
+      kafka: 29092, kafkaController: 29093, redis: 26379, postgres: 25432, prometheus: 29090,
+      gateway: 28080, ticketing: 28081, payment: 28082, admission: 28083, operator: 28084,
+      kubeApiserver: 26443, etcdClient: 22379, etcdPeer: 22380,
+    },
+  },
+};
+
+export function profile(name: ProfileName): Profile {
+  return profiles[name];
+}
+
+/** Connection settings for the servers of a profile, in the shape the services' configuration takes. */
+export function endpoints(name: ProfileName) {
+  const { ports } = profile(name);
+  return {
+    kafkaBrokers: [`127.0.0.1:${ports.kafka}`],
+    redisUrl: `redis://127.0.0.1:${ports.redis}`,
+    postgresUrl: `postgres://quickdeal:quickdeal@127.0.0.1:${ports.postgres}/quickdeal`,
+    prometheusUrl: `http://127.0.0.1:${ports.prometheus}`,
+  };
+}
