@@ -1,0 +1,207 @@
+import type { Redis } from 'ioredis';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import {
+  decodeTicketMessage,
+  dealForEventsChannel,
+  dealForTopic,
+  eventsPattern,
+  systemClock,
+  type AdmitResult,
+  type BlockReason,
+  type Clock,
+  type DealStore,
+  type Logger,
+  type Metrics,
+} from '@quickdeal/core';
+
+export interface AdmissionOptions {
+  groupId: string;
+  topicPrefix: string;
+  /** Tickets handed to one admission script run. */
+  batchSize: number;
+  /** How long a blocked line waits for a "freed" event before it looks again on its own. */
+  backoffMs: number;
+  /** How often the consumer looks for new deal topics. */
+  topicRefreshMs: number;
+  /** Deals processed at the same time (each deal is one partition). */
+  concurrentDeals: number;
+}
+
+interface BlockedLine {
+  resume: () => void;
+  timer: NodeJS.Timeout;
+  reason: BlockReason;
+}
+
+const retryDelayMs: Partial<Record<BlockReason, number>> = { pending: 25, unknown_deal: 5_000 };
+
+/**
+ * Reads every deal's topic in order and admits the ticket at the head of each line when a unit
+ * and a slot are free. A ticket that must wait is not consumed: the partition pauses at it and
+ * resumes when Redis says something was freed, or after a back-off. Offsets are committed only
+ * past tickets that were admitted, skipped or sold out, so a crash re-reads and the admission
+ * script (which knows the processed watermark) never admits anyone twice.
+ */
+export class AdmissionConsumer {
+  private consumer: Consumer | undefined;
+  private readonly admin: Admin;
+  private topics: string[] = [];
+  private readonly blocked = new Map<string, BlockedLine>();
+  private topicTimer: NodeJS.Timeout | undefined;
+  private switching: Promise<void> | undefined;
+  private running = false;
+  private stopped = false;
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly deps: { kafka: Kafka; store: DealStore; subscriber: Redis; metrics: Metrics; logger: Logger; clock?: Clock },
+    private readonly options: AdmissionOptions,
+  ) {
+    this.admin = deps.kafka.admin();
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  /** True once the consumer runs (or has no deal to read yet). */
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  subscribedTopics(): string[] {
+    return [...this.topics];
+  }
+
+  async start(): Promise<void> {
+    this.deps.subscriber.on('pmessage', (_pattern: string, channel: string, event: string) => {
+      const dealId = dealForEventsChannel(channel);
+      if (dealId && event !== 'changed') this.wake(dealId);
+    });
+    await this.deps.subscriber.psubscribe(eventsPattern);
+    await this.admin.connect();
+    await this.followTopics();
+    this.topicTimer = setInterval(() => void this.followTopics().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not refresh deal topics')), this.options.topicRefreshMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.topicTimer) clearInterval(this.topicTimer);
+    await this.switching;
+    this.releaseBlocked();
+    await this.consumer?.disconnect();
+    await this.admin.disconnect();
+    await this.deps.subscriber.punsubscribe(eventsPattern).catch(() => undefined);
+    this.running = false;
+  }
+
+  /** Subscribes to the deal topics that exist now; kafkajs cannot add topics to a running consumer, so it restarts it. */
+  private async followTopics(): Promise<void> {
+    if (this.switching || this.stopped) return this.switching;
+    const topics = (await this.admin.listTopics()).filter((t) => dealForTopic(t, this.options.topicPrefix) !== undefined).sort();
+    if (this.consumer && topics.join('\n') === this.topics.join('\n')) return;
+    if (!this.consumer && topics.length === 0) {
+      this.running = true;
+      return;
+    }
+    this.switching = this.subscribe(topics).finally(() => (this.switching = undefined));
+    return this.switching;
+  }
+
+  private async subscribe(topics: string[]): Promise<void> {
+    this.running = false;
+    this.releaseBlocked();
+    if (this.consumer) await this.consumer.disconnect();
+    this.topics = topics;
+    const consumer = this.deps.kafka.consumer({
+      groupId: this.options.groupId,
+      sessionTimeout: 6_000,
+      rebalanceTimeout: 3_000,
+      heartbeatInterval: 500,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.concurrentDeals,
+      eachBatch: (payload) => this.admitFrom(consumer, payload),
+    });
+    this.consumer = consumer;
+    this.running = true;
+    this.deps.logger.info({ topics: topics.length }, 'reading deal topics');
+  }
+
+  private async admitFrom(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, pause, isRunning, isStale } = payload;
+    const dealId = dealForTopic(batch.topic, this.options.topicPrefix);
+    if (!dealId) return;
+    const messages = batch.messages;
+    let index = 0;
+    while (index < messages.length && isRunning() && !isStale()) {
+      const chunk = messages.slice(index, index + this.options.batchSize);
+      const tickets = chunk.map((message) => decodeTicketMessage(message.offset, message.value));
+      const stopTimer = this.deps.metrics.admissionBatchDuration.startTimer();
+      const result = await this.deps.store.admitBatch(dealId, tickets, this.clock.now());
+      stopTimer();
+      this.record(dealId, result);
+      if (result.processed > 0) {
+        const last = chunk[result.processed - 1];
+        if (last) {
+          resolveOffset(last.offset);
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) }]);
+        }
+      }
+      index += result.processed;
+      if (result.blockedBy) {
+        this.block(dealId, pause(), result.blockedBy);
+        return;
+      }
+      await heartbeat();
+    }
+  }
+
+  private record(dealId: string, result: AdmitResult): void {
+    const m = this.deps.metrics;
+    if (result.admitted > 0) m.admissions.inc({ deal: dealId }, result.admitted);
+    if (result.expired > 0) m.ticketsSkipped.inc({ deal: dealId, reason: 'expired' }, result.expired);
+    if (result.invalid > 0) m.ticketsSkipped.inc({ deal: dealId, reason: 'invalid' }, result.invalid);
+    if (result.soldOut > 0) m.ticketsSoldOut.inc({ deal: dealId }, result.soldOut);
+    if (result.blockedBy) m.admissionBlocks.inc({ deal: dealId, reason: result.blockedBy });
+  }
+
+  private block(dealId: string, resume: () => void, reason: BlockReason): void {
+    this.wake(dealId);
+    const timer = setTimeout(() => this.wake(dealId), retryDelayMs[reason] ?? this.options.backoffMs);
+    this.blocked.set(dealId, { resume, timer, reason });
+  }
+
+  /** Lets a blocked line try its head again (a unit or slot was freed, or the deal changed). */
+  private wake(dealId: string): void {
+    const line = this.blocked.get(dealId);
+    if (!line) return;
+    clearTimeout(line.timer);
+    this.blocked.delete(dealId);
+    line.resume();
+  }
+
+  private releaseBlocked(): void {
+    for (const line of this.blocked.values()) clearTimeout(line.timer);
+    this.blocked.clear();
+  }
+
+  /** Messages after the group's committed offset, per deal topic. */
+  async lag(): Promise<Map<string, number>> {
+    const lag = new Map<string, number>();
+    if (this.topics.length === 0) return lag;
+    const committed = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: this.topics });
+    for (const { topic, partitions } of committed) {
+      const dealId = dealForTopic(topic, this.options.topicPrefix);
+      if (!dealId) continue;
+      const high = await this.admin.fetchTopicOffsets(topic);
+      const highOffset = Number(high.find((p) => p.partition === 0)?.high ?? 0);
+      const committedOffset = Math.max(0, Number(partitions.find((p) => p.partition === 0)?.offset ?? 0));
+      lag.set(dealId, Math.max(0, highOffset - committedOffset));
+    }
+    return lag;
+  }
+}

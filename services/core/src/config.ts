@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { describeIssues } from './deal-spec.js';
+
+/** Settings every service shares; each service extends this with its own. */
+export const commonConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535),
+  HOST: z.string().default('0.0.0.0'),
+  REDIS_URL: z.string().url(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .transform((value) => value.split(',').map((broker) => broker.trim()).filter(Boolean)),
+  KAFKA_CLIENT_ID: z.string().default('quickdeal'),
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('quickdeal.tickets.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+});
+
+export class ConfigError extends Error {}
+
+/**
+ * Parses configuration from the environment once, at start. A bad value throws a ConfigError
+ * whose message names every offending variable; main.ts prints it and exits non-zero.
+ */
+export function parseConfig<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.output<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(`invalid configuration: ${describeIssues(result.error)}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,53 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/** Migrations live in code, in order; each service runs them on start (Postgres serialises concurrent runs). */
+const migrations: Record<string, Migration> = {
+  '2026-11-25-001-deals-and-orders': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('deals')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('product_name', 'text', (c) => c.notNull())
+        .addColumn('price', 'bigint', (c) => c.notNull().check(sql`price >= 0`))
+        .addColumn('currency', 'char(3)', (c) => c.notNull())
+        .addColumn('stock', 'integer', (c) => c.notNull().check(sql`stock >= 0`))
+        .addColumn('sold', 'integer', (c) => c.notNull().defaultTo(0).check(sql`sold >= 0`))
+        .addColumn('opens_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('closes_at', 'timestamptz')
+        .addColumn('max_active_shoppers', 'integer', (c) => c.notNull().check(sql`max_active_shoppers >= 1`))
+        .addColumn('checkout_window_ms', 'integer', (c) => c.notNull().check(sql`checkout_window_ms > 0`))
+        .addColumn('ticket_ttl_ms', 'integer', (c) => c.notNull().check(sql`ticket_ttl_ms > 0`))
+        .addColumn('paused', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addCheckConstraint('deals_no_oversell', sql`sold <= stock`)
+        .execute();
+      await db.schema
+        .createTable('orders')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('deal_id', 'text', (c) => c.notNull().references('deals.id'))
+        .addColumn('shopper_id', 'text', (c) => c.notNull())
+        .addColumn('queue_number', 'bigint', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'char(3)', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('idempotency_key', 'text', (c) => c.notNull())
+        .addColumn('payment_reference', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addUniqueConstraint('orders_one_per_shopper', ['deal_id', 'shopper_id'])
+        .addUniqueConstraint('orders_idempotency_key', ['idempotency_key'])
+        .execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}

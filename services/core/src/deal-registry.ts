@@ -1,0 +1,128 @@
+import type { Admin } from 'kafkajs';
+import { sql, type Kysely } from 'kysely';
+import { systemClock, type Clock } from './clock.js';
+import type { Database } from './db/schema.js';
+import { dealPhase, type DealPhase } from './deal-phase.js';
+import { settingsFromSpec, type DealSettings, type QuickDealSpec } from './deal-spec.js';
+import { ensureTopic, type TopicSettings } from './kafka.js';
+import type { DealStore } from './redis/deal-store.js';
+import { topicForDeal } from './topics.js';
+
+export interface AppliedDeal {
+  dealId: string;
+  topic: string;
+  topicCreated: boolean;
+  settings: DealSettings;
+  /** The stock asked for was below what was already sold; the stock stays at `settings.stock`. */
+  stockClamped: boolean;
+  sold: number;
+}
+
+export interface DealStatus {
+  dealId: string;
+  topic: string;
+  phase: DealPhase;
+  stock: number;
+  sold: number;
+  remaining: number;
+  waiting: number;
+  active: number;
+  cap: number;
+  opensAt: number;
+  closesAt: number | null;
+}
+
+/**
+ * Applies a QuickDeal spec to everything that serves it: the deal's row in Postgres, its Kafka
+ * topic, its settings in Redis. Applying the same spec again gives the same result; stock may
+ * grow but never drops below what was sold. Both the operator and `quickdeal apply` call this.
+ */
+export class DealRegistry {
+  private readonly clock: Clock;
+
+  constructor(
+    private readonly deps: { db: Kysely<Database>; store: DealStore; admin: Admin; topicPrefix: string; topicSettings: TopicSettings; clock?: Clock },
+  ) {
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  topicFor(dealId: string): string {
+    return topicForDeal(dealId, this.deps.topicPrefix);
+  }
+
+  async apply(dealId: string, spec: QuickDealSpec): Promise<AppliedDeal> {
+    const wanted = settingsFromSpec(dealId, spec);
+    const row = await this.deps.db
+      .insertInto('deals')
+      .values({
+        id: dealId,
+        product_name: wanted.productName,
+        price: wanted.price,
+        currency: wanted.currency,
+        stock: wanted.stock,
+        opens_at: new Date(wanted.opensAt),
+        closes_at: wanted.closesAt === null ? null : new Date(wanted.closesAt),
+        max_active_shoppers: wanted.cap,
+        checkout_window_ms: wanted.windowMs,
+        ticket_ttl_ms: wanted.ticketTtlMs,
+        paused: wanted.paused,
+      })
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          product_name: eb.ref('excluded.product_name'),
+          price: eb.ref('excluded.price'),
+          currency: eb.ref('excluded.currency'),
+          stock: sql<number>`greatest(excluded.stock, deals.sold)`,
+          opens_at: eb.ref('excluded.opens_at'),
+          closes_at: eb.ref('excluded.closes_at'),
+          max_active_shoppers: eb.ref('excluded.max_active_shoppers'),
+          checkout_window_ms: eb.ref('excluded.checkout_window_ms'),
+          ticket_ttl_ms: eb.ref('excluded.ticket_ttl_ms'),
+          paused: eb.ref('excluded.paused'),
+          updated_at: sql<Date>`now()`,
+        })),
+      )
+      .returning(['stock', 'sold'])
+      .executeTakeFirstOrThrow();
+    const topic = this.topicFor(dealId);
+    const topicCreated = await ensureTopic(this.deps.admin, topic, this.deps.topicSettings);
+    const settings = { ...wanted, stock: row.stock };
+    await this.deps.store.applyDeal(settings, row.sold);
+    return { dealId, topic, topicCreated, settings, stockClamped: row.stock > wanted.stock, sold: row.sold };
+  }
+
+  /** Stops a deal: its Redis state goes (admissions stop), its topic too if asked; orders stay in Postgres. */
+  async remove(dealId: string, options: { deleteTopic: boolean }): Promise<void> {
+    await this.deps.store.removeDeal(dealId);
+    if (options.deleteTopic) {
+      const topic = this.topicFor(dealId);
+      if ((await this.deps.admin.listTopics()).includes(topic)) await this.deps.admin.deleteTopics({ topics: [topic] });
+    }
+  }
+
+  async status(dealId: string): Promise<DealStatus | undefined> {
+    const row = await this.deps.db.selectFrom('deals').selectAll().where('id', '=', dealId).executeTakeFirst();
+    if (!row) return undefined;
+    const snapshot = await this.deps.store.snapshot(dealId);
+    const deal = { stock: row.stock, opensAt: row.opens_at.getTime(), closesAt: row.closes_at?.getTime() ?? null, paused: row.paused };
+    return {
+      dealId,
+      topic: this.topicFor(dealId),
+      phase: dealPhase(deal, row.sold, this.clock.now()),
+      stock: row.stock,
+      sold: row.sold,
+      remaining: row.stock - row.sold,
+      waiting: Math.max(0, snapshot.lastQueueNumber - snapshot.served),
+      active: snapshot.active,
+      cap: row.max_active_shoppers,
+      opensAt: deal.opensAt,
+      closesAt: deal.closesAt,
+    };
+  }
+
+  async list(): Promise<DealStatus[]> {
+    const ids = await this.deps.db.selectFrom('deals').select('id').orderBy('id').execute();
+    const statuses = await Promise.all(ids.map(({ id }) => this.status(id)));
+    return statuses.filter((s): s is DealStatus => s !== undefined);
+  }
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { isDuration, parseDuration } from './duration.js';
+import { dealIdPattern } from './topics.js';
+
+const duration = (description: string) =>
+  z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h|d))+$/, 'must be a duration such as 20m, 90s or 1h30m').describe(description);
+
+const timestamp = (description: string) =>
+  z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp with a time zone, such as 2026-12-01T10:00:00+09:00' }).describe(description);
+
+/**
+ * The one schema of a QuickDeal's spec. The CRD's OpenAPI schema is generated from it, the
+ * local `quickdeal apply` validates with it, and the deal registry takes its output.
+ */
+export const quickDealSpecSchema = z
+  .object({
+    product: z
+      .object({
+        name: z.string().min(1).max(200).describe('What is on sale, as shoppers see it'),
+        price: z.number().int().min(0).describe('Price in the currency’s minor unit (KRW has none)'),
+        currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as KRW').describe('ISO 4217 currency code'),
+      })
+      .strict(),
+    stock: z.number().int().min(0).describe('Units for sale; may grow, never below what was sold'),
+    opensAt: timestamp('When shoppers may start taking tickets'),
+    closesAt: timestamp('When the deal stops taking tickets (optional)').optional(),
+    admission: z
+      .object({
+        maxActiveShoppers: z.number().int().min(1).max(1_000_000).default(1000).describe('Cap: shoppers holding checkout access at once'),
+        checkoutWindow: duration('Time an admitted shopper has to pay').default('20m'),
+      })
+      .strict()
+      .default({ maxActiveShoppers: 1000, checkoutWindow: '20m' }),
+    queue: z
+      .object({ ticketTTL: duration('How long a ticket stays valid while waiting').default('2h') })
+      .strict()
+      .default({ ticketTTL: '2h' }),
+    paused: z.boolean().default(false).describe('Stop admitting while true; the line keeps its order'),
+    deletionPolicy: z
+      .enum(['Retain', 'Delete'])
+      .default('Retain')
+      .describe('What happens to the deal’s Kafka topic when the QuickDeal is deleted (orders are always kept)'),
+  })
+  .strict()
+  .refine((spec) => !spec.closesAt || Date.parse(spec.opensAt) < Date.parse(spec.closesAt), {
+    message: 'opensAt must be before closesAt',
+    path: ['closesAt'],
+  })
+  .refine((spec) => isDuration(spec.admission.checkoutWindow) && parseDuration(spec.admission.checkoutWindow) >= 1_000, {
+    message: 'checkoutWindow must be at least 1s',
+    path: ['admission', 'checkoutWindow'],
+  })
+  .refine((spec) => parseDuration(spec.queue.ticketTTL) >= 1_000, { message: 'ticketTTL must be at least 1s', path: ['queue', 'ticketTTL'] });
+
+export type QuickDealSpec = z.output<typeof quickDealSpecSchema>;
+export type QuickDealSpecInput = z.input<typeof quickDealSpecSchema>;
+
+export const dealIdSchema = z
+  .string()
+  .max(200)
+  .regex(dealIdPattern, 'must be a lowercase name of letters, digits and dashes (it names the Kafka topic), at most 63 characters');
+
+/** A deal as the services run it: the spec resolved into plain numbers. */
+export interface DealSettings {
+  id: string;
+  productName: string;
+  price: number;
+  currency: string;
+  stock: number;
+  opensAt: number;
+  closesAt: number | null;
+  cap: number;
+  windowMs: number;
+  ticketTtlMs: number;
+  paused: boolean;
+}
+
+export function settingsFromSpec(id: string, spec: QuickDealSpec): DealSettings {
+  return {
+    id,
+    productName: spec.product.name,
+    price: spec.product.price,
+    currency: spec.product.currency,
+    stock: spec.stock,
+    opensAt: Date.parse(spec.opensAt),
+    closesAt: spec.closesAt ? Date.parse(spec.closesAt) : null,
+    cap: spec.admission.maxActiveShoppers,
+    windowMs: parseDuration(spec.admission.checkoutWindow),
+    ticketTtlMs: parseDuration(spec.queue.ticketTTL),
+    paused: spec.paused,
+  };
+}
+
+/** Formats zod issues as `path: message; path: message` for one clear line. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
+}

@@ -1,0 +1,88 @@
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { requestId } from 'hono/request-id';
+import type { z } from 'zod';
+import { AppError, errors } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+
+export type AppEnv = { Variables: { requestId: string } };
+
+const shopperIdPattern = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** Request ids, request metrics by route template, and the one error shape, for every service. */
+export function installCommon(app: Hono<AppEnv>, deps: { logger: Logger; metrics: Metrics }): void {
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(requestMetrics(deps.metrics));
+  app.onError((error, c) => {
+    const id = c.get('requestId');
+    if (error instanceof AppError) {
+      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
+      return c.json({ error: { code: error.code, message: error.message, requestId: id, ...error.details } }, error.status);
+    }
+    deps.logger.error({ err: error, requestId: id, path: c.req.path }, 'request failed');
+    return c.json({ error: { code: 'INTERNAL', message: 'Something went wrong on our side; please try again', requestId: id } }, 500);
+  });
+  app.notFound((c) =>
+    c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404),
+  );
+}
+
+function requestMetrics(metrics: Metrics): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const stop = metrics.httpRequestDuration.startTimer();
+    await next();
+    const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
+    stop({ method: c.req.method, route, status: String(c.res.status) });
+  };
+}
+
+/** /healthz (the process is alive), /readyz (its dependencies answer) and /metrics. */
+export function installProbes(app: Hono<AppEnv>, deps: { metrics: Metrics; readiness: () => Promise<Record<string, boolean>>; isShuttingDown?: () => boolean }): void {
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const checks = await deps.readiness().catch(() => ({ dependencies: false }));
+    const ready = Object.values(checks).every(Boolean) && !deps.isShuttingDown?.();
+    return c.json({ status: ready ? 'ready' : 'not_ready', checks }, ready ? 200 : 503);
+  });
+  app.get('/metrics', async (c) => {
+    c.header('Content-Type', deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
+}
+
+/** The shopper, as the authenticating gateway in front of the ingress names them. */
+export function shopperIdOf(c: Context): string {
+  const shopperId = c.req.header('X-User-Id');
+  if (!shopperId) throw errors.unauthorized('SHOPPER_ID_MISSING', 'The X-User-Id header is missing');
+  if (!shopperIdPattern.test(shopperId)) {
+    throw errors.badRequest('SHOPPER_ID_INVALID', 'X-User-Id must be 1 to 128 characters of letters, digits and ._:@-');
+  }
+  return shopperId;
+}
+
+/** The ticket from `Authorization: Bearer <ticket>`. */
+export function bearerTicketOf(c: Context): string {
+  const header = c.req.header('Authorization');
+  if (!header) throw errors.unauthorized('TICKET_MISSING', 'Send the ticket as Authorization: Bearer <ticket>');
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) throw errors.unauthorized('TICKET_INVALID', 'The Authorization header must be Bearer <ticket>');
+  return match[1];
+}
+
+/** Parses an optional JSON body against a schema; an empty body counts as `{}`. */
+export async function jsonBodyOf<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
+  const text = await c.req.text();
+  let value: unknown = {};
+  if (text.trim() !== '') {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw errors.badRequest('BODY_INVALID', 'The request body is not valid JSON');
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw errors.badRequest('BODY_INVALID', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}

@@ -1,0 +1,66 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { ConfigError } from '../config.js';
+import type { Logger } from '../logger.js';
+
+export interface RunningService {
+  server: ServerType;
+  port: number;
+  isShuttingDown: () => boolean;
+  shutdown: (reason: string) => Promise<void>;
+}
+
+/**
+ * Serves an app and shuts it down gracefully on SIGTERM/SIGINT: readiness turns false, the
+ * server stops taking requests and finishes those in flight, then `onShutdown` flushes and
+ * closes what the service holds (producer, consumer commits, connections), then the process exits.
+ */
+export function runService(options: {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  app: Hono<any>;
+  port: number;
+  host: string;
+  logger: Logger;
+  graceMs: number;
+  onShutdown: () => Promise<void>;
+  exitOnShutdown?: boolean;
+}): Promise<RunningService> {
+  let shuttingDown = false;
+  return new Promise((resolve) => {
+    const server = serve({ fetch: options.app.fetch, port: options.port, hostname: options.host }, (info) => {
+      options.logger.info({ port: info.port }, 'listening');
+      const shutdown = async (reason: string) => {
+        if (shuttingDown) return;
+        shuttingDown = true;
+        options.logger.info({ reason }, 'shutting down');
+        const forced = setTimeout(() => {
+          options.logger.error('shutdown took too long; exiting');
+          process.exit(1);
+        }, options.graceMs);
+        forced.unref();
+        await new Promise<void>((done) => server.close(() => done()));
+        try {
+          await options.onShutdown();
+        } catch (error) {
+          options.logger.error({ err: error }, 'error while shutting down');
+        }
+        clearTimeout(forced);
+        if (options.exitOnShutdown !== false) process.exit(0);
+      };
+      if (options.exitOnShutdown !== false) {
+        process.once('SIGTERM', () => void shutdown('SIGTERM'));
+        process.once('SIGINT', () => void shutdown('SIGINT'));
+      }
+      resolve({ server, port: info.port, isShuttingDown: () => shuttingDown, shutdown });
+    });
+  });
+}
+
+/** Runs a service's main; a bad configuration or a failed start exits non-zero with one clear line. */
+export function startService(service: string, logger: Logger, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    if (error instanceof ConfigError) logger.fatal(`${service}: ${error.message}`);
+    else logger.fatal({ err: error }, `${service} could not start`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,78 @@
+import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
+import { z } from 'zod';
+import type { Logger } from './logger.js';
+import type { QueuedTicket } from './redis/deal-store.js';
+
+export function createKafka(options: { brokers: string[]; clientId: string; logger?: Logger }): Kafka {
+  const config: KafkaConfig = {
+    brokers: options.brokers,
+    clientId: options.clientId,
+    retry: { initialRetryTime: 100, retries: 8 },
+    logLevel: logLevel.WARN,
+  };
+  const log = options.logger;
+  if (log) {
+    config.logCreator = () => ({ namespace, level, log: entry }) => {
+      const { message, ...extra } = entry;
+      const fields = { namespace, ...extra };
+      if (level <= logLevel.ERROR) log.error(fields, message);
+      else if (level === logLevel.WARN) log.warn(fields, message);
+    };
+  }
+  return new Kafka(config);
+}
+
+/** What goes into a deal's topic for one ticket. Its offset + 1 is the queue number. */
+export const ticketMessageSchema = z.object({
+  v: z.literal(1),
+  sub: z.string().min(1).max(128),
+  jti: z.string().min(1).max(64),
+  iat: z.number().int(),
+  exp: z.number().int(),
+});
+export type TicketMessage = z.infer<typeof ticketMessageSchema>;
+
+export function encodeTicketMessage(message: TicketMessage): Buffer {
+  return Buffer.from(JSON.stringify(message));
+}
+
+/** Reads a message at `offset` of a deal's topic; anything that does not parse becomes an invalid ticket to skip. */
+export function decodeTicketMessage(offset: string, value: Buffer | null): QueuedTicket {
+  const queueNumber = Number(offset) + 1;
+  try {
+    const parsed = ticketMessageSchema.safeParse(JSON.parse(value?.toString('utf8') ?? ''));
+    if (parsed.success) {
+      return { queueNumber, shopperId: parsed.data.sub, jti: parsed.data.jti, expiresAtMs: parsed.data.exp * 1000, valid: true };
+    }
+  } catch {
+    // falls through to an invalid ticket
+  }
+  return { queueNumber, shopperId: '', jti: '', expiresAtMs: 0, valid: false };
+}
+
+export interface TopicSettings {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
+/** Creates a deal's single-partition topic when missing; never changes an existing one. Returns whether it created it. */
+export async function ensureTopic(admin: Admin, topic: string, settings: TopicSettings): Promise<boolean> {
+  const existing = await admin.listTopics();
+  if (existing.includes(topic)) return false;
+  try {
+    return await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic,
+          numPartitions: 1,
+          replicationFactor: settings.replicationFactor,
+          configEntries: [{ name: 'min.insync.replicas', value: String(settings.minInsyncReplicas) }],
+        },
+      ],
+    });
+  } catch (error) {
+    if ((await admin.listTopics()).includes(topic)) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,260 @@
+import type { Redis } from 'ioredis';
+import type { DealSettings } from '../deal-spec.js';
+import { dealKeys, dealsIndexKey, fixedKeys, type TicketState } from './keys.js';
+import * as lua from './lua.js';
+
+const scripts = {
+  qdReserveTicket: lua.reserveTicketLua,
+  qdFinalizeTicket: lua.finalizeTicketLua,
+  qdAbortTicket: lua.abortTicketLua,
+  qdAdmitBatch: lua.admitBatchLua,
+  qdExpireDue: lua.expireDueLua,
+  qdReleaseCheckout: lua.releaseCheckoutLua,
+  qdClaimForPayment: lua.claimForPaymentLua,
+  qdAbortPayment: lua.abortPaymentLua,
+  qdCompletePayment: lua.completePaymentLua,
+  qdApplyDeal: lua.applyDealLua,
+  qdSnapshot: lua.snapshotLua,
+} as const;
+
+type ScriptName = keyof typeof scripts;
+type ScriptCall = (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
+
+export type ReserveResult =
+  | { outcome: 'reserved' }
+  | { outcome: 'existing'; token: string; queueNumber: number }
+  | { outcome: 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' }
+  | { outcome: 'not_open'; opensAt: number }
+  | { outcome: 'closed'; closesAt: number };
+
+/** A ticket as read from Kafka, ready for admission. `valid` is false when the message did not parse. */
+export interface QueuedTicket {
+  queueNumber: number;
+  shopperId: string;
+  jti: string;
+  expiresAtMs: number;
+  valid: boolean;
+}
+
+export type BlockReason = 'pending' | 'paused' | 'stock' | 'cap' | 'unknown_deal';
+
+export interface AdmitResult {
+  processed: number;
+  blockedBy: BlockReason | undefined;
+  admitted: number;
+  invalid: number;
+  expired: number;
+  soldOut: number;
+  duplicate: number;
+}
+
+export type ClaimResult =
+  | { outcome: 'claimed'; deadline: number }
+  | { outcome: 'purchased'; orderId: string }
+  | { outcome: 'in_progress' | 'expired' | 'not_admitted' };
+
+export interface DealSnapshot {
+  dealId: string;
+  exists: boolean;
+  stock: number;
+  cap: number;
+  windowMs: number;
+  opensAt: number;
+  closesAt: number | null;
+  paused: boolean;
+  ticketTtlMs: number;
+  productName: string;
+  price: number;
+  currency: string;
+  available: number;
+  active: number;
+  served: number;
+  sold: number;
+  issued: number;
+  lastQueueNumber: number;
+  admitted: number;
+  skipped: number;
+  soldOutTickets: number;
+  expired: number;
+  cancelled: number;
+  purchased: number;
+}
+
+export interface ShopperTicket {
+  state: TicketState;
+  jti: string;
+  queueNumber: number;
+  token: string | undefined;
+  deadline: number | undefined;
+  orderId: string | undefined;
+}
+
+/** How long a reservation may wait for Kafka's acknowledgement before a retry may take a new ticket. */
+export const pendingTicketTtlMs = 30_000;
+
+const toNumber = (value: unknown, fallback = 0) => {
+  const parsed = Number(value);
+  return Number.isFinite(parsed) && value !== '' && value !== null && value !== undefined ? parsed : fallback;
+};
+
+function pairs(flat: unknown): Record<string, string> {
+  const list = flat as string[];
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) record[list[i] as string] = list[i + 1] as string;
+  return record;
+}
+
+/**
+ * Every change to a deal's state in Redis goes through here, and each is one Lua script
+ * (see lua.ts), so concurrent services can never double-count a unit or a slot.
+ */
+export class DealStore {
+  constructor(readonly redis: Redis) {
+    for (const [name, source] of Object.entries(scripts)) {
+      if (!(name in redis)) redis.defineCommand(name, { lua: source });
+    }
+  }
+
+  private run(name: ScriptName, dealId: string, extraKeys: string[], args: (string | number)[]): Promise<unknown> {
+    const keys = [...fixedKeys(dealKeys(dealId)), ...extraKeys];
+    const call = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name].bind(this.redis);
+    return call(keys.length, ...keys, ...args);
+  }
+
+  async reserveTicket(dealId: string, shopperId: string, jti: string, now: number): Promise<ReserveResult> {
+    const result = (await this.run('qdReserveTicket', dealId, [dealKeys(dealId).ticket(shopperId)], [now, jti, pendingTicketTtlMs])) as string[];
+    const [outcome, a, b] = result;
+    switch (outcome) {
+      case 'existing':
+        return { outcome, token: a as string, queueNumber: toNumber(b) };
+      case 'not_open':
+        return { outcome, opensAt: toNumber(a) };
+      case 'closed':
+        return { outcome, closesAt: toNumber(a) };
+      default:
+        return { outcome: outcome as 'reserved' | 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' };
+    }
+  }
+
+  async finalizeTicket(dealId: string, shopperId: string, ticket: { jti: string; queueNumber: number; token: string; expiresAtMs: number }, ttlMs: number): Promise<boolean> {
+    const args = [ticket.jti, ticket.queueNumber, ticket.token, ticket.expiresAtMs, Math.max(1, Math.round(ttlMs))];
+    return (await this.run('qdFinalizeTicket', dealId, [dealKeys(dealId).ticket(shopperId)], args)) === 1;
+  }
+
+  async abortTicket(dealId: string, shopperId: string, jti: string): Promise<void> {
+    await this.run('qdAbortTicket', dealId, [dealKeys(dealId).ticket(shopperId)], [jti]);
+  }
+
+  async admitBatch(dealId: string, tickets: QueuedTicket[], now: number): Promise<AdmitResult> {
+    const keys = dealKeys(dealId);
+    const args: (string | number)[] = [now, tickets.length];
+    for (const t of tickets) args.push(t.queueNumber, t.shopperId, t.jti, t.expiresAtMs, t.valid ? 1 : 0);
+    const ticketKeys = tickets.map((t) => keys.ticket(t.valid ? t.shopperId : `invalid:${t.queueNumber}`));
+    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate] = (await this.run('qdAdmitBatch', dealId, ticketKeys, args)) as [number, string, number, number, number, number, number];
+    return { processed, blockedBy: (blockedBy || undefined) as BlockReason | undefined, admitted, invalid, expired, soldOut, duplicate };
+  }
+
+  /** Ends the checkouts whose deadline passed; returns how many units came back and the shoppers whose payment lease lapsed. */
+  async expireDue(dealId: string, now: number, limit = 1000): Promise<{ freed: number; stuck: string[] }> {
+    const [freed, ...stuck] = (await this.run('qdExpireDue', dealId, [], [now, limit])) as [number, ...string[]];
+    return { freed, stuck };
+  }
+
+  async releaseCheckout(dealId: string, shopperId: string, queueNumber: number): Promise<'released' | 'paying' | 'purchased' | 'not_admitted'> {
+    return (await this.run('qdReleaseCheckout', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber])) as 'released';
+  }
+
+  async claimForPayment(dealId: string, shopperId: string, queueNumber: number, now: number, leaseMs: number): Promise<ClaimResult> {
+    const [outcome, value] = (await this.run('qdClaimForPayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, now, leaseMs])) as [string, string | undefined];
+    if (outcome === 'claimed') return { outcome, deadline: toNumber(value) };
+    if (outcome === 'purchased') return { outcome, orderId: value ?? '' };
+    return { outcome: outcome as 'in_progress' | 'expired' | 'not_admitted' };
+  }
+
+  async abortPayment(dealId: string, shopperId: string, queueNumber: number): Promise<void> {
+    await this.run('qdAbortPayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber]);
+  }
+
+  async completePayment(dealId: string, shopperId: string, queueNumber: number, orderId: string, soldInPostgres: number): Promise<void> {
+    await this.run('qdCompletePayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, orderId, soldInPostgres]);
+  }
+
+  async applyDeal(deal: DealSettings, soldInPostgres: number): Promise<number> {
+    const args = [deal.stock, deal.cap, deal.windowMs, deal.opensAt, deal.closesAt ?? '', deal.paused ? 1 : 0, deal.ticketTtlMs, deal.price, deal.currency, deal.productName, soldInPostgres];
+    const avail = (await this.run('qdApplyDeal', deal.id, [], args)) as number;
+    await this.redis.sadd(dealsIndexKey, deal.id);
+    return avail;
+  }
+
+  async snapshot(dealId: string): Promise<DealSnapshot> {
+    const [cfgFlat, available, active, served, sold, statsFlat] = (await this.run('qdSnapshot', dealId, [], [])) as [string[], number, number, number, number, string[]];
+    const cfg = pairs(cfgFlat);
+    const stats = pairs(statsFlat);
+    return {
+      dealId,
+      exists: cfg.stock !== undefined,
+      stock: toNumber(cfg.stock),
+      cap: toNumber(cfg.cap),
+      windowMs: toNumber(cfg.windowMs),
+      opensAt: toNumber(cfg.opensAt),
+      closesAt: cfg.closesAt ? toNumber(cfg.closesAt) : null,
+      paused: cfg.paused === '1',
+      ticketTtlMs: toNumber(cfg.ticketTtlMs),
+      productName: cfg.product ?? '',
+      price: toNumber(cfg.price),
+      currency: cfg.currency ?? '',
+      available,
+      active,
+      served,
+      sold,
+      issued: toNumber(stats.issued),
+      lastQueueNumber: toNumber(stats.lastQn),
+      admitted: toNumber(stats.admitted),
+      skipped: toNumber(stats.skipped),
+      soldOutTickets: toNumber(stats.soldout),
+      expired: toNumber(stats.expired),
+      cancelled: toNumber(stats.cancelled),
+      purchased: toNumber(stats.purchased),
+    };
+  }
+
+  async shopperTicket(dealId: string, shopperId: string): Promise<ShopperTicket | undefined> {
+    const [state, jti, qn, token, deadline, orderId] = await this.redis.hmget(dealKeys(dealId).ticket(shopperId), 'state', 'jti', 'qn', 'token', 'deadline', 'orderId');
+    if (!state) return undefined;
+    return {
+      state: state as TicketState,
+      jti: jti ?? '',
+      queueNumber: toNumber(qn),
+      token: token ?? undefined,
+      deadline: deadline ? toNumber(deadline) : undefined,
+      orderId: orderId ?? undefined,
+    };
+  }
+
+  /** The admission audit trail in admission order: queue number, shopper and time. */
+  async admissions(dealId: string): Promise<Array<{ queueNumber: number; shopperId: string; admittedAt: number }>> {
+    const entries = await this.redis.lrange(dealKeys(dealId).admissions, 0, -1);
+    return entries.map((entry) => {
+      const first = entry.indexOf(':');
+      const last = entry.lastIndexOf(':');
+      return { queueNumber: Number(entry.slice(0, first)), shopperId: entry.slice(first + 1, last), admittedAt: Number(entry.slice(last + 1)) };
+    });
+  }
+
+  async dealIds(): Promise<string[]> {
+    return this.redis.smembers(dealsIndexKey);
+  }
+
+  /** Removes every Redis key of a deal (a deleted QuickDeal). Postgres keeps its orders. */
+  async removeDeal(dealId: string): Promise<void> {
+    const keys = dealKeys(dealId);
+    await this.redis.srem(dealsIndexKey, dealId);
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${keys.prefix.replace(/[{}*?[\]\\]/g, (c) => `\\${c}`)}*`, 'COUNT', 1000);
+      cursor = next;
+      if (found.length > 0) await this.redis.unlink(...found);
+    } while (cursor !== '0');
+    await this.redis.publish(keys.events, 'deleted');
+  }
+}

@@ -1,0 +1,189 @@
+import { readFileSync } from 'node:fs';
+import {
+  base64url,
+  calculateJwkThumbprint,
+  compactVerify,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+  type CryptoKey,
+  type JWK,
+  type KeyObject,
+} from 'jose';
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import { systemClock, type Clock } from './clock.js';
+import { errors } from './errors.js';
+
+export const ticketIssuer = 'quickdeal';
+const algorithm = 'EdDSA';
+
+/** A ticket's claims: the shopper (`sub`), the deal, the queue number (`qn`) and its lifetime in seconds. */
+export const ticketClaimsSchema = z.object({
+  iss: z.literal(ticketIssuer),
+  sub: z.string().min(1).max(128),
+  deal: z.string().min(1).max(200),
+  qn: z.number().int().min(1),
+  jti: z.string().min(1).max(64),
+  iat: z.number().int(),
+  exp: z.number().int(),
+});
+export type TicketClaims = z.infer<typeof ticketClaimsSchema>;
+
+type Key = CryptoKey | KeyObject;
+
+/** The keys that sign tickets (one) and verify them (several, so keys rotate without dropping tickets). */
+export class TicketKeyring {
+  private constructor(
+    readonly signing: { kid: string; key: Key } | undefined,
+    private readonly verifying: Map<string, Key>,
+    private readonly publicJwks: JWK[],
+  ) {}
+
+  static async create(signingJwk: JWK | undefined, verificationJwks: JWK[] = []): Promise<TicketKeyring> {
+    const verifying = new Map<string, Key>();
+    const publicJwks: JWK[] = [];
+    const addPublic = async (jwk: JWK) => {
+      const { d: _private, ...publicJwk } = jwk;
+      const kid = publicJwk.kid ?? (await calculateJwkThumbprint(publicJwk));
+      if (verifying.has(kid)) return;
+      verifying.set(kid, (await importJWK({ ...publicJwk, alg: algorithm }, algorithm)) as Key);
+      publicJwks.push({ ...publicJwk, kid, alg: algorithm, use: 'sig' });
+    };
+    let signing: { kid: string; key: Key } | undefined;
+    if (signingJwk) {
+      if (!signingJwk.d) throw new Error('the ticket signing key must be a private Ed25519 JWK (it has no "d")');
+      const kid = signingJwk.kid ?? (await calculateJwkThumbprint({ ...signingJwk, d: undefined }));
+      signing = { kid, key: (await importJWK({ ...signingJwk, alg: algorithm }, algorithm)) as Key };
+      await addPublic({ ...signingJwk, kid });
+    }
+    for (const jwk of verificationJwks) await addPublic(jwk);
+    if (verifying.size === 0) throw new Error('no ticket verification key is configured');
+    return new TicketKeyring(signing, verifying, publicJwks);
+  }
+
+  /** A fresh Ed25519 key pair as a private JWK with a thumbprint `kid`, for development and tests. */
+  static async generateSigningJwk(): Promise<JWK> {
+    const { privateKey } = await generateKeyPair(algorithm, { crv: 'Ed25519', extractable: true });
+    const jwk = await exportJWK(privateKey);
+    const kid = await calculateJwkThumbprint({ ...jwk, d: undefined });
+    return { ...jwk, kid, alg: algorithm };
+  }
+
+  verificationKey(kid: string | undefined): Key | undefined {
+    return kid === undefined ? undefined : this.verifying.get(kid);
+  }
+
+  /** The public keys, as served at /.well-known/jwks.json. */
+  jwks(): { keys: JWK[] } {
+    return { keys: this.publicJwks };
+  }
+}
+
+/**
+ * Reads the keyring from configuration: a private JWK (inline or a file) that signs, and a JWKS
+ * (inline or a file) of further public keys still accepted during a rotation.
+ */
+export async function loadKeyring(env: Record<string, string | undefined>): Promise<{ keyring: TicketKeyring; generated: boolean }> {
+  const read = (inline: string | undefined, file: string | undefined) =>
+    inline ?? (file ? readFileSync(file, 'utf8') : undefined);
+  const signingText = read(env.TICKET_SIGNING_KEY, env.TICKET_SIGNING_KEY_FILE);
+  const verificationText = read(env.TICKET_VERIFICATION_KEYS, env.TICKET_VERIFICATION_KEYS_FILE);
+  const parse = (name: string, text: string) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new Error(`${name} is not valid JSON`);
+    }
+  };
+  const signingJwk = signingText ? (parse('TICKET_SIGNING_KEY', signingText) as JWK) : undefined;
+  const verificationJwks = verificationText
+    ? ((parse('TICKET_VERIFICATION_KEYS', verificationText) as { keys?: JWK[] }).keys ?? [])
+    : [];
+  if (!signingJwk && verificationJwks.length === 0) {
+    return { keyring: await TicketKeyring.create(await TicketKeyring.generateSigningJwk()), generated: true };
+  }
+  return { keyring: await TicketKeyring.create(signingJwk, verificationJwks), generated: false };
+}
+
+export class TicketSigner {
+  constructor(private readonly keyring: TicketKeyring) {}
+
+  async sign(claims: Omit<TicketClaims, 'iss'>): Promise<string> {
+    const signing = this.keyring.signing;
+    if (!signing) throw new Error('this keyring has no signing key');
+    return new SignJWT({ deal: claims.deal, qn: claims.qn })
+      .setProtectedHeader({ alg: algorithm, kid: signing.kid, typ: 'JWT' })
+      .setIssuer(ticketIssuer)
+      .setSubject(claims.sub)
+      .setJti(claims.jti)
+      .setIssuedAt(claims.iat)
+      .setExpirationTime(claims.exp)
+      .sign(signing.key);
+  }
+}
+
+export interface VerifiedTicket {
+  claims: TicketClaims;
+  /** True when `exp` has passed: waiting is over for it, though a checkout it won may still be open. */
+  expired: boolean;
+}
+
+/**
+ * Verifies tickets, remembering the claims of every token it verified (bounded LRU keyed by the
+ * whole token string), so a shopper polling every second costs one signature check, not one per poll.
+ */
+export class TicketVerifier {
+  private readonly verified: LRUCache<string, TicketClaims>;
+
+  constructor(
+    private readonly keyring: TicketKeyring,
+    options: { cacheSize?: number; clock?: Clock } = {},
+  ) {
+    this.verified = new LRUCache({ max: options.cacheSize ?? 100_000 });
+    this.clock = options.clock ?? systemClock;
+  }
+
+  private readonly clock: Clock;
+
+  async verify(token: string): Promise<VerifiedTicket> {
+    let claims = this.verified.get(token);
+    if (!claims) {
+      claims = await this.verifySignature(token);
+      this.verified.set(token, claims);
+    }
+    return { claims, expired: claims.exp * 1000 <= this.clock.now() };
+  }
+
+  private async verifySignature(token: string): Promise<TicketClaims> {
+    if (token.length > 4096 || token.split('.').length !== 3) {
+      throw errors.unauthorized('TICKET_INVALID', 'The ticket is not a well-formed token');
+    }
+    let payload: Uint8Array;
+    try {
+      const result = await compactVerify(token, (header) => {
+        const key = this.keyring.verificationKey(header.kid);
+        if (!key || header.alg !== algorithm) throw new Error('unknown key');
+        return key;
+      });
+      payload = result.payload;
+    } catch {
+      throw errors.unauthorized('TICKET_INVALID', 'The ticket’s signature is not valid');
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(payload));
+    } catch {
+      throw errors.unauthorized('TICKET_INVALID', 'The ticket’s claims do not parse');
+    }
+    const claims = ticketClaimsSchema.safeParse(parsed);
+    if (!claims.success) throw errors.unauthorized('TICKET_INVALID', 'The ticket’s claims are incomplete');
+    return claims.data;
+  }
+}
+
+/** A random, URL-safe ticket id. */
+export function newTicketId(): string {
+  return base64url.encode(crypto.getRandomValues(new Uint8Array(12)));
+}

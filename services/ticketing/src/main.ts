@@ -1,0 +1,80 @@
+import { Redis } from 'ioredis';
+import {
+  DealCache,
+  DealStore,
+  TicketSigner,
+  TicketVerifier,
+  createKafka,
+  createLogger,
+  createMetrics,
+  loadKeyring,
+  parseConfig,
+  runService,
+  startService,
+} from '@quickdeal/core';
+import { createApp } from './app.js';
+import { ticketingConfigSchema } from './config.js';
+import { RateLimits } from './rate-limits.js';
+import { TicketQueue } from './ticket-queue.js';
+
+const logger = createLogger('ticketing');
+
+async function main() {
+  const config = parseConfig(ticketingConfigSchema, process.env);
+  logger.level = config.LOG_LEVEL;
+  const { keyring, generated } = await loadKeyring(process.env);
+  if (generated) logger.warn('no ticket signing key configured: generated a development key (tickets will not verify elsewhere)');
+
+  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+  const subscriber = new Redis(config.REDIS_URL);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ticketing`, logger });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } });
+  await producer.connect();
+  let producerConnected = true;
+  producer.on(producer.events.DISCONNECT, () => (producerConnected = false));
+  producer.on(producer.events.CONNECT, () => (producerConnected = true));
+
+  const metrics = createMetrics('ticketing');
+  const store = new DealStore(redis);
+  const cache = new DealCache(store, subscriber, { refreshMs: config.DEAL_REFRESH_MS, logger });
+  await cache.start();
+  const queue = new TicketQueue(producer, { lingerMs: config.PRODUCE_LINGER_MS, maxBatch: config.PRODUCE_MAX_BATCH, metrics });
+
+  let running: Awaited<ReturnType<typeof runService>> | undefined;
+  const app = createApp({
+    store,
+    cache,
+    queue,
+    signer: new TicketSigner(keyring),
+    verifier: new TicketVerifier(keyring, { cacheSize: config.VERIFIED_TICKET_CACHE_SIZE }),
+    keyring,
+    limits: new RateLimits({
+      ticketsPerShopperPerMinute: config.TICKETS_PER_SHOPPER_PER_MINUTE,
+      pollsPerShopperPer10s: config.POLLS_PER_SHOPPER_PER_10S,
+      requestsPerClientPerSecond: config.REQUESTS_PER_CLIENT_PER_SECOND,
+    }),
+    metrics,
+    logger,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    trustProxy: config.TRUST_PROXY,
+    readiness: async () => ({ redis: (await redis.ping().catch(() => '')) === 'PONG', kafka: producerConnected }),
+    isShuttingDown: () => running?.isShuttingDown() ?? false,
+  });
+
+  running = await runService({
+    app,
+    port: config.PORT,
+    host: config.HOST,
+    logger,
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    onShutdown: async () => {
+      await queue.drain();
+      await producer.disconnect();
+      await cache.stop();
+      subscriber.disconnect();
+      await redis.quit();
+    },
+  });
+}
+
+startService('ticketing', logger, main);
