@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWaitingRoom, type WaitingRoom } from '../../../dev/src/testing/waiting-room.js';
+
+let room: WaitingRoom;
+
+beforeAll(async () => {
+  room = await startWaitingRoom({ backoffMs: 200 });
+});
+afterAll(async () => {
+  await room?.close();
+});
+
+async function queueShoppers(dealId: string, count: number, prefix = 's') {
+  const tickets = new Map<string, string>();
+  for (let i = 0; i < count; i++) {
+    const answer = await room.takeTicket(dealId, `${prefix}${i}`);
+    expect(answer.status).toBe(201);
+    tickets.set(`${prefix}${i}`, answer.body.ticket);
+  }
+  return tickets;
+}
+
+describe('admission', () => {
+  it('admits strictly in queue order, never more than the cap, and lets the next one in when a checkout ends', async () => {
+    const { dealId } = await room.createDeal({ stock: 10, admission: { maxActiveShoppers: 3, checkoutWindow: '1m' } });
+    const tickets = await queueShoppers(dealId, 8);
+    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === 3);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    let deal = await room.store.snapshot(dealId);
+    expect(deal.active).toBe(3);
+    expect(deal.served).toBe(3);
+    expect((await room.status(dealId, 's0', tickets.get('s0')!)).body.status).toBe('ACCESS_GRANTED');
+    expect((await room.status(dealId, 's3', tickets.get('s3')!)).body).toMatchObject({ status: 'ACCESS_DENIED', position: 1 });
+
+    // the ticket at the head was not consumed: the group's committed offset stops before it
+    const committed = await room.admin.fetchOffsets({ groupId: room.groupId, topics: [room.registry.topicFor(dealId)] });
+    expect(committed[0]?.partitions[0]?.offset).toBe('3');
+
+    expect((await room.cancel(dealId, 's1', tickets.get('s1')!)).status).toBe(204);
+    deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 4);
+    expect(deal.active).toBe(3);
+    const admitted = (await room.store.admissions(dealId)).map((a) => a.queueNumber);
+    expect(admitted).toEqual([1, 2, 3, 4]);
+    expect((await room.status(dealId, 's3', tickets.get('s3')!)).body.status).toBe('ACCESS_GRANTED');
+  });
+
+  it('holds the line when units run out while checkouts are open, and marks the rest sold out once all are sold', async () => {
+    const { dealId } = await room.createDeal({ stock: 2, admission: { maxActiveShoppers: 10, checkoutWindow: '1m' } });
+    const tickets = await queueShoppers(dealId, 5);
+    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === 2);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect((await room.store.snapshot(dealId)).served).toBe(2);
+    expect((await room.status(dealId, 's2', tickets.get('s2')!)).body.status).toBe('ACCESS_DENIED');
+
+    expect((await room.pay(dealId, 's0', tickets.get('s0')!)).status).toBe(201);
+    expect((await room.pay(dealId, 's1', tickets.get('s1')!)).status).toBe(201);
+    const deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 5);
+    expect(deal).toMatchObject({ sold: 2, active: 0, soldOutTickets: 3, admitted: 2 });
+    for (const shopper of ['s2', 's3', 's4']) {
+      expect((await room.status(dealId, shopper, tickets.get(shopper)!)).body.status).toBe('ITEM_SOLD_OUT');
+    }
+  });
+
+  it('skips invalid and expired tickets for good, without holding the line', async () => {
+    const { dealId } = await room.createDeal({ stock: 10, queue: { ticketTTL: '2s' } });
+    await room.stopAdmission();
+    const topic = room.registry.topicFor(dealId);
+    const early = await queueShoppers(dealId, 2, 'early');
+    // a message nobody was answered for, and garbage, straight into the log
+    await room.producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ v: 1, sub: 'ghost', jti: 'never-issued', iat: 1, exp: 9_999_999_999 }) }, { value: 'not json' }] });
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // the two early tickets expire while nobody reads
+    const late = await queueShoppers(dealId, 2, 'late');
+    await room.startAdmission();
+    const deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 6);
+    expect(deal).toMatchObject({ admitted: 2, skipped: 4, active: 2 });
+    expect((await room.store.admissions(dealId)).map((a) => a.shopperId)).toEqual(['late0', 'late1']);
+    expect((await room.store.shopperTicket(dealId, 'early0'))?.state).toBe('skipped');
+    expect((await room.status(dealId, 'late1', late.get('late1')!)).body.status).toBe('ACCESS_GRANTED');
+    expect(early.size).toBe(2);
+  });
+
+  it('picks up a deal created while it runs within seconds', async () => {
+    const started = Date.now();
+    const { dealId } = await room.createDeal({ stock: 3 });
+    const tickets = await queueShoppers(dealId, 1, 'newcomer');
+    await room.waitFor(() => room.status(dealId, 'newcomer0', tickets.get('newcomer0')!), (s) => s.body.status === 'ACCESS_GRANTED', 10_000);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(room.consumer?.subscribedTopics()).toContain(room.registry.topicFor(dealId));
+  });
+
+  it('waits while a deal is paused, keeping the order, and goes on when it is resumed', async () => {
+    const created = await room.createDeal({ stock: 5, paused: true });
+    const tickets = await queueShoppers(created.dealId, 3, 'p');
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect((await room.store.snapshot(created.dealId)).served).toBe(0);
+    await room.registry.apply(created.dealId, { ...created.spec, paused: false });
+    await room.waitFor(() => room.store.snapshot(created.dealId), (d) => d.served === 3);
+    expect((await room.store.admissions(created.dealId)).map((a) => a.queueNumber)).toEqual([1, 2, 3]);
+    expect((await room.status(created.dealId, 'p2', tickets.get('p2')!)).body.status).toBe('ACCESS_GRANTED');
+  });
+
+  it('fills many freed slots in a few batches', async () => {
+    const { dealId } = await room.createDeal({ stock: 3_000, admission: { maxActiveShoppers: 1_000, checkoutWindow: '1m' }, paused: true });
+    const topic = room.registry.topicFor(dealId);
+    // queue 1,500 tickets through the real issue path, concurrently
+    const batches = Array.from({ length: 15 }, (_, b) => Promise.all(Array.from({ length: 100 }, (_, i) => room.takeTicket(dealId, `bulk${b * 100 + i}`))));
+    const answers = (await Promise.all(batches)).flat();
+    expect(answers.every((a) => a.status === 201)).toBe(true);
+    expect((await room.admin.fetchTopicOffsets(topic))[0]?.high).toBe('1500');
+    const created = await room.registry.status(dealId);
+    expect(created?.waiting).toBe(1500);
+    await room.registry.apply(dealId, { product: { name: 'Bulk', price: 1, currency: 'KRW' }, stock: 3_000, opensAt: new Date(Date.now() - 60_000).toISOString(), admission: { maxActiveShoppers: 1_000, checkoutWindow: '1m' }, queue: { ticketTTL: '2h' }, paused: false, deletionPolicy: 'Retain' });
+    const deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === 1_000, 20_000);
+    expect(deal.served).toBe(1_000);
+    const order = (await room.store.admissions(dealId)).map((a) => a.queueNumber);
+    expect(order).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+  });
+});
