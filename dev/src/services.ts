@@ -1,0 +1,83 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TicketKeyring } from '@quickdeal/core';
+import { applyQuickDealFiles } from '@quickdeal/operator';
+import { repoRoot, stateDir } from './paths.js';
+import { endpoints, profile as profileOf, type ProfileName } from './profiles.js';
+import { ensureRunning } from './supervisor.js';
+
+export const demoDealFile = join(repoRoot, 'manifests', 'samples', 'demo-deal.yaml');
+
+/** The development signing key, made once per profile and shared by ticketing (signs) and payment (verifies). */
+async function ticketKeyFile(profile: ProfileName): Promise<string> {
+  const dir = join(stateDir(profile), 'keys');
+  const file = join(dir, 'ticket-signing.jwk.json');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, JSON.stringify(await TicketKeyring.generateSigningJwk()), { mode: 0o600 });
+  }
+  return file;
+}
+
+const isReady = (url: string) => async () => {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2_000) })).ok;
+  } catch {
+    return false;
+  }
+};
+
+/** Runs a TypeScript entry point of the repo with node, as the services run in development. */
+function nodeProcess(entry: string): { command: string; args: string[] } {
+  return { command: process.execPath, args: ['--conditions=quickdeal-source', '--import', 'tsx', join(repoRoot, entry)] };
+}
+
+/**
+ * Starts QuickDeal's own processes for `quickdeal up`, after the infrastructure: payment (it
+ * runs the database migrations), ticketing, admission and the gateway; then applies the demo deal.
+ */
+export async function startServices(profile: ProfileName): Promise<Array<{ name: string; url: string }>> {
+  const { ports } = profileOf(profile);
+  const stack = endpoints(profile);
+  const keyFile = await ticketKeyFile(profile);
+  const common = {
+    REDIS_URL: stack.redisUrl,
+    DATABASE_URL: stack.postgresUrl,
+    KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    TICKET_SIGNING_KEY_FILE: keyFile,
+  };
+  const services: Array<{ name: string; entry: string; port: number; env: Record<string, string> }> = [
+    { name: 'payment', entry: 'services/payment/src/main.ts', port: ports.payment, env: {} },
+    // Behind the gateway every request comes from one address: the client limit uses X-Forwarded-For.
+    { name: 'ticketing', entry: 'services/ticketing/src/main.ts', port: ports.ticketing, env: { TRUST_PROXY: 'true', REQUESTS_PER_CLIENT_PER_SECOND: '0' } },
+    { name: 'admission', entry: 'services/admission/src/main.ts', port: ports.admission, env: {} },
+  ];
+  const started: Array<{ name: string; url: string }> = [];
+  for (const service of services) {
+    const url = `http://127.0.0.1:${service.port}`;
+    await ensureRunning(profile, {
+      name: service.name,
+      ...nodeProcess(service.entry),
+      env: { ...common, ...service.env, PORT: String(service.port) },
+      port: service.port,
+      ready: isReady(`${url}/readyz`),
+      readyTimeoutMs: 60_000,
+    });
+    started.push({ name: service.name, url });
+  }
+  const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
+  await ensureRunning(profile, {
+    name: 'gateway',
+    ...nodeProcess('dev/src/gateway/main.ts'),
+    env: { PORT: String(ports.gateway), TICKETING_URL: `http://127.0.0.1:${ports.ticketing}`, PAYMENT_URL: `http://127.0.0.1:${ports.payment}` },
+    port: ports.gateway,
+    ready: isReady(`${gatewayUrl}/healthz`),
+  });
+  started.push({ name: 'gateway', url: gatewayUrl });
+
+  const applied = await applyQuickDealFiles([demoDealFile], { ...stack });
+  for (const deal of applied) started.push({ name: `deal ${deal.dealId}`, url: `${gatewayUrl}/deals/${deal.dealId}` });
+  return started;
+}
