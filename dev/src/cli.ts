@@ -15,7 +15,7 @@ import type { ProfileName } from './profiles.js';
 
 const commands: Record<string, Command> = { up, down, status, apply, get };
 
-const PROFILES: readonly ProfileName[] = ['dev', 'test'];
+const PROFILES: readonly ProfileName[] = ['dev', 'test', 'fault'];
 
 function usage(): string {
   const width = Math.max(...Object.values(commands).map((c) => c.usage.length));

@@ -1,9 +1,10 @@
 /**
  * The local stacks QuickDeal runs: `dev` is what `quickdeal up` starts for a person,
  * `test` is what `npm test` starts. Each has its own ports and data, so both can run at once
- * and neither clashes with servers someone else runs on the machine's usual ports.
+ * and neither clashes with servers someone else runs on the machine's usual ports. `fault` holds
+ * the Kafka and Redis that fault tests stop and restart, so other tests never see the outage.
  */
-export type ProfileName = 'dev' | 'test';
+export type ProfileName = 'dev' | 'test' | 'fault';
 
 export interface Profile {
   name: ProfileName;
@@ -39,6 +40,14 @@ const profiles: Record<ProfileName, Profile> = {
       kafka: 29092, kafkaController: 29093, redis: 26379, postgres: 25432, prometheus: 29090,
       gateway: 28080, ticketing: 28081, payment: 28082, admission: 28083, operator: 28084,
       kubeApiserver: 26443, etcdClient: 22379, etcdPeer: 22380,
+    },
+  },
+  fault: {
+    name: 'fault',
+    ports: {
+      kafka: 39092, kafkaController: 39093, redis: 36379, postgres: 35432, prometheus: 39090,
+      gateway: 38080, ticketing: 38081, payment: 38082, admission: 38083, operator: 38084,
+      kubeApiserver: 36443, etcdClient: 32379, etcdPeer: 32380,
     },
   },
 };
