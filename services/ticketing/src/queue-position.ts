@@ -27,6 +27,6 @@ export function queuePosition(queueNumber: number, deal: DealSnapshot, admission
 /** Polls come less often the further back a shopper is: about five polls over the wait, 1–30 s apart. */
 export function pollAfterMs(position: number, etaSeconds: number): number {
   const byEta = (etaSeconds * 1000) / 5;
-  const byPosition = minPollMs + Math.sqrt(position) * 20;
+  const byPosition = minPollMs + Math.sqrt(position - 1) * 20;
   return Math.round(Math.min(maxPollMs, Math.max(minPollMs, byEta, byPosition)));
 }
