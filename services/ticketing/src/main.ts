@@ -37,7 +37,7 @@ async function main() {
   const metrics = createMetrics('ticketing');
   const store = new DealStore(redis);
   const cache = new DealCache(store, subscriber, { refreshMs: config.DEAL_REFRESH_MS, logger });
-  await cache.start();
+  let cacheStarted = false;
   const queue = new TicketQueue(producer, { lingerMs: config.PRODUCE_LINGER_MS, maxBatch: config.PRODUCE_MAX_BATCH, metrics });
 
   let running: Awaited<ReturnType<typeof runService>> | undefined;
@@ -57,7 +57,7 @@ async function main() {
     logger,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     trustProxy: config.TRUST_PROXY,
-    readiness: async () => ({ redis: (await redis.ping().catch(() => '')) === 'PONG', kafka: producerConnected }),
+    readiness: async () => ({ redis: cacheStarted && (await redis.ping().catch(() => '')) === 'PONG', kafka: producerConnected }),
     isShuttingDown: () => running?.isShuttingDown() ?? false,
   });
 
@@ -75,6 +75,9 @@ async function main() {
       await redis.quit();
     },
   });
+  // Listening comes first, so probes answer (not ready) while Redis is still out of reach.
+  await cache.start();
+  cacheStarted = true;
 }
 
 startService('ticketing', logger, main);

@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TicketKeyring } from '@quickdeal/core';
+import { repoRoot } from '../src/paths.js';
+import { endpoints } from '../src/profiles.js';
+
+const stack = endpoints('test');
+const running: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const child of running.splice(0)) {
+    if (child.exitCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  }
+});
+
+/** Starts a service's main.ts as its own process on a free port; resolves with its port once it listens. */
+async function startService(service: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
+  const child = spawn(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', `services/${service}/src/main.ts`], {
+    cwd: repoRoot,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const port = await new Promise<number>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      try {
+        const entry = JSON.parse(line);
+        if (entry.msg === 'listening') resolve(entry.port);
+      } catch {
+        // not a log line
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${service} exited with ${code}: ${stderr}`)));
+  });
+  return { child, port, stderr: () => stderr };
+}
+
+const settings = async () => ({
+  REDIS_URL: stack.redisUrl,
+  DATABASE_URL: stack.postgresUrl,
+  KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+  TICKET_SIGNING_KEY: JSON.stringify(await TicketKeyring.generateSigningJwk()),
+  KAFKA_TOPIC_PREFIX: `qdtest.proc${Date.now()}.`,
+  ADMISSION_GROUP_ID: `qdtest-proc-${Date.now()}`,
+});
+
+describe.each(['ticketing', 'admission', 'payment'])('the %s service as a process', (service) => {
+  it('is ready when its dependencies answer, exposes metrics, and stops cleanly on SIGTERM', async () => {
+    const { child, port } = await startService(service, await settings());
+    const base = `http://127.0.0.1:${port}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${base}/readyz`);
+    const body = await ready.json();
+    expect(ready.status, JSON.stringify(body)).toBe(200);
+    expect(body.status).toBe('ready');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('quickdeal_http_request_duration_seconds_bucket');
+    expect(metrics).toContain(`service="${service}"`);
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(0);
+  });
+
+  it('refuses to start with a bad configuration, naming the variable', async () => {
+    const child = spawn(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', `services/${service}/src/main.ts`], {
+      cwd: repoRoot,
+      env: { ...process.env, ...(await settings()), PORT: 'not-a-port', REDIS_URL: 'nowhere' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.push(child);
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(output).toMatch(/invalid configuration: PORT: .*REDIS_URL/);
+  });
+});
+
+describe('readiness follows the dependencies', () => {
+  it('turns not ready while Redis cannot be reached', async () => {
+    // a Redis address where nothing listens: the service starts, but is not ready
+    const { port } = await startService('ticketing', { ...(await settings()), REDIS_URL: 'redis://127.0.0.1:1' });
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(503);
+    expect((await ready.json()).checks.redis).toBe(false);
+  });
+});
