@@ -42,6 +42,7 @@ export interface WaitingRoomOptions {
   providerTimeoutMs?: number;
   ticketsPerShopperPerMinute?: number;
   pollsPerShopperPer10s?: number;
+  requestsPerClientPerSecond?: number;
   clock?: Clock;
   startAdmission?: boolean;
 }
@@ -92,11 +93,12 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     limits: new RateLimits({
       ticketsPerShopperPerMinute: options.ticketsPerShopperPerMinute ?? 1_000,
       pollsPerShopperPer10s: options.pollsPerShopperPer10s ?? 10_000,
-      requestsPerClientPerSecond: 0,
+      requestsPerClientPerSecond: options.requestsPerClientPerSecond ?? 0,
     }),
     metrics: ticketingMetrics,
     logger,
     topicPrefix,
+    trustProxy: true,
     ...(clock ? { clock } : {}),
     readiness: async () => ({ redis: true }),
   });

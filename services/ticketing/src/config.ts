@@ -8,7 +8,8 @@ export const ticketingConfigSchema = commonConfigSchema.omit({ DATABASE_URL: tru
   TRUST_PROXY: flag.default(false),
   TICKETS_PER_SHOPPER_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   POLLS_PER_SHOPPER_PER_10S: z.coerce.number().int().min(1).default(20),
-  REQUESTS_PER_CLIENT_PER_SECOND: z.coerce.number().int().min(0).default(0),
+  // Generous: many shoppers can share one address behind a carrier NAT.
+  REQUESTS_PER_CLIENT_PER_SECOND: z.coerce.number().int().min(0).default(100),
   PRODUCE_LINGER_MS: z.coerce.number().min(0).max(50).default(1),
   PRODUCE_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(1000),
   DEAL_REFRESH_MS: z.coerce.number().int().min(20).max(5_000).default(250),

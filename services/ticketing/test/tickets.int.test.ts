@@ -121,6 +121,20 @@ describe('issuing tickets', () => {
     }
   });
 
+  it('limits one client address across shoppers, with 429 and Retry-After', async () => {
+    const limited = await startWaitingRoom({ startAdmission: false, requestsPerClientPerSecond: 3 });
+    try {
+      const { dealId } = await limited.createDeal({ stock: 10 });
+      const from = (address: string, shopper: string) => limited.takeTicket(dealId, shopper, { headers: { 'X-Forwarded-For': address } });
+      const statuses = [];
+      for (let i = 0; i < 5; i++) statuses.push((await from('203.0.113.7', `nat-${i}`)).status);
+      expect(statuses).toEqual([201, 201, 201, 429, 429]);
+      expect((await from('198.51.100.1', 'elsewhere')).status).toBe(201);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('serves its public keys at /.well-known/jwks.json', async () => {
     const response = await room.ticketing.request('/.well-known/jwks.json');
     expect(response.status).toBe(200);
