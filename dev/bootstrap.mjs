@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// `npm test`: npm dependencies, lint, type check, then every vitest project (the integration,
+// kubernetes and browser projects provision their servers in their globalSetup). Ends with one line,
+// `tests: N passed, M failed`, and a non-zero exit on any failure. Plain JavaScript with no dependencies.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureNpmDeps } from './npm-deps.mjs';
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const testState = join(root, '.quickdeal', 'test');
+const REPORT = join(testState, 'vitest-report.json');
+const SETUP_FAILURE = join(testState, 'setup-failure.txt'); // written by dev/test-setup/setup-failure.ts
+
+function fail(line) {
+  console.error(`npm test: ${line}`);
+  process.exit(1);
+}
+
+/** Runs a command; resolves to its exit code and, when captured, its output. */
+function run(command, args, { capture = false, env = process.env } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    let output = '';
+    if (capture) {
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+    }
+    child.on('error', (error) => resolve({ code: 127, output: `${output}${error.message}\n` }));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), output }));
+  });
+}
+
+/**
+ * `npm run lint` and `npm run typecheck`, side by side (2 cores) and with their caches under
+ * .quickdeal/ so a second run is quick; their output is shown only when they fail.
+ */
+async function staticChecks() {
+  const tools = join(root, 'node_modules', '.bin');
+  const cache = join(root, '.quickdeal');
+  const started = Date.now();
+  const checks = [
+    { name: 'lint', command: join(tools, 'eslint'), args: ['.', '--cache', '--cache-location', join(cache, 'eslintcache')] },
+    {
+      name: 'typecheck',
+      command: join(tools, 'tsc'),
+      args: ['-p', 'tsconfig.json', '--noEmit', '--incremental', '--tsBuildInfoFile', join(cache, 'typecheck.tsbuildinfo')],
+    },
+  ];
+  const results = await Promise.all(checks.map((check) => run(check.command, check.args, { capture: true })));
+  const failed = checks.filter((_, i) => results[i].code !== 0);
+  for (const [i, check] of checks.entries()) {
+    if (results[i].code !== 0) process.stdout.write(`\n${check.name}:\n${results[i].output}`);
+  }
+  if (failed.length > 0) fail(`${failed.map((check) => check.name).join(' and ')} failed (errors above)`);
+  console.log(`lint and typecheck passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
+/** The counts from vitest's JSON report; a file that failed without running a test counts as one failure. */
+function countResults(report) {
+  const emptyFailedFiles = report.testResults.filter(
+    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+  ).length;
+  return { passed: report.numPassedTests, failed: report.numFailedTests + emptyFailedFiles };
+}
+
+async function test(vitestArgs) {
+  try {
+    ensureNpmDeps(root);
+  } catch (error) {
+    fail(error.message);
+  }
+  if (process.env.QUICKDEAL_SKIP_CHECKS === '1') console.log('lint and typecheck skipped (QUICKDEAL_SKIP_CHECKS=1)');
+  else await staticChecks();
+
+  mkdirSync(testState, { recursive: true });
+  rmSync(REPORT, { force: true });
+  rmSync(SETUP_FAILURE, { force: true });
+  // kafkajs 2.2.4 schedules negative timeouts, which Node 24 warns about (tulios/kafkajs#1751): harmless.
+  const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --conditions=quickdeal-source --disable-warning=TimeoutNegativeWarning`.trim();
+  const vitest = await run(
+    process.execPath,
+    [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json',
+      `--outputFile.json=${REPORT}`, ...vitestArgs],
+    { env: { ...process.env, NODE_OPTIONS: nodeOptions } },
+  );
+
+  if (existsSync(SETUP_FAILURE)) fail(readFileSync(SETUP_FAILURE, 'utf8').trim().split('\n')[0]);
+  if (!existsSync(REPORT)) fail(`vitest exited with code ${vitest.code} before reporting any result (output above)`);
+  const { passed, failed } = countResults(JSON.parse(readFileSync(REPORT, 'utf8')));
+  if (vitest.code !== 0 && failed === 0) console.log('vitest reported errors outside the tests (output above)');
+  console.log(`tests: ${passed} passed, ${failed} failed`);
+  process.exit(vitest.code !== 0 || failed > 0 ? 1 : 0);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === 'test') await test(rest);
+else fail(`unknown command '${command ?? ''}' (usage: node dev/bootstrap.mjs test [vitest arguments])`);

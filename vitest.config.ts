@@ -1,0 +1,55 @@
+import { availableParallelism } from 'node:os';
+import { defineConfig } from 'vitest/config';
+
+// Where tests live; the file name says what a test needs (see the projects below).
+const TEST_ROOTS = ['services/*/test', 'operator/test', 'loadtest/test', 'dev/test', 'charts/**/test'];
+const files = (suffix: string) => TEST_ROOTS.map((root) => `${root}/**/*${suffix}`);
+const NEEDS_SERVERS = ['.int.test.ts', '.k8s.test.ts', '.browser.test.ts'];
+
+// Workspace packages resolve to their TypeScript sources, as with `node --conditions=quickdeal-source`.
+const SERVER_CONDITIONS = ['quickdeal-source', 'module', 'node', 'development|production'];
+
+export default defineConfig({
+  resolve: { conditions: SERVER_CONDITIONS },
+  ssr: { resolve: { conditions: SERVER_CONDITIONS, externalConditions: ['quickdeal-source', 'node'] } },
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Integration tests mostly wait on the servers: two files at a time even on two cores (vitest's default is cores - 1).
+    maxWorkers: Math.max(2, availableParallelism()),
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit', // no servers
+          include: files('.test.ts'),
+          exclude: ['**/node_modules/**', ...NEEDS_SERVERS.map((suffix) => `**/*${suffix}`)],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration', // Kafka, Redis and Postgres of the test profile, shared by all files
+          include: files('.int.test.ts'),
+          globalSetup: ['dev/test-setup/infra.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'kubernetes', // the infrastructure plus a local Kubernetes API server
+          include: files('.k8s.test.ts'),
+          globalSetup: ['dev/test-setup/kubernetes.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser', // the infrastructure plus Chromium
+          include: files('.browser.test.ts'),
+          globalSetup: ['dev/test-setup/browser.ts'],
+        },
+      },
+    ],
+  },
+});
