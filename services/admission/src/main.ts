@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { DealStore, createKafka, createLogger, createMetrics, parseConfig, runService, startService } from '@quickdeal/core';
+import { DealStore, connectRedis, createKafka, createLogger, createMetrics, parseConfig, redisAnswers, runService, startService } from '@quickdeal/core';
 import { AdmissionConsumer } from './admission-consumer.js';
 import { createApp } from './app.js';
 import { admissionConfigSchema } from './config.js';
@@ -10,7 +10,7 @@ const logger = createLogger('admission');
 async function main() {
   const config = parseConfig(admissionConfigSchema, process.env);
   logger.level = config.LOG_LEVEL;
-  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+  const redis = connectRedis(config.REDIS_URL);
   const subscriber = new Redis(config.REDIS_URL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-admission`, logger });
   const metrics = createMetrics('admission');
@@ -31,15 +31,13 @@ async function main() {
   const app = createApp({
     metrics,
     logger,
-    readiness: async () => ({ redis: (await redis.ping().catch(() => '')) === 'PONG', consumer: consumer.isRunning() }),
+    readiness: async () => ({ redis: (await redisAnswers(redis)), consumer: consumer.isRunning() }),
     isShuttingDown: () => running?.isShuttingDown() ?? false,
   });
   running = await runService({
     app,
-    port: config.PORT,
-    host: config.HOST,
+    config,
     logger,
-    graceMs: config.SHUTDOWN_GRACE_MS,
     onShutdown: async () => {
       await consumer.stop();
       subscriber.disconnect();

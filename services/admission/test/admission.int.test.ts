@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@quickdeal/core';
 import { startWaitingRoom, type WaitingRoom } from '../../../dev/src/testing/waiting-room.js';
+import { installDealGauges } from '../src/deal-gauges.js';
 
 let room: WaitingRoom;
 
@@ -114,5 +116,24 @@ describe('admission', () => {
     expect(deal.served).toBe(1_000);
     const order = (await room.store.admissions(dealId)).map((a) => a.queueNumber);
     expect(order).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
+  });
+
+  it('exports waiting, active vs cap, stock, lag and admission counts per deal', async () => {
+    const { dealId } = await room.createDeal({ stock: 4, admission: { maxActiveShoppers: 2, checkoutWindow: '1m' } });
+    await queueShoppers(dealId, 5, 'm');
+    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 2);
+    const metrics = room.metrics.admission;
+    installDealGauges({ metrics, store: room.store, consumer: room.consumer!, logger: createLogger('test', 'silent') });
+    const text = await room.waitFor(() => metrics.registry.metrics(), (t) => t.includes(`quickdeal_consumer_lag_messages{deal="${dealId}",service="admission"} 3`));
+    const value = (name: string, extra = '') => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{deal="${dealId}"${extra}`));
+      return Number(line?.split(' ').pop());
+    };
+    expect(value('quickdeal_queue_waiting')).toBe(3);
+    expect(value('quickdeal_active_shoppers')).toBe(2);
+    expect(value('quickdeal_active_shoppers_cap')).toBe(2);
+    expect(value('quickdeal_stock_remaining_units')).toBe(4);
+    expect(value('quickdeal_admissions_total')).toBe(2);
+    expect(value('quickdeal_admission_blocks_total', ',reason="cap"')).toBeGreaterThanOrEqual(1);
   });
 });

@@ -18,3 +18,4 @@ export * from './http/app-kit.js';
 export * from './http/serve.js';
 export * from './redis/deal-store.js';
 export * from './redis/keys.js';
+export * from './redis/connect.js';

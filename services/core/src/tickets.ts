@@ -107,6 +107,13 @@ export async function loadKeyring(env: Record<string, string | undefined>): Prom
   return { keyring: await TicketKeyring.create(signingJwk, verificationJwks), generated: false };
 }
 
+/** loadKeyring for a service's main: warns when no key was configured and a development key was made. */
+export async function loadServiceKeyring(env: Record<string, string | undefined>, logger: { warn: (message: string) => void }): Promise<TicketKeyring> {
+  const { keyring, generated } = await loadKeyring(env);
+  if (generated) logger.warn('no ticket keys configured: generated a development key, which no other process shares');
+  return keyring;
+}
+
 export class TicketSigner {
   constructor(private readonly keyring: TicketKeyring) {}
 

@@ -1,12 +1,13 @@
-import { Redis } from 'ioredis';
 import { sql } from 'kysely';
 import {
+  connectRedis,
+  redisAnswers,
   DealStore,
   TicketVerifier,
   connectDatabase,
   createLogger,
   createMetrics,
-  loadKeyring,
+  loadServiceKeyring,
   migrateToLatest,
   parseConfig,
   runService,
@@ -23,9 +24,8 @@ const logger = createLogger('payment');
 async function main() {
   const config = parseConfig(paymentConfigSchema, process.env);
   logger.level = config.LOG_LEVEL;
-  const { keyring, generated } = await loadKeyring(process.env);
-  if (generated) logger.warn('no ticket keys configured: generated a development key (tickets from ticketing will not verify)');
-  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+  const keyring = await loadServiceKeyring(process.env, logger);
+  const redis = connectRedis(config.REDIS_URL);
   const db = connectDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
   await migrateToLatest(db);
   const metrics = createMetrics('payment');
@@ -43,17 +43,15 @@ async function main() {
     paymentLeaseMs: config.PAYMENT_LEASE_MS,
     providerTimeoutMs: config.PAYMENT_TIMEOUT_MS,
     readiness: async () => ({
-      redis: (await redis.ping().catch(() => '')) === 'PONG',
+      redis: (await redisAnswers(redis)),
       postgres: await sql`select 1`.execute(db).then(() => true, () => false),
     }),
     isShuttingDown: () => running?.isShuttingDown() ?? false,
   });
   running = await runService({
     app,
-    port: config.PORT,
-    host: config.HOST,
+    config,
     logger,
-    graceMs: config.SHUTDOWN_GRACE_MS,
     onShutdown: async () => {
       await sweeper.stop();
       await db.destroy();

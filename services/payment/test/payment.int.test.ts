@@ -33,13 +33,13 @@ describe('checkout and payment', () => {
     expect(view.body).toMatchObject({ deal: { id: dealId, productName: 'Test Phone 256GB' }, price: 1_550_000, currency: 'KRW' });
     expect(Date.parse(view.body.expiresAt)).toBeGreaterThan(Date.now());
 
-    const paid = await room.pay(dealId, 'buyer0', tickets[0]!, 'key-1');
+    const paid = await room.pay(dealId, 'buyer0', tickets[0]!, `${dealId}-1`);
     expect(paid.status).toBe(201);
     expect(paid.body).toMatchObject({ orderId: expect.any(String), status: 'PAID' });
-    const replay = await room.pay(dealId, 'buyer0', tickets[0]!, 'key-1');
+    const replay = await room.pay(dealId, 'buyer0', tickets[0]!, `${dealId}-1`);
     expect(replay.status).toBe(201);
     expect(replay.body.orderId).toBe(paid.body.orderId);
-    const twice = await room.pay(dealId, 'buyer0', tickets[0]!, 'key-2');
+    const twice = await room.pay(dealId, 'buyer0', tickets[0]!, `${dealId}-2`);
     expect(twice.status).toBe(409);
     expect(twice.body.error.code).toBe('ALREADY_PURCHASED');
 
@@ -77,12 +77,12 @@ describe('checkout and payment', () => {
 
   it('explains a declined payment with 402 and keeps the unit held until the deadline', async () => {
     const { dealId, tickets } = await admitted(1);
-    const declined = await room.pay(dealId, 'buyer0', tickets[0]!, 'decline-1', 'tok_decline');
+    const declined = await room.pay(dealId, 'buyer0', tickets[0]!, `${dealId}-d1`, 'tok_decline');
     expect(declined.status).toBe(402);
     expect(declined.body.error).toMatchObject({ code: 'PAYMENT_DECLINED', checkoutExpiresAt: expect.any(String) });
     expect((await room.store.shopperTicket(dealId, 'buyer0'))?.state).toBe('admitted');
     expect((await room.store.snapshot(dealId)).active).toBe(1);
-    const paid = await room.pay(dealId, 'buyer0', tickets[0]!, 'decline-2', 'tok_approve');
+    const paid = await room.pay(dealId, 'buyer0', tickets[0]!, `${dealId}-d2`, 'tok_approve');
     expect(paid.status).toBe(201);
   });
 

@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 import {
+  connectRedis,
+  redisAnswers,
   DealCache,
   DealStore,
   TicketSigner,
@@ -7,7 +9,7 @@ import {
   createKafka,
   createLogger,
   createMetrics,
-  loadKeyring,
+  loadServiceKeyring,
   parseConfig,
   runService,
   startService,
@@ -22,10 +24,9 @@ const logger = createLogger('ticketing');
 async function main() {
   const config = parseConfig(ticketingConfigSchema, process.env);
   logger.level = config.LOG_LEVEL;
-  const { keyring, generated } = await loadKeyring(process.env);
-  if (generated) logger.warn('no ticket signing key configured: generated a development key (tickets will not verify elsewhere)');
+  const keyring = await loadServiceKeyring(process.env, logger);
 
-  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+  const redis = connectRedis(config.REDIS_URL);
   const subscriber = new Redis(config.REDIS_URL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ticketing`, logger });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } });
@@ -57,16 +58,14 @@ async function main() {
     logger,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     trustProxy: config.TRUST_PROXY,
-    readiness: async () => ({ redis: cacheStarted && (await redis.ping().catch(() => '')) === 'PONG', kafka: producerConnected }),
+    readiness: async () => ({ redis: cacheStarted && (await redisAnswers(redis)), kafka: producerConnected }),
     isShuttingDown: () => running?.isShuttingDown() ?? false,
   });
 
   running = await runService({
     app,
-    port: config.PORT,
-    host: config.HOST,
+    config,
     logger,
-    graceMs: config.SHUTDOWN_GRACE_MS,
     onShutdown: async () => {
       await queue.drain();
       await producer.disconnect();

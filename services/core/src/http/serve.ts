@@ -18,16 +18,15 @@ export interface RunningService {
 export function runService(options: {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   app: Hono<any>;
-  port: number;
-  host: string;
+  config: { PORT: number; HOST: string; SHUTDOWN_GRACE_MS: number };
   logger: Logger;
-  graceMs: number;
   onShutdown: () => Promise<void>;
   exitOnShutdown?: boolean;
 }): Promise<RunningService> {
+  const { PORT: port, HOST: hostname, SHUTDOWN_GRACE_MS: graceMs } = options.config;
   let shuttingDown = false;
   return new Promise((resolve) => {
-    const server = serve({ fetch: options.app.fetch, port: options.port, hostname: options.host }, (info) => {
+    const server = serve({ fetch: options.app.fetch, port, hostname }, (info) => {
       options.logger.info({ port: info.port }, 'listening');
       const shutdown = async (reason: string) => {
         if (shuttingDown) return;
@@ -36,7 +35,7 @@ export function runService(options: {
         const forced = setTimeout(() => {
           options.logger.error('shutdown took too long; exiting');
           process.exit(1);
-        }, options.graceMs);
+        }, graceMs);
         forced.unref();
         await new Promise<void>((done) => server.close(() => done()));
         try {
