@@ -66,7 +66,7 @@ describe('a small flash sale', () => {
       }
     };
     await Promise.all(shoppers.map(journey));
-    const final = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 500 && d.active === 0, 30_000);
+    const final = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 500 && d.active === 0, 120_000);
     sampling = false;
     await sampler;
 
@@ -100,5 +100,5 @@ describe('a small flash sale', () => {
     // walked-away and cancelled units went back: everything admitted but unpaid was returned
     expect(final.expired + final.cancelled + final.purchased).toBe(final.admitted);
     expect([...outcomes.values()].filter((o) => o === 'PURCHASED')).toHaveLength(stock);
-  });
+  }, 240_000); // never fails for being slow: on two busy cores the sale can take minutes
 });

@@ -57,7 +57,12 @@ describe.each(['ticketing', 'admission', 'payment'])('the %s service as a proces
     const { child, port } = await startService(service, await settings());
     const base = `http://127.0.0.1:${port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${base}/readyz`);
+    // ready once its dependencies answer (admission: once it has joined its consumer group)
+    let ready = await fetch(`${base}/readyz`);
+    for (let tries = 0; ready.status !== 200 && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      ready = await fetch(`${base}/readyz`);
+    }
     const body = await ready.json();
     expect(ready.status, JSON.stringify(body)).toBe(200);
     expect(body.status).toBe('ready');
