@@ -26,7 +26,6 @@ export interface Kubernetes {
   binDir: string; // kubectl, helm, kube-apiserver, ... of the version the cluster runs
 }
 
-const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'kwok', 'helm'];
 /** Stopped in this order, the reverse of the start order. */
 const SERVERS = ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
 const NODE_NAME = 'kwok-node-0';
@@ -170,31 +169,38 @@ function portsOf(name: ProfileName) {
   };
 }
 
-/** Runs dev/k8s/build.sh when a binary is missing, one line of progress per step. */
+/**
+ * Runs dev/k8s/build.sh, which builds what is missing (minutes, once) and otherwise only checks
+ * (milliseconds); one line of progress per binary it builds.
+ */
 async function ensureBinaries(): Promise<string> {
-  const binDir = kubernetesBinDir();
-  const missing = BINARIES.filter((binary) => !existsSync(join(binDir, binary)));
-  if (missing.length === 0 && existsSync(join(binDir, '..', 'kwok-stages'))) return binDir;
-
   const log = installLogPath('kubernetes');
   mkdirSync(join(log, '..'), { recursive: true });
-  report('kubernetes', `building ${missing.join(', ') || 'kwok stages'} from the Go module proxy (first time only, ~10 min; log: ${log})`);
   const child = spawn('bash', [join(repoRoot, 'dev', 'k8s', 'build.sh')], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, QUICKDEAL_CACHE: cacheDir },
   });
-  child.stderr.on('data', (chunk: Buffer) => appendFileSync(log, chunk));
-  const lines = createInterface({ input: child.stdout });
-  lines.on('line', (line) => {
+  let lastError = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    appendFileSync(log, chunk);
+    lastError = chunk.toString().trim().split('\n').pop() || lastError;
+  });
+  let building = false;
+  createInterface({ input: child.stdout }).on('line', (line) => {
     appendFileSync(log, `${line}\n`);
-    if (line.startsWith('k8s: ')) report('kubernetes', line.slice('k8s: '.length));
+    if (!line.startsWith('k8s: ') || line.endsWith(' cached')) return;
+    if (!building) report('kubernetes', `building what is missing from the Go module proxy (a first build takes 10-20 min; log: ${log})`);
+    building = true;
+    report('kubernetes', line.slice('k8s: '.length));
   });
   const code = await new Promise<number>((resolve) => {
     child.on('error', () => resolve(127));
     child.on('close', (status) => resolve(status ?? 1));
   });
-  if (code !== 0) throw new SetupError(`kubernetes: dev/k8s/build.sh failed with exit code ${code} (log: ${log})`);
-  return binDir;
+  if (code !== 0) {
+    throw new SetupError(`kubernetes: dev/k8s/build.sh failed with exit code ${code}: ${lastError || 'no message'} (log: ${log})`);
+  }
+  return kubernetesBinDir();
 }
 
 /** The static token file: one admin in system:masters, generated once per profile. */
@@ -322,6 +328,7 @@ function apiRequest(api: Api, method: string, path: string, body?: string): Prom
 }
 
 function writeAtomic(file: string, content: string): void {
-  writeFileSync(`${file}.tmp`, content, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode: 0o600 });
+  renameSync(tmp, file);
 }

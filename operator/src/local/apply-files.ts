@@ -1,17 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
 import { parseAllDocuments } from 'yaml';
-import {
-  DealRegistry,
-  DealStore,
-  connectDatabase,
-  createKafka,
-  describeIssues,
-  migrateToLatest,
-  type AppliedDeal,
-  type DealStatus,
-} from '@quickdeal/core';
+import { describeIssues, type AppliedDeal, type DealRegistry, type DealStatus } from '@quickdeal/core';
 import { quickDealDocumentSchema, type QuickDealDocument } from '../api/v1alpha1/quickdeal.js';
+import { reconcileDeal } from '../controller/deal-reconciler.js';
+import { connectDealRegistry } from '../registry-connection.js';
 
 /** Where a local stack's servers are: what `quickdeal apply` and `get deals` talk to instead of Kubernetes. */
 export interface LocalTarget {
@@ -45,33 +37,20 @@ export async function readQuickDealFiles(files: string[]): Promise<QuickDealDocu
 
 /** Connects the deal registry to a local stack for one command, and closes it afterwards. */
 export async function withLocalRegistry<T>(target: LocalTarget, work: (registry: DealRegistry) => Promise<T>): Promise<T> {
-  const redis = new Redis(target.redisUrl, { maxRetriesPerRequest: 2 });
-  const db = connectDatabase(target.postgresUrl, { maxConnections: 2 });
-  const admin = createKafka({ brokers: target.kafkaBrokers, clientId: 'quickdeal-cli' }).admin();
+  const connection = await connectDealRegistry(target);
   try {
-    await migrateToLatest(db);
-    await admin.connect();
-    const registry = new DealRegistry({
-      db,
-      store: new DealStore(redis),
-      admin,
-      topicPrefix: target.topicPrefix ?? 'quickdeal.tickets.',
-      topicSettings: { replicationFactor: 1, minInsyncReplicas: 1 },
-    });
-    return await work(registry);
+    return await work(connection.registry);
   } finally {
-    await admin.disconnect().catch(() => undefined);
-    await db.destroy();
-    redis.disconnect();
+    await connection.close();
   }
 }
 
-/** `quickdeal apply -f`: the same deal registry the operator's reconcile uses, without Kubernetes. */
+/** `quickdeal apply -f`: the operator's own reconcile of a deal, without Kubernetes. */
 export async function applyQuickDealFiles(files: string[], target: LocalTarget): Promise<AppliedDeal[]> {
   const documents = await readQuickDealFiles(files);
   return withLocalRegistry(target, async (registry) => {
     const applied: AppliedDeal[] = [];
-    for (const document of documents) applied.push(await registry.apply(document.metadata.name, document.spec));
+    for (const document of documents) applied.push((await reconcileDeal(registry, document.metadata.name, document.spec)).applied);
     return applied;
   });
 }

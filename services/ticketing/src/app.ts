@@ -22,6 +22,7 @@ import {
   type TicketSigner,
   type TicketVerifier,
 } from '@quickdeal/core';
+import { installPages } from './pages/index.js';
 import { queuePosition } from './queue-position.js';
 import type { RateLimits } from './rate-limits.js';
 import type { TicketQueue } from './ticket-queue.js';
@@ -218,5 +219,6 @@ export function createApp(deps: TicketingDeps): Hono<AppEnv> {
     return c.json(deps.keyring.jwks());
   });
 
+  installPages(app, { cache: deps.cache });
   return app;
 }

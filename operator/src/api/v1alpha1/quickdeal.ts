@@ -6,7 +6,11 @@ export const version = 'v1alpha1';
 export const apiVersion = `${group}/${version}`;
 export const kind = 'QuickDeal';
 export const plural = 'quickdeals';
+export const singular = 'quickdeal';
 export const shortName = 'qd';
+
+/** Held on every QuickDeal the operator serves, so deleting one first stops its admissions and removes its Redis keys. */
+export const quickDealFinalizer = 'quickdeal.io/cleanup';
 
 /** A QuickDeal document as kubectl or `quickdeal apply -f` reads it. */
 export const quickDealDocumentSchema = z.object({
@@ -17,9 +21,14 @@ export const quickDealDocumentSchema = z.object({
 });
 export type QuickDealDocument = z.output<typeof quickDealDocumentSchema>;
 
+export const conditionTypes = ['Ready', 'TopicReady', 'ConfigSynced', 'ConsumersScaled'] as const;
+export type ConditionType = (typeof conditionTypes)[number];
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+/** metav1.Condition. */
 export interface QuickDealCondition {
-  type: 'Ready' | 'TopicReady' | 'ConfigSynced' | 'ConsumersScaled';
-  status: 'True' | 'False' | 'Unknown';
+  type: ConditionType;
+  status: ConditionStatus;
   reason: string;
   message: string;
   lastTransitionTime: string;
@@ -38,9 +47,19 @@ export interface QuickDealStatus {
 }
 
 export interface QuickDeal {
-  apiVersion: typeof apiVersion;
-  kind: typeof kind;
-  metadata: { name: string; namespace?: string; generation?: number; uid?: string; resourceVersion?: string; deletionTimestamp?: string; finalizers?: string[] };
+  apiVersion?: typeof apiVersion;
+  kind?: typeof kind;
+  metadata: {
+    name: string;
+    namespace?: string;
+    generation?: number;
+    uid?: string;
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    finalizers?: string[];
+  };
+  /** As the API server holds it: validated by the CRD's schema, checked again against the spec schema on every reconcile. */
   spec: QuickDealSpec;
   status?: QuickDealStatus;
 }

@@ -6,11 +6,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 export const defaultPublicDir = fileURLToPath(new URL('../../public/', import.meta.url));
 
 export interface Asset {
   body: string;
+  /** The body gzipped once at start-up (about a third of the size). */
+  gzipped: Uint8Array;
   contentType: string;
   etag: string;
 }
@@ -41,10 +44,10 @@ export function loadAssets(dir = defaultPublicDir): AssetBundle {
     const body = readFileSync(`${dir}/${name}`, 'utf8');
     const hash = createHash('sha256').update(body).digest('base64url').slice(0, 16);
     all.update(name).update(hash);
-    files.set(name, { body, contentType: contentTypes[name.split('.').pop() ?? ''] ?? 'application/octet-stream', etag: `"${hash}"` });
+    files.set(name, { body, gzipped: gzipSync(body, { level: 9 }), contentType: contentTypes[name.split('.').pop() ?? ''] ?? 'application/octet-stream', etag: `"${hash}"` });
   }
   for (const required of ['qd.css', 'room.js', 'checkout.js']) {
     if (!files.has(required)) throw new Error(`the waiting-room pages' asset ${required} is missing from ${dir}`);
   }
-  return { version: all.digest('base64url').slice(0, 12).replace(/[^A-Za-z0-9]/g, 'x'), files };
+  return { version: all.digest('base64url').slice(0, 12), files };
 }

@@ -1,0 +1,375 @@
+/**
+ * The chart with the real helm (built from the Go module proxy by dev/) and the real test API
+ * server: `helm lint` and `helm template` for every ci/ scenario, the rendered manifests applied
+ * with a server-side dry run (CRDs installed first), and what the manifests must agree with
+ * elsewhere in the repository: the local gateway's routes, manifests/crd and manifests/rbac, the
+ * services' configuration schemas, the alert rule file, the dashboards and skaffold.yaml.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { admissionConfigSchema } from '@quickdeal/admission';
+import { operatorConfigSchema } from '@quickdeal/operator';
+import { paymentConfigSchema } from '@quickdeal/payment';
+import { ticketingConfigSchema } from '@quickdeal/ticketing';
+import { publicRoutes, upstreamFor } from '../../../dev/src/gateway/routes.js';
+import {
+  clients,
+  createNamespace,
+  deleteNamespace,
+  installCrd,
+  kubectl,
+  type Clients,
+} from '../../../operator/test/support/kube.js';
+import { chartDir, ciValuesFiles, dashboardsDir, find, helm, one, render, repoRoot, rulesFile, type K8sObject } from './support/chart.js';
+import { parseDockerfile, stageByName } from './support/dockerfile.js';
+
+const cluster = inject('kubernetes');
+const components = ['ticketing', 'admission', 'payment', 'operator'] as const;
+let api: Clients;
+let namespace: string;
+const createdNamespaces: string[] = [];
+
+beforeAll(async () => {
+  api = clients(cluster);
+  await installCrd(cluster);
+  const monitoring = await kubectl(cluster, ['apply', '-f', join(chartDir, 'test', 'fixtures', 'monitoring.coreos.com-crds.yaml')]);
+  if (monitoring.code !== 0) throw new Error(`installing the monitoring.coreos.com CRDs failed: ${monitoring.stderr}`);
+  const established = await kubectl(cluster, ['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', 'crd/podmonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com', '--timeout=30s']);
+  if (established.code !== 0) throw new Error(`the monitoring.coreos.com CRDs were not established: ${established.stderr}`);
+  namespace = await createNamespace(api, 'qd-chart');
+}, 120_000);
+
+afterAll(async () => {
+  for (const name of [namespace, ...createdNamespaces]) if (name) await deleteNamespace(api, name);
+});
+
+describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
+  let objects: K8sObject[];
+  let manifest: string;
+
+  beforeAll(async () => {
+    const rendered = await render(cluster, { valuesFile, namespace, release: 'qd' });
+    if (rendered.error) throw new Error(`helm template failed: ${rendered.error}`);
+    objects = rendered.objects;
+    manifest = rendered.yaml;
+  });
+
+  it('passes `helm lint --strict`', async () => {
+    const result = await helm(cluster, ['lint', chartDir, '--strict', '--values', join(chartDir, 'ci', valuesFile)]);
+    expect(result.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
+    expect(result.code).toBe(0);
+  });
+
+  it('is accepted by the API server (server-side dry run, strict field validation)', async () => {
+    // Objects may live in other namespaces (dashboards for Grafana's, a RoleBinding where the operator watches).
+    for (const other of new Set(objects.map((object) => object.metadata.namespace).filter((ns): ns is string => !!ns && ns !== namespace))) {
+      const exists = await kubectl(cluster, ['get', 'namespace', other]);
+      if (exists.code !== 0) {
+        await kubectl(cluster, ['create', 'namespace', other]);
+        createdNamespaces.push(other);
+      }
+    }
+    const applied = await kubectl(cluster, ['apply', '--dry-run=server', '--server-side', '--field-manager=helm', '-f', '-'], manifest);
+    expect(applied.stderr).toBe('');
+    expect(applied.code).toBe(0);
+    expect(applied.stdout.trim().split('\n')).toHaveLength(objects.length);
+  });
+
+  it('names everything within 63 characters and labels it the standard way', () => {
+    const names = new Set<string>();
+    for (const object of objects) {
+      const { name, labels = {} } = object.metadata;
+      expect(name.length, `${object.kind} ${name}`).toBeLessThanOrEqual(63);
+      expect(name, `${object.kind} ${name}`).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+      names.add(`${object.kind}/${object.metadata.namespace ?? ''}/${name}`);
+      for (const label of ['helm.sh/chart', 'app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of']) {
+        expect(labels[label], `${object.kind} ${name}: ${label}`).toBeTruthy();
+      }
+    }
+    expect(names.size).toBe(objects.length);
+  });
+
+  it('runs every container as non-root with a read-only root filesystem, no capabilities and the runtime seccomp profile', () => {
+    const pods = [
+      ...find(objects, 'Deployment').map((deployment) => ({ name: deployment.metadata.name, spec: deployment.spec.template.spec })),
+      ...find(objects, 'Pod').map((pod) => ({ name: pod.metadata.name, spec: pod.spec })),
+    ];
+    expect(pods.length).toBeGreaterThan(0);
+    for (const { name, spec } of pods) {
+      expect(spec.securityContext, name).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(spec.securityContext.runAsUser, name).toBeGreaterThan(0);
+      for (const container of spec.containers) {
+        expect(container.securityContext, name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+        expect(container.resources?.requests, name).toBeTruthy();
+        expect(container.resources?.limits?.memory, name).toBeTruthy();
+      }
+    }
+  });
+
+  it('probes every component on /healthz and /readyz, with a writable /tmp only', () => {
+    for (const deployment of find(objects, 'Deployment')) {
+      const [container] = deployment.spec.template.spec.containers;
+      expect(container.livenessProbe.httpGet, deployment.metadata.name).toEqual({ path: '/healthz', port: 'http' });
+      expect(container.readinessProbe.httpGet, deployment.metadata.name).toEqual({ path: '/readyz', port: 'http' });
+      expect(container.startupProbe.httpGet, deployment.metadata.name).toEqual({ path: '/healthz', port: 'http' });
+      const writable = container.volumeMounts.filter((mount: { readOnly?: boolean }) => !mount.readOnly).map((mount: { mountPath: string }) => mount.mountPath);
+      expect(writable, deployment.metadata.name).toEqual(['/tmp']);
+    }
+  });
+
+  it('leaves replicas to the HorizontalPodAutoscaler (ticketing, payment) or the operator (admission) when they own the count', () => {
+    const hpaTargets = find(objects, 'HorizontalPodAutoscaler').map((hpa) => hpa.spec.scaleTargetRef.name as string);
+    for (const hpa of find(objects, 'HorizontalPodAutoscaler')) {
+      expect(hpa.metadata.labels?.['app.kubernetes.io/component']).toMatch(/^(ticketing|payment)$/);
+      expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
+    }
+    const operator = find(objects, 'Deployment').find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'operator');
+    const operatorScales = operator?.spec.template.spec.containers[0].env.some((e: { name: string }) => e.name === 'PROMETHEUS_URL');
+    for (const deployment of find(objects, 'Deployment')) {
+      const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
+      const ownedElsewhere = hpaTargets.includes(deployment.metadata.name) || (component === 'admission' && operatorScales === true);
+      expect(deployment.spec.replicas === undefined, `${deployment.metadata.name} replicas`).toBe(ownedElsewhere);
+    }
+    for (const pdb of find(objects, 'PodDisruptionBudget')) {
+      const selector = pdb.spec.selector.matchLabels;
+      const matches = find(objects, 'Deployment').filter((d) => Object.entries(selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+      expect(matches, pdb.metadata.name).toHaveLength(1);
+    }
+  });
+
+  it('gives each component only configuration its schema reads, and enough of it to start', () => {
+    const schemas = { ticketing: ticketingConfigSchema, admission: admissionConfigSchema, payment: paymentConfigSchema, operator: operatorConfigSchema };
+    // The keyring's variables are read by loadKeyring (services/core/src/tickets.ts), not by the schemas.
+    const keyring = readFileSync(join(repoRoot, 'services', 'core', 'src', 'tickets.ts'), 'utf8');
+    const outsideSchemas = ['NODE_ENV', 'TICKET_SIGNING_KEY_FILE', 'TICKET_VERIFICATION_KEYS_FILE'];
+    for (const name of outsideSchemas.slice(1)) expect(keyring).toContain(`env.${name}`);
+    const configMap = one(objects, 'ConfigMap', find(objects, 'Deployment')[0]?.spec.template.spec.containers[0].envFrom[0].configMapRef.name);
+    for (const deployment of find(objects, 'Deployment')) {
+      const component = deployment.metadata.labels?.['app.kubernetes.io/component'] as keyof typeof schemas;
+      const schema = schemas[component];
+      const keys = schemaKeys(schema);
+      const container = deployment.spec.template.spec.containers[0];
+      const env: Record<string, string> = { ...configMap.data };
+      for (const variable of container.env as Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>) {
+        expect([...keys, ...outsideSchemas], `${component} gets ${variable.name}, which it does not read`).toContain(variable.name);
+        env[variable.name] = variable.value ?? secretValue(objects, variable.name, variable.valueFrom?.secretKeyRef) ;
+      }
+      const parsed = schema.safeParse(env);
+      expect(parsed.success ? 'ok' : parsed.error.message, `${component}'s configuration`).toBe('ok');
+    }
+    const read = new Set(Object.values(schemas).flatMap((schema) => schemaKeys(schema)));
+    for (const key of Object.keys(configMap.data ?? {})) expect([...read, ...outsideSchemas], `the ConfigMap sets ${key}, which no component reads`).toContain(key);
+  });
+});
+
+describe('the Ingress', () => {
+  it('routes exactly the public paths of dev/src/gateway/routes.ts, to the same services', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'default-values.yaml', release: 'shop' });
+    const ingress = one(objects, 'Ingress');
+    expect(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/use-regex']).toBe('true');
+    expect(ingress.spec.ingressClassName).toBe('nginx');
+    const paths = ingress.spec.rules[0].http.paths as Array<{ path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }>;
+    // ingress-nginx writes each path as `location ~* "^<path>"`: the table's leading ^ is its own.
+    expect(paths.map((p) => ({ path: `^${p.path}`, service: p.backend.service.name }))).toEqual(
+      publicRoutes.map((route) => ({ path: route.path, service: `shop-quickdeal-${route.upstream}` })),
+    );
+    for (const path of paths) {
+      expect(path.pathType).toBe('ImplementationSpecific');
+      expect(path.backend.service.port).toEqual({ name: 'http' });
+    }
+
+    // And they route like the gateway, matched the way ingress-nginx matches: longest path first,
+    // first match wins, case-insensitive, anchored at the start.
+    const locations = [...paths].sort((a, b) => b.path.length - a.path.length).map((p) => ({ pattern: new RegExp(`^${p.path}`, 'i'), service: p.backend.service.name }));
+    const ingressRoute = (path: string) => locations.find((location) => location.pattern.test(path))?.service;
+    const samples = [
+      '/api/v1/deals/iphone-17-pro/tickets', '/api/v1/deals/iphone-17-pro/tickets/status', '/api/v1/deals/demo-phone/checkout',
+      '/api/v1/deals/demo-phone/orders', '/deals/demo-phone', '/deals/demo-phone/checkout', '/deals/assets/0123abcd/qd.css', '/.well-known/jwks.json',
+      '/metrics', '/healthz', '/readyz', '/', '/api/v1/deals/demo-phone', '/api/v1/deals', '/api/v1/deals/a/b/tickets', '/.well-known/jwksXjson',
+    ];
+    for (const sample of samples) {
+      const upstream = upstreamFor(sample);
+      expect(ingressRoute(sample), sample).toBe(upstream ? `shop-quickdeal-${upstream}` : undefined);
+    }
+  });
+
+  it('serves every host given, with TLS when asked', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'production-values.yaml' });
+    const ingress = one(objects, 'Ingress');
+    expect(ingress.spec.rules.map((rule: { host: string }) => rule.host)).toEqual(['deals.example.com']);
+    expect(ingress.spec.tls).toEqual([{ secretName: 'deals-example-com-tls', hosts: ['deals.example.com'] }]);
+    expect(ingress.metadata.annotations).toMatchObject({ 'cert-manager.io/cluster-issuer': 'letsencrypt', 'nginx.ingress.kubernetes.io/use-regex': 'true' });
+  });
+});
+
+describe('what the chart shares with the rest of the repository', () => {
+  it('ships the CRD of manifests/crd/ unchanged under crds/', () => {
+    const ours = readdirSync(join(chartDir, 'crds')).sort();
+    expect(ours).toEqual(readdirSync(join(repoRoot, 'manifests', 'crd')).sort());
+    for (const file of ours) {
+      expect(readFileSync(join(chartDir, 'crds', file), 'utf8'), `charts/quickdeal/crds/${file} differs from manifests/crd/${file}: cp manifests/crd/${file} charts/quickdeal/crds/`).toBe(
+        readFileSync(join(repoRoot, 'manifests', 'crd', file), 'utf8'),
+      );
+    }
+  });
+
+  it('grants the operator the rules of manifests/rbac/, its admission scaling limited to the release’s Deployment', async () => {
+    const manifests = readdirSync(join(repoRoot, 'manifests', 'rbac')).flatMap((file) =>
+      parseAllDocuments(readFileSync(join(repoRoot, 'manifests', 'rbac', file), 'utf8')).map((d) => d.toJS() as K8sObject),
+    );
+    const { objects } = await render(cluster, { valuesFile: 'default-values.yaml', release: 'shop' });
+    expect(one(objects, 'ClusterRole').rules).toEqual(one(manifests, 'ClusterRole').rules);
+    const normalise = (rules: Array<Record<string, unknown>>) =>
+      rules.map((rule) => (rule.resourceNames ? { ...rule, resourceNames: ['<the admission Deployment>'] } : rule)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(normalise(one(objects, 'Role').rules ?? [])).toEqual(normalise(find(manifests, 'Role').flatMap((role) => role.rules ?? [])));
+    expect(one(objects, 'Role').rules?.find((rule) => rule.resourceNames)?.resourceNames).toEqual(['shop-quickdeal-admission']);
+    expect(one(objects, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'shop-quickdeal-operator', namespace: 'shop' }]);
+    const watching = await render(cluster, { valuesFile: 'long-names-values.yaml' });
+    expect(find(watching.objects, 'ClusterRoleBinding')).toEqual([]);
+    expect(find(watching.objects, 'RoleBinding').map((binding) => binding.metadata.namespace).sort()).toEqual(['shop', 'shop']);
+  });
+
+  it('ships rules/quickdeal-alerts.yaml as the PrometheusRule, with the runbook URLs it is told', async () => {
+    const ruleFile = parse(readFileSync(rulesFile, 'utf8'));
+    const { objects } = await render(cluster, { valuesFile: 'production-values.yaml' });
+    const rule = one(objects, 'PrometheusRule');
+    expect(rule.spec).toEqual(ruleFile);
+    expect(rule.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    const elsewhere = await render(cluster, { valuesFile: 'long-names-values.yaml' });
+    const urls = one(elsewhere.objects, 'PrometheusRule').spec.groups.flatMap((g: { rules: Array<{ annotations: { runbook_url: string } }> }) => g.rules.map((r) => r.annotations.runbook_url));
+    expect(urls.length).toBeGreaterThan(0);
+    for (const url of urls) expect(url).toMatch(/^https:\/\/wiki\.example\.com\/quickdeal\/runbooks#quickdeal[a-z]+$/);
+  });
+
+  it('ships every dashboard as a ConfigMap labelled for the Grafana sidecar', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'production-values.yaml' });
+    const files = readdirSync(dashboardsDir).filter((file) => file.endsWith('.json')).sort();
+    const configMaps = find(objects, 'ConfigMap').filter((cm) => cm.metadata.labels?.grafana_dashboard === '1');
+    expect(configMaps.flatMap((cm) => Object.keys(cm.data ?? {})).sort()).toEqual(files);
+    for (const cm of configMaps) {
+      expect(cm.metadata.namespace).toBe('monitoring');
+      expect(cm.metadata.annotations).toEqual({ grafana_folder: 'QuickDeal' });
+      for (const [file, content] of Object.entries(cm.data ?? {})) expect(content).toBe(readFileSync(join(dashboardsDir, file), 'utf8'));
+    }
+  });
+
+  it('keeps the metrics’ own service label when the Prometheus Operator scrapes', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'long-names-values.yaml' });
+    expect(one(objects, 'ServiceMonitor').spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics', honorLabels: true })]);
+    expect(one(objects, 'PodMonitor').spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics', honorLabels: true })]);
+    const operator = find(objects, 'Deployment').find((d) => d.metadata.name.endsWith('-operator'));
+    expect(operator?.spec.template.spec.containers[0].env).toContainEqual({ name: 'PROMETHEUS_SELECTOR', value: 'namespace="shop",cluster="eu-1"' });
+  });
+
+  it('gives payment the public ticket keys only, and ticketing the signing key', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'minimal-values.yaml' });
+    const secret = one(objects, 'Secret', 'qd-quickdeal-ticket-keys');
+    const signing = JSON.parse(secret.stringData?.['signing.jwk.json'] ?? '{}') as Record<string, string>;
+    const jwks = JSON.parse(secret.stringData?.['verification.jwks.json'] ?? '{}') as { keys: Array<Record<string, string>> };
+    expect(jwks.keys.map((key) => key.x)).toEqual([signing.x, '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo']);
+    for (const key of jwks.keys) expect(key.d).toBeUndefined();
+    const items = (name: string) => one(objects, 'Deployment', `qd-quickdeal-${name}`).spec.template.spec.volumes.find((v: { name: string }) => v.name === 'ticket-keys').secret.items.map((i: { key: string }) => i.key);
+    expect(items('payment')).toEqual(['verification.jwks.json']);
+    expect(items('ticketing')).toEqual(['signing.jwk.json', 'verification.jwks.json']);
+  });
+});
+
+describe('values.schema.json, as helm applies it', () => {
+  it.each([
+    ['ticketing.replica=2', "additional properties 'replica' not allowed"],
+    ['ingress.host=deals.example.com', "additional properties 'host' not allowed"],
+    ['metrics.serviceMonitor.intervall=30s', "additional properties 'intervall' not allowed"],
+    ['operator.scaling.max=3', "additional properties 'max' not allowed"],
+    ['kafka.brokers[0]=kafka', 'does not match pattern'],
+    ['config.logLevel=verbose', 'value must be one of'],
+    ['ticketing.image.digest=latest', 'does not match pattern'],
+  ])('refuses --set %s', async (set, message) => {
+    const { error } = await render(cluster, { valuesFile: 'default-values.yaml', set: [set] });
+    expect(error).toContain(message);
+  });
+
+  it('says which value is missing when a required one is', async () => {
+    const { error } = await render(cluster, {});
+    expect(error).toContain('kafka.brokers is required');
+    const keyless = await render(cluster, { valuesFile: 'default-values.yaml', setJson: [`ticketKeys.signingKey=${JSON.stringify('{"kty":"OKP"}')}`] });
+    expect(keyless.error).toContain('ticketKeys.signingKey must be a private Ed25519 JWK');
+  });
+});
+
+describe('NOTES.txt', () => {
+  it('says how to reach the waiting room and import the dashboards', async () => {
+    const result = await helm(cluster, ['install', 'shop', chartDir, '--namespace', namespace, '--dry-run=server', '--values', join(chartDir, 'ci', 'production-values.yaml')]);
+    expect(result.stderr).toBe('');
+    const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
+    expect(notes).toContain('https://deals.example.com/deals/demo-phone');
+    expect(notes).toContain(`helm test shop -n ${namespace}`);
+    expect(notes).toContain('grafana_dashboard');
+    expect(notes).toContain('ServiceMonitor shop-quickdeal');
+  });
+});
+
+describe('skaffold.yaml', () => {
+  const skaffold = parse(readFileSync(join(repoRoot, 'skaffold.yaml'), 'utf8')) as {
+    build: { artifacts: Array<{ image: string; docker: { dockerfile: string; target: string } }> };
+    deploy: { helm: { releases: Array<{ chartPath: string; setValueTemplates: Record<string, string> }> } };
+    profiles: Array<{ name: string; patches: Array<{ path: string; value: unknown }> }>;
+  };
+
+  it('builds one artifact per image, each a target of the Dockerfile', () => {
+    const dockerfile = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
+    expect(skaffold.build.artifacts.map((artifact) => artifact.docker.target)).toEqual([...components]);
+    for (const artifact of skaffold.build.artifacts) {
+      expect(artifact.image).toBe(`quickdeal/${artifact.docker.target}`);
+      expect(artifact.docker.dockerfile).toBe('Dockerfile');
+      expect(stageByName(dockerfile, artifact.docker.target), artifact.docker.target).toBeDefined();
+    }
+  });
+
+  it('sets each component’s image from skaffold’s templates, and the chart renders them', async () => {
+    const [release] = skaffold.deploy.helm.releases;
+    expect(release?.chartPath).toBe('charts/quickdeal');
+    const templates = release?.setValueTemplates ?? {};
+    const expected: Record<string, string> = {};
+    for (const artifact of skaffold.build.artifacts) {
+      const variable = artifact.image.replace(/[/-]/g, '_');
+      expected[`${artifact.docker.target}.image.repository`] = `{{.IMAGE_REPO_${variable}}}`;
+      expected[`${artifact.docker.target}.image.tag`] = `{{.IMAGE_TAG_${variable}}}`;
+    }
+    expect(templates).toEqual(expected);
+    // What skaffold passes after filling its templates in.
+    const set = Object.keys(templates).map((key) => `${key}=${key.endsWith('repository') ? `registry.local/quickdeal/${key.split('.')[0]}` : 'b1d5e7'}`);
+    const { objects, error } = await render(cluster, { valuesFile: 'dev-values.yaml', set });
+    expect(error).toBeUndefined();
+    for (const component of components) {
+      expect(one(objects, 'Deployment', `qd-quickdeal-${component}`).spec.template.spec.containers[0].image).toBe(`registry.local/quickdeal/${component}:b1d5e7`);
+    }
+  });
+
+  it('has a dev profile installing with a ci/ scenario', () => {
+    const dev = skaffold.profiles.find((profile) => profile.name === 'dev');
+    const valuesFiles = dev?.patches.find((patch) => patch.path === '/deploy/helm/releases/0/valuesFiles')?.value as string[];
+    expect(valuesFiles).toEqual(['charts/quickdeal/ci/dev-values.yaml']);
+    expect(ciValuesFiles).toContain('dev-values.yaml');
+  });
+});
+
+/** The variables a zod configuration schema reads (through refinements and transforms). */
+function schemaKeys(schema: unknown): string[] {
+  const node = schema as { shape?: Record<string, unknown>; in?: unknown; def?: { innerType?: unknown; in?: unknown } };
+  if (node.shape) return Object.keys(node.shape);
+  const inner = node.in ?? node.def?.in ?? node.def?.innerType;
+  if (inner) return schemaKeys(inner);
+  throw new Error('not an object schema');
+}
+
+/** A Secret's value as the chart renders it, or a stand-in for one the user provides. */
+function secretValue(objects: K8sObject[], name: string, ref: { name: string; key: string } | undefined): string {
+  if (!ref) return `${name.toLowerCase()}-from-the-downward-api`;
+  const secret = find(objects, 'Secret', ref.name)[0];
+  const value = secret?.stringData?.[ref.key];
+  if (value !== undefined) return value;
+  if (secret) throw new Error(`Secret ${ref.name} has no key ${ref.key}`);
+  return { REDIS_URL: 'redis://redis.data:6379', DATABASE_URL: 'postgres://quickdeal:secret@postgres.data:5432/quickdeal' }[name] ?? 'from-an-existing-secret';
+}

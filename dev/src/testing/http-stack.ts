@@ -1,0 +1,50 @@
+/**
+ * A waiting room's apps over real HTTP, behind the real local gateway, so a browser loads the
+ * pages and calls the API from one origin exactly as through `quickdeal up`. Each server listens on
+ * a free port of 127.0.0.1.
+ */
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { createGateway } from '../gateway/gateway.js';
+
+interface FetchApp {
+  fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
+}
+
+export interface HttpStack {
+  /** The gateway's origin, e.g. http://127.0.0.1:43121: open `${url}/deals/<dealId>`. */
+  url: string;
+  ticketingUrl: string;
+  paymentUrl: string;
+  close(): Promise<void>;
+}
+
+async function listen(app: FetchApp): Promise<{ url: string; server: Server }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ url: `http://127.0.0.1:${info.port}`, server: server as Server }));
+    server.once('error', reject);
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** Serves `room.ticketing` and `room.payment` (see waiting-room.ts) behind a gateway. */
+export async function startHttpStack(room: { ticketing: FetchApp; payment: FetchApp }): Promise<HttpStack> {
+  const ticketing = await listen(room.ticketing);
+  const payment = await listen(room.payment);
+  const gateway = await listen(createGateway({ ticketing: ticketing.url, payment: payment.url }));
+  return {
+    url: gateway.url,
+    ticketingUrl: ticketing.url,
+    paymentUrl: payment.url,
+    async close() {
+      await close(gateway.server);
+      await Promise.all([close(ticketing.server), close(payment.server)]);
+    },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * `npm run loadtest -- [--scenario <name>] [options]`: one flash sale against the local stack
+ * (started here if it is not running), then the truth read back and every invariant checked.
+ * Writes loadtest/out/<deal>/report.json and chart.png; exits 1 when an invariant broke.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { endpoints, type ProfileName } from '../../../dev/src/profiles.js';
+import { upstreamFor } from '../../../dev/src/gateway/routes.js';
+import { renderChart } from '../chart.js';
+import { appendResults, describeMachine, machineFacts } from '../machine.js';
+import { PlanError, describePlan, planFor, planOptions, planOverrides, scenarios, type FlashSalePlan } from '../plan.js';
+import { formatReport, type FlashSaleReport } from '../report.js';
+import { runFlashSale } from '../run-flash-sale.js';
+import { httpTransport } from '../transport.js';
+import { createLoadDeal, freshDealId, removeLoadDeals } from './deal.js';
+import { connectClients, ensureStack, waitForAdmission } from './stack.js';
+
+const loadtestDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const memoryLimitMiB = 300;
+
+function usage(): string {
+  const names = Object.entries(scenarios).map(([name, s]) => `  ${name.padEnd(16)} ${s.summary}`).join('\n');
+  return `usage: npm run loadtest -- [--scenario <name>] [options]
+
+scenarios (options given beside one override its values):
+${names}
+
+the sale:      --shoppers N  --arrival-rate PER_S  --arrival-profile constant|poisson|spike
+               --stock N  --cap N  --window 20m  --ticket-ttl 2h
+shoppers:      --pay 0.7  --cancel 0.1 (the rest walk away)  --decline 0.05  --think 200ms-1500ms
+the generator: --connections N  --max-in-flight N  --timeout 60s  --max-duration 5m  --seed N
+the stack:     --profile dev|test (default dev)  --via gateway|services (default gateway)
+               --keep-stack (leave what this command started running)  --keep-deal (leave the deal in Redis and Kafka)
+output:        --out DIR (default loadtest/out)  --record (append a summary to loadtest/RESULTS.md)`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        ...planOptions,
+        scenario: { type: 'string', short: 's' },
+        profile: { type: 'string', default: 'dev' },
+        via: { type: 'string', default: 'gateway' },
+        'keep-stack': { type: 'boolean' },
+        'keep-deal': { type: 'boolean' },
+        record: { type: 'boolean' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    console.error(`loadtest: ${(error as Error).message}\n\n${usage()}`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(usage());
+    return 0;
+  }
+  let plan: FlashSalePlan;
+  try {
+    plan = planFor(values.scenario, planOverrides(values));
+  } catch (error) {
+    if (error instanceof PlanError) {
+      console.error(`loadtest: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const profile = values.profile as ProfileName;
+  if (profile !== 'dev' && profile !== 'test') {
+    console.error('loadtest: --profile must be dev or test');
+    return 2;
+  }
+  if (values.via !== 'gateway' && values.via !== 'services') {
+    console.error('loadtest: --via must be gateway or services');
+    return 2;
+  }
+
+  const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) return;
+    log('interrupted: stopping the shoppers, then checking what happened so far …');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const dealId = freshDealId(plan.scenario);
+  const outDir = join(values.out ?? join(loadtestDir, 'out'), dealId);
+  mkdirSync(outDir, { recursive: true });
+  log(`plan: ${describePlan(plan)}`);
+
+  const stack = await ensureStack(profile, log);
+  const clients = connectClients(profile);
+  const target = endpoints(profile);
+  let report: FlashSaleReport | undefined;
+  let dealCreated = false;
+  const transport = httpTransport(
+    values.via === 'gateway' ? () => stack.gatewayUrl : (path) => (upstreamFor(path) === 'payment' ? stack.paymentUrl : stack.ticketingUrl),
+    { connections: plan.connections },
+  );
+  try {
+    const deal = await createLoadDeal(target, outDir, dealId, plan);
+    dealCreated = true;
+    log(`deal ${dealId} applied (${relative(process.cwd(), deal.manifest)}); waiting for the admission consumers to pick up ${deal.topic} …`);
+    await waitForAdmission(clients.kafka, [deal.topic]);
+    log(`open: ${plan.shoppers.toLocaleString('en-US')} shoppers arrive via ${values.via === 'gateway' ? stack.gatewayUrl : 'the services directly'}`);
+    report = await runFlashSale({
+      plan,
+      transport,
+      runId: dealId,
+      dealId,
+      topic: deal.topic,
+      store: clients.store,
+      db: clients.db,
+      kafka: clients.kafka,
+      processes: await stack.processes(),
+      log,
+      signal: abort.signal,
+      progressEveryMs: 5_000,
+    });
+    const jsonFile = join(outDir, 'report.json');
+    const pngFile = join(outDir, 'chart.png');
+    writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(pngFile, await renderChart(report));
+    console.log(`\n${formatReport(report, memoryLimitMiB)}\n`);
+    console.log(`report: ${relative(process.cwd(), jsonFile)}\nchart:  ${relative(process.cwd(), pngFile)}`);
+    if (values.record) {
+      appendResults(join(loadtestDir, 'RESULTS.md'), loadtestSection(report, values.via, process.argv.slice(2)));
+      console.log('summary appended to loadtest/RESULTS.md');
+    }
+  } finally {
+    await transport.close().catch(() => undefined);
+    if (dealCreated && !values['keep-deal']) await removeLoadDeals(target, [dealId]).catch((error: unknown) => log(`could not remove the deal: ${(error as Error).message}`));
+    await clients.close();
+    if (!values['keep-stack']) await stack.stop();
+  }
+  return report?.invariants.ok ? 0 : 1;
+}
+
+/** A RESULTS.md section for one load-test run. */
+function loadtestSection(report: FlashSaleReport, via: string, args: string[]): string {
+  const l = (name: string) => report.latency[name];
+  const rows = ['ticket', 'status', 'checkout', 'pay', 'cancel']
+    .filter((name) => l(name))
+    .map((name) => `| ${name} | ${l(name)?.count.toLocaleString('en-US')} | ${l(name)?.p50Ms} | ${l(name)?.p95Ms} | ${l(name)?.p99Ms} | ${l(name)?.maxMs} |`);
+  const memory = report.memory.map((m) => `${m.name} ${Math.max(m.peakRssMiB, 0).toFixed(0)} MiB`).join(', ');
+  const f = report.invariants.figures;
+  return `## ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC — load test, scenario ${report.scenario}
+
+\`npm run loadtest -- ${args.join(' ')}\` (via the ${via}); ${describeMachine(machineFacts())}.
+
+${describePlan(report.plan)}.
+
+- ended: ${report.endReason} after ${report.durationS.toFixed(1)} s; arrivals sent ${report.generator.dispatched.toLocaleString('en-US')}, dropped by the generator ${report.generator.dropped}, send lag p99 ${report.generator.sendLag.p99Ms} ms
+- tickets: offered ${report.tickets.offeredPerSecond.toLocaleString('en-US')}/s, served ${report.tickets.servedPerSecond.toLocaleString('en-US')}/s (peak ${report.tickets.peakServedPerSecond.toLocaleString('en-US')}/s); ${report.tickets.created.toLocaleString('en-US')} issued, ${report.tickets.turnedAway.toLocaleString('en-US')} turned away sold out
+- sale: ${report.sale.sold} of ${report.sale.stock} sold, ${report.sale.timeToSellOutS === null ? 'not sold out' : `sold out after ${report.sale.timeToSellOutS.toFixed(1)} s`}; ${report.sale.admissions} admissions, ${report.sale.admissionsPerSecond.mean}/s mean, ${report.sale.admissionsPerSecond.peak}/s peak
+- invariants: ${report.invariants.ok ? 'all hold' : 'BROKEN'} — FIFO violations ${f.fifoViolations}, oversold ${f.oversoldUnits}, lost tickets ${f.lostTickets}, max active ${f.maxActiveSampled} (cap ${report.plan.cap}), still waiting at the end ${f.stillWaiting}
+- unexpected errors: ${report.errors.unexpected}${Object.keys(report.errors.byCode).length > 0 ? ` (non-2xx answers: ${Object.entries(report.errors.byCode).map(([k, v]) => `${k} ×${v}`).join(', ')})` : ''}
+- peak resident memory in the run: ${memory}
+
+| endpoint | requests | p50 ms | p95 ms | p99 ms | max ms |
+|---|---|---|---|---|---|
+${rows.join('\n')}
+`;
+}
+
+process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`loadtest: ${(error as Error).message}`);
+  if (process.env.QUICKDEAL_DEBUG) console.error(error);
+  return 1;
+});
+// Open handles (kafkajs timers, keep-alive sockets) must not keep a finished run alive.
+setTimeout(() => process.exit(process.exitCode), 500).unref();

@@ -1,0 +1,101 @@
+/**
+ * The local stack the load test and the benchmark run against: found running, or started here
+ * (and then stopped again at the end, unless asked to keep it), with dev/'s own code.
+ */
+import { Redis } from 'ioredis';
+import { AssignerProtocol, type Kafka } from 'kafkajs';
+import { DealStore, connectDatabase, createKafka, type Database } from '@quickdeal/core';
+import type { Kysely } from 'kysely';
+import { endpoints, profile as profileOf, type ProfileName } from '../../../dev/src/profiles.js';
+import { startServices } from '../../../dev/src/services.js';
+import { ensureInfra } from '../../../dev/src/stack.js';
+import { listServers, stopServer } from '../../../dev/src/supervisor.js';
+
+/** QuickDeal's own processes, whose memory the runs watch. */
+const quickDealProcesses = ['ticketing', 'admission', 'payment', 'gateway'];
+
+export interface Stack {
+  profile: ProfileName;
+  gatewayUrl: string;
+  ticketingUrl: string;
+  paymentUrl: string;
+  /** The servers this command started (stopped by `stop`). */
+  started: string[];
+  processes(): Promise<Array<{ name: string; pid: number }>>;
+  stop(): Promise<void>;
+}
+
+export async function ensureStack(profile: ProfileName, log: (line: string) => void): Promise<Stack> {
+  const running = async () => new Map((await listServers(profile)).filter((s) => s.running).map((s) => [s.name, s.pid]));
+  const before = await running();
+  log(`stack: making sure the ${profile} profile runs (Kafka, Redis, Postgres, payment, ticketing, admission, gateway) …`);
+  await ensureInfra(profile);
+  await startServices(profile);
+  const after = await running();
+  const started = [...after].filter(([name, pid]) => before.get(name) !== pid).map(([name]) => name);
+  log(started.length > 0 ? `stack: started ${started.join(', ')} (stopped again at the end)` : 'stack: everything was already running');
+  const { ports } = profileOf(profile);
+  return {
+    profile,
+    gatewayUrl: `http://127.0.0.1:${ports.gateway}`,
+    ticketingUrl: `http://127.0.0.1:${ports.ticketing}`,
+    paymentUrl: `http://127.0.0.1:${ports.payment}`,
+    started,
+    async processes() {
+      return (await listServers(profile)).filter((s) => s.running && quickDealProcesses.includes(s.name)).map((s) => ({ name: s.name, pid: s.pid }));
+    },
+    async stop() {
+      for (const name of [...started].reverse()) {
+        if (await stopServer(profile, name)) log(`stack: stopped ${name}`);
+      }
+    },
+  };
+}
+
+/** Connections to the stack's Redis, Postgres and Kafka, for creating deals and reading the truth. */
+export interface StackClients {
+  redis: Redis;
+  store: DealStore;
+  db: Kysely<Database>;
+  kafka: Kafka;
+  close(): Promise<void>;
+}
+
+export function connectClients(profile: ProfileName): StackClients {
+  const stack = endpoints(profile);
+  const redis = new Redis(stack.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+  const db = connectDatabase(stack.postgresUrl, { maxConnections: 3 });
+  const kafka = createKafka({ brokers: stack.kafkaBrokers, clientId: 'quickdeal-loadtest' });
+  return {
+    redis,
+    store: new DealStore(redis),
+    db,
+    kafka,
+    async close() {
+      await db.destroy();
+      redis.disconnect();
+    },
+  };
+}
+
+/** Waits until a member of the admission consumer group is assigned the topic (a new topic takes a rebalance). */
+export async function waitForAdmission(kafka: Kafka, topics: string[], timeoutMs = 90_000, groupId = 'quickdeal-admission'): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { groups } = await admin.describeGroups([groupId]);
+      const assigned = new Set<string>();
+      for (const member of groups[0]?.members ?? []) {
+        const decoded = member.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(member.memberAssignment) : null;
+        for (const topic of Object.keys(decoded?.assignment ?? {})) assigned.add(topic);
+      }
+      if (topics.every((topic) => assigned.has(topic))) return;
+      if (Date.now() > deadline) throw new Error(`the admission consumers did not pick up ${topics.join(', ')} within ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

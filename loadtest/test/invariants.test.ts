@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { checkInvariants, type AnsweredTicket, type Evidence } from '../src/invariants.js';
+import type { Truth } from '../src/truth.js';
+
+const hour = 3_600_000;
+const t0 = Date.parse('2026-12-01T10:00:00Z');
+
+/**
+ * A small sale that went right: stock 3, cap 2, five shoppers in line. s1 and s2 are admitted; s1
+ * pays, s2 cancels; s3 and s4 are admitted and pay; s5 is told sold out.
+ */
+function cleanSale(): { truth: Truth; answered: AnsweredTicket[]; evidence: () => Evidence } {
+  const shoppers = ['s1', 's2', 's3', 's4', 's5'];
+  const truth: Truth = {
+    readAt: t0 + 60_000,
+    postgres: {
+      stock: 3,
+      sold: 3,
+      orders: [
+        { shopperId: 's1', queueNumber: 1, createdAt: t0 + 2_000 },
+        { shopperId: 's3', queueNumber: 3, createdAt: t0 + 4_000 },
+        { shopperId: 's4', queueNumber: 4, createdAt: t0 + 5_000 },
+      ],
+    },
+    redis: {
+      stock: 3, sold: 3, available: 0, active: 0, served: 5, lastQueueNumber: 5,
+      admitted: 4, purchased: 3, cancelled: 1, expired: 0, skipped: 0, soldOutTickets: 1,
+    },
+    admissions: [
+      { queueNumber: 1, shopperId: 's1', admittedAt: t0 + 1_000 },
+      { queueNumber: 2, shopperId: 's2', admittedAt: t0 + 1_001 },
+      { queueNumber: 3, shopperId: 's3', admittedAt: t0 + 2_500 },
+      { queueNumber: 4, shopperId: 's4', admittedAt: t0 + 3_000 },
+    ],
+    activeDeadlines: [],
+    log: shoppers.map((shopperId, i) => ({ queueNumber: i + 1, shopperId, jti: `jti-${shopperId}`, expiresAtMs: t0 + 2 * hour, valid: true })),
+    records: new Map([
+      ['s1', { state: 'purchased', jti: 'jti-s1', queueNumber: 1, deadline: t0 + 61_000 }],
+      ['s2', { state: 'expired', jti: 'jti-s2', queueNumber: 2, deadline: t0 + 61_001 }],
+      ['s3', { state: 'purchased', jti: 'jti-s3', queueNumber: 3, deadline: t0 + 62_500 }],
+      ['s4', { state: 'purchased', jti: 'jti-s4', queueNumber: 4, deadline: t0 + 63_000 }],
+      ['s5', { state: 'soldout', jti: 'jti-s5', queueNumber: 5, deadline: undefined }],
+    ]),
+  };
+  const statuses: Record<string, string[]> = {
+    s1: ['ACCESS_DENIED', 'ACCESS_GRANTED', 'PURCHASED'],
+    s2: ['ACCESS_DENIED', 'ACCESS_GRANTED'],
+    s3: ['ACCESS_DENIED', 'ACCESS_GRANTED', 'PURCHASED'],
+    s4: ['ACCESS_DENIED', 'ACCESS_GRANTED', 'PURCHASED'],
+    s5: ['ACCESS_DENIED', 'ITEM_SOLD_OUT'],
+  };
+  const answered = shoppers.map((shopperId, i) => ({ shopperId, queueNumber: i + 1, distinctTickets: 1, statuses: statuses[shopperId] ?? [] }));
+  return { truth, answered, evidence: () => ({ cap: 2, truth, answered, activeSamples: [0, 2, 2, 1, 2, 0] }) };
+}
+
+const check = (evidence: Evidence, name: string) => checkInvariants(evidence).checks.find((c) => c.name === name);
+
+describe('the invariant checker', () => {
+  it('passes a sale that kept every invariant', () => {
+    const report = checkInvariants(cleanSale().evidence());
+    expect(report.checks.filter((c) => c.violations > 0)).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.figures).toMatchObject({ fifoViolations: 0, oversoldUnits: 0, lostTickets: 0, stillWaiting: 0, maxActiveSampled: 2, ticketsChecked: 5 });
+  });
+
+  it('catches an admission out of queue order', () => {
+    const sale = cleanSale();
+    const [first, second, ...rest] = sale.truth.admissions;
+    sale.truth.admissions = [second!, first!, ...rest];
+    const report = checkInvariants(sale.evidence());
+    expect(report.ok).toBe(false);
+    expect(report.figures.fifoViolations).toBe(1);
+    expect(check(sale.evidence(), 'strict-fifo')?.examples[0]).toContain('queue number 1 admitted after 2');
+  });
+
+  it('catches a valid, unexpired ticket passed over, but not one that had expired', () => {
+    const sale = cleanSale();
+    // s2 was never admitted, yet s3 (behind it) was, while s2's ticket was still valid.
+    sale.truth.admissions = sale.truth.admissions.filter((a) => a.shopperId !== 's2');
+    sale.truth.records.set('s2', { state: 'skipped', jti: 'jti-s2', queueNumber: 2, deadline: undefined });
+    sale.truth.redis = { ...sale.truth.redis, admitted: 3, cancelled: 0 };
+    const broken = checkInvariants(sale.evidence());
+    expect(broken.figures.fifoViolations).toBe(1);
+    expect(check(sale.evidence(), 'strict-fifo')?.examples[0]).toMatch(/ticket 2 \(s2\).*passed over: 3 admitted/);
+
+    // The same line, but s2's ticket expired before s3 was admitted: skipping it was right.
+    const entry = sale.truth.log.find((e) => e.queueNumber === 2)!;
+    entry.expiresAtMs = t0 + 2_000;
+    expect(checkInvariants(sale.evidence()).figures.fifoViolations).toBe(0);
+  });
+
+  it('catches an oversell, an order without an admission, and Redis disagreeing with Postgres', () => {
+    const sale = cleanSale();
+    sale.truth.postgres.sold = 4;
+    sale.truth.postgres.orders.push({ shopperId: 's5', queueNumber: 5, createdAt: t0 + 6_000 });
+    const report = checkInvariants(sale.evidence());
+    expect(report.figures.oversoldUnits).toBe(1);
+    const oversell = check(sale.evidence(), 'no-oversell');
+    expect(oversell?.examples.join('\n')).toContain('sold 4 and 4 orders for a stock of 3');
+    expect(oversell?.examples.join('\n')).toContain('order of s5 (queue number 5) without an admission');
+    expect(oversell?.examples.join('\n')).toContain('Redis believes 3 sold, Postgres says 4');
+  });
+
+  it('catches a lost ticket: processed but neither admitted, skipped nor sold out, or missing from the log', () => {
+    const sale = cleanSale();
+    sale.truth.records.set('s5', { state: 'waiting', jti: 'jti-s5', queueNumber: 5, deadline: undefined });
+    expect(checkInvariants(sale.evidence()).figures.lostTickets).toBe(1);
+
+    const missing = cleanSale();
+    missing.truth.log = missing.truth.log.filter((e) => e.queueNumber !== 5);
+    missing.truth.records.delete('s5');
+    const report = checkInvariants(missing.evidence());
+    expect(report.figures.lostTickets).toBe(1);
+    expect(check(missing.evidence(), 'no-lost-ticket')?.examples[0]).toContain('ticket 5 of s5 was answered but the log holds nothing there');
+  });
+
+  it('counts tickets still in line when the run stopped as waiting, not lost', () => {
+    const sale = cleanSale();
+    sale.truth.redis = { ...sale.truth.redis, served: 4, soldOutTickets: 0 };
+    sale.truth.records.set('s5', { state: 'waiting', jti: 'jti-s5', queueNumber: 5, deadline: undefined });
+    const report = checkInvariants(sale.evidence());
+    expect(report.figures).toMatchObject({ lostTickets: 0, stillWaiting: 1 });
+    expect(report.ok).toBe(true);
+  });
+
+  it('catches the cap exceeded', () => {
+    const sale = cleanSale();
+    const evidence = { ...sale.evidence(), activeSamples: [1, 2, 3, 2] };
+    expect(check(evidence, 'cap')?.violations).toBe(1);
+    expect(checkInvariants(evidence).figures.maxActiveSampled).toBe(3);
+  });
+
+  it('catches a second ticket, admission or order for one shopper', () => {
+    const sale = cleanSale();
+    sale.answered[0]!.distinctTickets = 2;
+    sale.truth.admissions.push({ queueNumber: 6, shopperId: 's1', admittedAt: t0 + 9_000 });
+    sale.truth.postgres.orders.push({ shopperId: 's3', queueNumber: 7, createdAt: t0 + 9_500 });
+    const examples = check(sale.evidence(), 'one-each')?.examples ?? [];
+    expect(examples).toEqual(expect.arrayContaining(['s1 was handed 2 different tickets', 's1 admitted 2 times', 's3 has 2 paid orders']));
+  });
+
+  it('catches a unit kept past its deadline and admissions that do not add up', () => {
+    const sale = cleanSale();
+    sale.truth.activeDeadlines = [{ shopperId: 's2', deadline: t0 + 10_000 }];
+    sale.truth.redis = { ...sale.truth.redis, active: 1, cancelled: 0 };
+    const units = check(sale.evidence(), 'units-returned');
+    expect(units?.examples[0]).toContain('s2 still holds a unit 50 s after the deadline');
+    expect(checkInvariants(sale.evidence()).figures.staleCheckouts).toBe(1);
+
+    const leaky = cleanSale();
+    leaky.truth.redis = { ...leaky.truth.redis, cancelled: 0 };
+    expect(check(leaky.evidence(), 'units-returned')?.examples[0]).toContain('4 admitted but 3 paid + 0 cancelled + 0 expired + 0 still active = 3');
+  });
+
+  it('catches the API moving a status backwards or disagreeing with the truth', () => {
+    const sale = cleanSale();
+    sale.answered[3]!.statuses = ['ACCESS_DENIED', 'ACCESS_GRANTED', 'ACCESS_DENIED', 'ACCESS_GRANTED', 'PURCHASED'];
+    sale.answered[4]!.statuses = ['ACCESS_DENIED', 'ITEM_SOLD_OUT', 'ACCESS_DENIED'];
+    const evidence = { ...sale.evidence(), apiAnswers: [{ shopperId: 's5', status: 'PURCHASED' }, { shopperId: 's1', status: 'PURCHASED' }] };
+    const api = check(evidence, 'api-agrees');
+    expect(api?.violations).toBe(3);
+    expect(api?.examples).toEqual(expect.arrayContaining([
+      's4 saw ACCESS_DENIED → ACCESS_GRANTED → ACCESS_DENIED → ACCESS_GRANTED → PURCHASED',
+      's5 saw ACCESS_DENIED → ITEM_SOLD_OUT → ACCESS_DENIED',
+    ]));
+  });
+});
