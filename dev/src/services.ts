@@ -28,7 +28,7 @@ const isReady = (url: string) => async () => {
 };
 
 /** Runs a TypeScript entry point of the repo with node, as the services run in development. */
-function nodeProcess(entry: string): { command: string; args: string[] } {
+function nodeProcess(entry: string): { command: string; args: string[]; cwd: string } {
   return { command: process.execPath, args: ['--conditions=quickdeal-source', '--import', 'tsx', join(repoRoot, entry)], cwd: repoRoot };
 }
 

@@ -18,10 +18,14 @@ const maxPollMs = 30_000;
  */
 export function queuePosition(queueNumber: number, deal: DealSnapshot, admissionsPerSecond: number): QueuePosition {
   const position = Math.max(1, queueNumber - deal.served);
+  const unitsLeft = Math.max(0, deal.stock - deal.sold);
+  // Within reach of a free slot and a free unit: admission is a moment away, so poll soon.
+  const openings = deal.paused ? 0 : Math.min(deal.cap - deal.active, deal.available);
+  if (position <= openings) return { position, unitsLeft, etaSeconds: 1, pollAfterMs: minPollMs };
   const fallbackRate = deal.cap / Math.max(1, deal.windowMs / 1000);
   const rate = admissionsPerSecond > 0 ? admissionsPerSecond : fallbackRate;
   const etaSeconds = Math.ceil(position / rate);
-  return { position, unitsLeft: Math.max(0, deal.stock - deal.sold), etaSeconds, pollAfterMs: pollAfterMs(position, etaSeconds) };
+  return { position, unitsLeft, etaSeconds, pollAfterMs: pollAfterMs(position, etaSeconds) };
 }
 
 /** Polls come less often the further back a shopper is: about five polls over the wait, 1–30 s apart. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DealSnapshot } from '@quickdeal/core';
 import { pollAfterMs, queuePosition } from '../src/queue-position.js';
 
-const deal = { dealId: 'd', served: 100, stock: 500, sold: 20, cap: 1000, windowMs: 1_200_000 } as DealSnapshot;
+const deal = { dealId: 'd', served: 100, stock: 500, sold: 20, cap: 1000, active: 1000, available: 0, paused: false, windowMs: 1_200_000 } as DealSnapshot;
 
 describe('a waiting ticket’s place', () => {
   it('counts the tickets ahead and the units left', () => {
@@ -13,6 +13,13 @@ describe('a waiting ticket’s place', () => {
   it('estimates from the cap and window before any admission happened', () => {
     // 1,000 shoppers per 20 minutes ≈ 0.83 per second
     expect(queuePosition(200, deal, 0).etaSeconds).toBe(120);
+  });
+
+  it('asks a shopper within reach of a free slot and unit to poll at once, however slow the line was', () => {
+    const open = { ...deal, cap: 1, active: 0, available: 5, windowMs: 60_000 };
+    expect(queuePosition(101, open, 0)).toMatchObject({ position: 1, pollAfterMs: 1_000, etaSeconds: 1 });
+    expect(queuePosition(102, open, 0).pollAfterMs).toBeGreaterThan(1_000);
+    expect(queuePosition(101, { ...open, paused: true }, 0).pollAfterMs).toBeGreaterThan(1_000);
   });
 
   it('asks shoppers further back to poll less often, between 1 and 30 seconds', () => {
