@@ -6,8 +6,9 @@
 #   dev/k8s/build.sh [name...]      # default: everything; prints the bin directory last
 #
 # Output: ${QUICKDEAL_CACHE:-~/.cache/quickdeal}/k8s-<version>/bin. A binary that is already
-# there is skipped (Go is needed only to build), so a second run takes well under a second. Go's own caches stay where `go env`
-# puts them. The flags below are fixed on purpose: Go rebuilds everything when they change.
+# there is skipped (Go is needed only to build), so a second run takes well under a second.
+# Go's own caches stay where `go env` puts them. The flags below are fixed on purpose: Go
+# rebuilds everything when they change.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
