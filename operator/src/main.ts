@@ -6,7 +6,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { sql } from 'kysely';
-import { createLogger, parseConfig, runService, startService, type RunningService } from '@quickdeal/core';
+import { createLogger, parseConfig, redisAnswers, runService, startService, type RunningService } from '@quickdeal/core';
 import { operatorConfigSchema, operatorOptionsFrom } from './config.js';
 import { createOperatorMetrics } from './metrics.js';
 import { Operator } from './operator.js';
@@ -39,7 +39,7 @@ async function main() {
     leader: () => operator.isLeader(),
     isShuttingDown: () => running?.isShuttingDown() ?? false,
     readiness: async () => ({
-      redis: (await connection.redis.ping().catch(() => '')) === 'PONG',
+      redis: await redisAnswers(connection.redis),
       postgres: await sql`select 1`.execute(connection.db).then(() => true, () => false),
     }),
   });

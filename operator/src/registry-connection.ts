@@ -1,10 +1,11 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import {
   DealRegistry,
   DealStore,
   connectDatabase,
+  connectRedis,
   createKafka,
   defaultTopicPrefix,
   migrateToLatest,
@@ -34,7 +35,7 @@ export interface RegistryConnection {
 
 /** Connects a deal registry (running the database migrations first); close() lets go of everything. */
 export async function connectDealRegistry(target: RegistryTarget): Promise<RegistryConnection> {
-  const redis = new Redis(target.redisUrl, { maxRetriesPerRequest: 2 });
+  const redis = connectRedis(target.redisUrl);
   const db = connectDatabase(target.postgresUrl, { maxConnections: 2 });
   const admin = createKafka({ brokers: target.kafkaBrokers, clientId: target.kafkaClientId ?? 'quickdeal-cli', ...(target.logger ? { logger: target.logger } : {}) }).admin();
   const close = async () => {

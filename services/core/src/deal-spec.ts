@@ -3,10 +3,10 @@ import { isDuration, parseDuration } from './duration.js';
 import { dealIdPattern } from './topics.js';
 
 const duration = (description: string) =>
-  z.string().regex(/^(\d+(\.\d+)?(ms|s|m|h|d))+$/, 'must be a duration such as 20m, 90s or 1h30m').describe(description);
+  z.string().max(64).regex(/^(\d+(\.\d+)?(ms|s|m|h|d))+$/, 'must be a duration such as 20m, 90s or 1h30m').describe(description);
 
 const timestamp = (description: string) =>
-  z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp with a time zone, such as 2026-12-01T10:00:00+09:00' }).describe(description);
+  z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp with a time zone, such as 2026-12-01T10:00:00+09:00' }).max(64).describe(description);
 
 /**
  * The one schema of a QuickDeal's spec. The CRD's OpenAPI schema is generated from it, the
