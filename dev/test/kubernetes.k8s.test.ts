@@ -2,7 +2,6 @@
  * The test control plane is a real Kubernetes: workloads run (on kwok's fake node), the API server
  * enforces a CRD's structural schema, server-side dry-run apply works, and helm is there.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -10,6 +9,7 @@ import {
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { kubectl, run } from '../src/testing/kubectl.js';
 
 const namespace = `k8s-test-${randomBytes(3).toString('hex')}`;
 const group = 'test.quickdeal.io';
@@ -99,11 +99,11 @@ kind: ConfigMap
 metadata: { name: dry, namespace: ${namespace} }
 data: { key: value }
 `;
-    const applied = await kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], configMap);
+    const applied = await kubectl(cluster, ['apply', '--server-side', '--dry-run=server', '-f', '-'], configMap);
     expect(applied).toMatchObject({ code: 0, stdout: 'configmap/dry serverside-applied (server dry run)\n' });
     await expect(core.readNamespacedConfigMap({ name: 'dry', namespace })).rejects.toMatchObject({ code: 404 });
 
-    const invalid = await kubectl(['apply', '--server-side', '--dry-run=server', '-f', '-'], `apiVersion: v1
+    const invalid = await kubectl(cluster, ['apply', '--server-side', '--dry-run=server', '-f', '-'], `apiVersion: v1
 kind: ConfigMap
 metadata: { name: Not_A_Name, namespace: ${namespace} }
 `);
@@ -161,21 +161,4 @@ async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30
     if (Date.now() > deadline) throw new Error(`still not there after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-function kubectl(args: string[], input?: string) {
-  return run(join(cluster.binDir, 'kubectl'), ['--kubeconfig', cluster.kubeconfig, ...args], input);
-}
-
-function run(command: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
 }

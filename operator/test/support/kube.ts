@@ -30,6 +30,7 @@ import {
   type QuickDealCondition,
 } from '@quickdeal/operator';
 import type { Kubernetes } from '../../../dev/src/kubernetes.js';
+import { kubectl } from '../../../dev/src/testing/kubectl.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..', '..');
 
@@ -48,22 +49,7 @@ export function clients(cluster: Cluster) {
 }
 export type Clients = ReturnType<typeof clients>;
 
-export function run(command: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
-
-export function kubectl(cluster: Cluster, args: string[], input?: string) {
-  return run(join(cluster.binDir, 'kubectl'), ['--kubeconfig', cluster.kubeconfig, ...args], input);
-}
+export { kubectl, run } from '../../../dev/src/testing/kubectl.js';
 
 /** Installs (or updates) the committed CRD and waits until the API server serves QuickDeals. */
 export async function installCrd(cluster: Cluster): Promise<void> {
