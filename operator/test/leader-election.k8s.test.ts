@@ -124,6 +124,14 @@ describe('two operator processes', () => {
     expect(metricValue(await metricsOf(leader), 'quickdeal_operator_leader')).toBe(1);
     expect(metricValue(await metricsOf(follower), 'quickdeal_operator_leader')).toBe(0);
 
+    // The leader keeps the Lease across renewals: its renewTime moves on, the holder and transitions stay.
+    const first = await holder();
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    const later = await holder();
+    expect(later.holderIdentity).toBe(leader);
+    expect(later.leaseTransitions ?? 0).toBe(first.leaseTransitions ?? 0);
+    expect(new Date(String(later.renewTime)).getTime()).toBeGreaterThan(new Date(String(first.renewTime)).getTime());
+
     const name = uniqueName('led');
     await createQuickDeal(api, namespace, quickDeal(name, { stock: 5 }));
     await waitForDeal(api, namespace, name, 'Ready', isReady);
@@ -154,5 +162,5 @@ describe('two operator processes', () => {
     operators.get(follower)!.process.child.kill('SIGTERM');
     expect(await operators.get(follower)!.process.exited).toBe(0);
     expect((await holder()).holderIdentity ?? '').toBe('');
-  }, 90_000);
+  }, 120_000);
 });

@@ -22,7 +22,7 @@ import {
   kubectl,
   type Clients,
 } from '../../../operator/test/support/kube.js';
-import { chartDir, ciValuesFiles, dashboardsDir, find, helm, one, render, repoRoot, rulesFile, type K8sObject } from './support/chart.js';
+import { chartDir, ciValuesFiles, dashboardsDir, find, helm, installMonitoringCrds, one, render, repoRoot, rulesFile, type K8sObject } from './support/chart.js';
 import { parseDockerfile, stageByName } from './support/dockerfile.js';
 
 const cluster = inject('kubernetes');
@@ -34,10 +34,7 @@ const createdNamespaces: string[] = [];
 beforeAll(async () => {
   api = clients(cluster);
   await installCrd(cluster);
-  const monitoring = await kubectl(cluster, ['apply', '-f', join(chartDir, 'test', 'fixtures', 'monitoring.coreos.com-crds.yaml')]);
-  if (monitoring.code !== 0) throw new Error(`installing the monitoring.coreos.com CRDs failed: ${monitoring.stderr}`);
-  const established = await kubectl(cluster, ['wait', '--for=condition=Established', 'crd/servicemonitors.monitoring.coreos.com', 'crd/podmonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com', '--timeout=30s']);
-  if (established.code !== 0) throw new Error(`the monitoring.coreos.com CRDs were not established: ${established.stderr}`);
+  await installMonitoringCrds(cluster);
   namespace = await createNamespace(api, 'qd-chart');
 }, 120_000);
 
@@ -186,7 +183,7 @@ describe('the Ingress', () => {
     const ingressRoute = (path: string) => locations.find((location) => location.pattern.test(path))?.service;
     const samples = [
       '/api/v1/deals/iphone-17-pro/tickets', '/api/v1/deals/iphone-17-pro/tickets/status', '/api/v1/deals/demo-phone/checkout',
-      '/api/v1/deals/demo-phone/orders', '/deals/demo-phone', '/deals/demo-phone/checkout', '/deals/assets/0123abcd/qd.css', '/.well-known/jwks.json',
+      '/api/v1/deals/demo-phone/orders', '/deals/demo-phone', '/deals/demo-phone/checkout', '/deals/_assets/0123abcd/qd.css', '/.well-known/jwks.json',
       '/metrics', '/healthz', '/readyz', '/', '/api/v1/deals/demo-phone', '/api/v1/deals', '/api/v1/deals/a/b/tickets', '/.well-known/jwksXjson',
     ];
     for (const sample of samples) {

@@ -1,56 +1,104 @@
 /**
- * docs/deploy.md's path against the test cluster: `helm install --wait` (kwok runs the pods, so
- * every Deployment becomes available), a sample QuickDeal applied with kubectl, an upgrade that
- * changes nothing it should not, and an uninstall that leaves nothing of the release behind.
+ * docs/deploy.md, as written, against the test cluster: its shell blocks run with `sh` (helm and
+ * kubectl are the test cluster's, the namespace and release are this test's own, and the repo's
+ * paths are made absolute): the key is generated, the values file written, `helm install --wait`
+ * completes (kwok runs the pods, so every Deployment becomes available), the sample QuickDeal
+ * applies, the key rotation works, and then an upgrade and an uninstall behave.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { clients, createNamespace, deleteNamespace, installCrd, kubectl, uniqueName, type Clients } from '../../../operator/test/support/kube.js';
-import { chartDir, helm, repoRoot } from './support/chart.js';
+import { loadKeyring } from '@quickdeal/core';
+import { clients, createNamespace, deleteNamespace, installCrd, kubectl, startProcess, uniqueName, type Clients } from '../../../operator/test/support/kube.js';
+import { chartDir, helm, installMonitoringCrds, repoRoot } from './support/chart.js';
 
 const cluster = inject('kubernetes');
 const release = uniqueName('qdi');
+const doc = readFileSync(join(repoRoot, 'docs', 'deploy.md'), 'utf8');
+const shellBlocks = [...doc.matchAll(/```sh\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
 let api: Clients;
 let namespace: string;
+let workDir: string;
+
+/** The doc's shell block that contains `marker`. */
+function block(marker: string): string {
+  const found = shellBlocks.find((text) => text.includes(marker));
+  if (!found) throw new Error(`docs/deploy.md has no sh block with "${marker}"`);
+  return found;
+}
+
+/** Runs doc commands with this test's namespace, release, helm and kubectl, in a scratch directory. */
+async function sh(commands: string) {
+  const script = commands
+    .replace(/charts\/quickdeal/g, chartDir)
+    .replace(/manifests\/samples\//g, `${join(repoRoot, 'manifests', 'samples')}/`)
+    .replace(/(--namespace|-n) shop\b/g, `$1 ${namespace}`)
+    .replace(/helm (install|upgrade|test|uninstall) quickdeal\b/g, `helm $1 ${release}`);
+  const started = startProcess('sh', ['-euc', `cd ${workDir}\n${script}`], { PATH: `${cluster.binDir}:${process.env.PATH ?? ''}`, KUBECONFIG: cluster.kubeconfig });
+  const code = await started.exited;
+  if (code !== 0) throw new Error(`sh exited with ${code}:\n${script}\n${started.output()}`);
+  return { stdout: started.output() };
+}
 
 beforeAll(async () => {
   api = clients(cluster);
   await installCrd(cluster);
+  await installMonitoringCrds(cluster); // the doc's values enable a ServiceMonitor and a PrometheusRule
   namespace = await createNamespace(api, 'qd-install');
+  workDir = mkdtempSync(join(tmpdir(), 'qd-deploy-doc-'));
 }, 60_000);
 
 afterAll(async () => {
   await helm(cluster, ['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '60s']);
   if (namespace) await deleteNamespace(api, namespace);
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-describe('helm install', () => {
-  it('installs the chart and waits until every component is available', async () => {
-    const installed = await helm(cluster, [
-      'install', release, chartDir, '--namespace', namespace,
-      '--values', join(chartDir, 'ci', 'dev-values.yaml'), '--wait', '--timeout', '120s',
-    ]);
-    expect(installed.stderr).toBe('');
-    expect(installed.code).toBe(0);
-    expect(installed.stdout).toContain('STATUS: deployed');
+describe('docs/deploy.md, as written', () => {
+  it('generates a ticket signing key the services accept', async () => {
+    await sh(block("generateKeyPairSync('ed25519')"));
+    const { keyring, generated } = await loadKeyring({ TICKET_SIGNING_KEY_FILE: join(workDir, 'signing.jwk.json') });
+    expect(generated).toBe(false);
+    expect(keyring.signing).toBeDefined();
+  });
 
+  it('installs the chart with `helm install --wait` until every component is available', async () => {
+    await sh(block('cat > quickdeal-values.yaml'));
+    const installed = await sh(block('helm install quickdeal'));
+    expect(installed.stdout).toContain('STATUS: deployed');
     const deployments = await kubectl(cluster, ['get', 'deployments', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`,
       '-o', 'jsonpath={range .items[*]}{.metadata.labels.app\\.kubernetes\\.io/component}={.status.availableReplicas}{"\\n"}{end}']);
-    expect(deployments.stdout.trim().split('\n').sort()).toEqual(['admission=1', 'operator=1', 'payment=1', 'ticketing=1']);
+    expect(deployments.stdout.trim().split('\n').sort()).toEqual(['admission=1', 'operator=2', 'payment=2', 'ticketing=2']);
+    const monitors = await kubectl(cluster, ['get', 'servicemonitors,prometheusrules', '-n', namespace, '-o', 'name']);
+    expect(monitors.stdout.trim().split('\n').sort()).toEqual([`prometheusrule.monitoring.coreos.com/${release}-quickdeal`, `servicemonitor.monitoring.coreos.com/${release}-quickdeal`]);
   }, 150_000);
 
-  it('takes a sample QuickDeal, as the docs show', async () => {
-    const applied = await kubectl(cluster, ['apply', '-n', namespace, '-f', join(repoRoot, 'manifests', 'samples', 'demo-deal.yaml')]);
+  it('applies the sample QuickDeal and lists it', async () => {
+    const applied = await sh(block('kubectl -n shop apply -f manifests/samples/demo-deal.yaml'));
     expect(applied.stdout).toContain('quickdeal.quickdeal.io/demo-phone created');
-    const listed = await kubectl(cluster, ['get', 'qd', '-n', namespace]);
-    expect(listed.stdout).toMatch(/^demo-phone\s+100\s/m);
+    expect(applied.stdout).toMatch(/^demo-phone\s+\S*\s*100\s/m);
   });
+
+  it('rotates the signing key, keeping the previous one’s public half', async () => {
+    const rotation = block('previous.jwks.json');
+    const before = JSON.parse(readFileSync(join(workDir, 'signing.jwk.json'), 'utf8')) as { x: string };
+    await sh(rotation.split('\n').filter((line) => line.startsWith('node ')).join('\n'));
+    await sh(block("generateKeyPairSync('ed25519')"));
+    const after = JSON.parse(readFileSync(join(workDir, 'signing.jwk.json'), 'utf8')) as { x: string };
+    await sh(rotation.slice(rotation.indexOf('helm upgrade')));
+    const secret = await kubectl(cluster, ['get', 'secret', `${release}-quickdeal-ticket-keys`, '-n', namespace, '-o', 'jsonpath={.data.verification\\.jwks\\.json}']);
+    const jwks = JSON.parse(Buffer.from(secret.stdout, 'base64').toString()) as { keys: Array<{ x: string; d?: string }> };
+    expect(jwks.keys.map((key) => key.x)).toEqual([after.x, before.x]);
+    expect(jwks.keys.every((key) => key.d === undefined)).toBe(true);
+    await sh(block('create secret generic quickdeal-ticket-keys'));
+    expect((await kubectl(cluster, ['get', 'secret', 'quickdeal-ticket-keys', '-n', namespace])).code).toBe(0);
+  }, 90_000);
 
   it('upgrades in place without restarting pods when nothing changed', async () => {
     const before = await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name']);
     const upgraded = await helm(cluster, ['upgrade', release, chartDir, '--namespace', namespace, '--reuse-values', '--wait', '--timeout', '60s']);
     expect(upgraded.code).toBe(0);
-    expect(upgraded.stdout).toContain('REVISION: 2');
     const after = await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name']);
     expect(after.stdout.split('\n').sort()).toEqual(before.stdout.split('\n').sort());
   }, 90_000);
@@ -58,7 +106,7 @@ describe('helm install', () => {
   it('uninstalls everything of the release but the CRD and the deals', async () => {
     const uninstalled = await helm(cluster, ['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '60s']);
     expect(uninstalled.code).toBe(0);
-    const left = await kubectl(cluster, ['get', 'all,configmaps,secrets,serviceaccounts,roles,rolebindings,ingresses,networkpolicies,poddisruptionbudgets',
+    const left = await kubectl(cluster, ['get', 'all,configmaps,secrets,serviceaccounts,roles,rolebindings,ingresses,networkpolicies,poddisruptionbudgets,servicemonitors,prometheusrules',
       '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name']);
     expect(left.stdout.trim()).toBe('');
     const clusterWide = await kubectl(cluster, ['get', 'clusterroles,clusterrolebindings', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name']);

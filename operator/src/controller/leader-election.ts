@@ -115,7 +115,7 @@ export class LeaderElector {
     return {
       holderIdentity: this.options.identity,
       leaseDurationSeconds: durationSeconds,
-      acquireTime: new V1MicroTime(sameHolder && previous?.acquireTime ? previous.acquireTime.getTime() : now.getTime()),
+      acquireTime: new V1MicroTime(sameHolder && previous?.acquireTime ? new Date(previous.acquireTime).getTime() : now.getTime()),
       renewTime: new V1MicroTime(now.getTime()),
       leaseTransitions: (previous?.leaseTransitions ?? 0) + (sameHolder || !previous?.holderIdentity ? 0 : 1),
     };

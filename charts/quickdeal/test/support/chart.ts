@@ -5,7 +5,8 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { run, type Cluster } from '../../../../operator/test/support/kube.js';
+import type { Kubernetes } from '../../../../dev/src/kubernetes.js';
+import { kubectl, run } from '../../../../dev/src/testing/kubectl.js';
 
 export const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 export const chartDir = join(repoRoot, 'charts', 'quickdeal');
@@ -25,9 +26,8 @@ export interface K8sObject {
   [key: string]: unknown;
 }
 
-export async function helm(cluster: Cluster, args: string[]) {
-  const result = await run(join(cluster.binDir, 'helm'), ['--kubeconfig', cluster.kubeconfig, ...args]);
-  return result;
+export function helm(cluster: Kubernetes, args: string[]) {
+  return run(join(cluster.binDir, 'helm'), ['--kubeconfig', cluster.kubeconfig, ...args]);
 }
 
 export interface RenderOptions {
@@ -38,8 +38,20 @@ export interface RenderOptions {
   setJson?: string[]; // --set-json key=<JSON>
 }
 
+/**
+ * The Prometheus Operator's CRDs, cut down to what the chart uses (test/fixtures), so the API
+ * server validates the chart's ServiceMonitor, PodMonitor and PrometheusRule.
+ */
+export async function installMonitoringCrds(cluster: Kubernetes): Promise<void> {
+  const applied = await kubectl(cluster, ['apply', '-f', join(chartDir, 'test', 'fixtures', 'monitoring.coreos.com-crds.yaml')]);
+  if (applied.code !== 0) throw new Error(`installing the monitoring.coreos.com CRDs failed: ${applied.stderr}`);
+  const crds = ['servicemonitors', 'podmonitors', 'prometheusrules'].map((plural) => `crd/${plural}.monitoring.coreos.com`);
+  const established = await kubectl(cluster, ['wait', '--for=condition=Established', ...crds, '--timeout=30s']);
+  if (established.code !== 0) throw new Error(`the monitoring.coreos.com CRDs were not established: ${established.stderr}`);
+}
+
 /** `helm template`: the manifests as objects, or the error helm printed. */
-export async function render(cluster: Cluster, options: RenderOptions = {}): Promise<{ objects: K8sObject[]; yaml: string; error?: string }> {
+export async function render(cluster: Kubernetes, options: RenderOptions = {}): Promise<{ objects: K8sObject[]; yaml: string; error?: string }> {
   const args = ['template', options.release ?? 'qd', chartDir, '--namespace', options.namespace ?? 'shop'];
   if (options.valuesFile) args.push('--values', options.valuesFile.startsWith('/') ? options.valuesFile : join(chartDir, 'ci', options.valuesFile));
   for (const value of options.set ?? []) args.push('--set', value);
