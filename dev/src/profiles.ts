@@ -52,8 +52,16 @@ const profiles: Record<ProfileName, Profile> = {
   },
 };
 
+/**
+ * QUICKDEAL_PORT_OFFSET shifts every port of every profile, so a second checkout (a CI rehearsal,
+ * another branch) can run its own stacks beside this one.
+ */
 export function profile(name: ProfileName): Profile {
-  return profiles[name];
+  const offset = Number(process.env.QUICKDEAL_PORT_OFFSET ?? 0);
+  const base = profiles[name];
+  if (!Number.isInteger(offset) || offset === 0) return base;
+  const ports = Object.fromEntries(Object.entries(base.ports).map(([key, port]) => [key, port + offset])) as Profile['ports'];
+  return { name, ports };
 }
 
 /** Connection settings for the servers of a profile, in the shape the services' configuration takes. */

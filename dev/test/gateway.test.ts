@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { profile } from '../src/profiles.js';
 import { upstreamFor } from '../src/gateway/routes.js';
 
 describe('the gateway’s routes, as the chart’s Ingress has them', () => {
@@ -14,5 +15,19 @@ describe('the gateway’s routes, as the chart’s Ingress has them', () => {
     ['/api/v1/deals//tickets', undefined],
   ])('%s → %s', (path, upstream) => {
     expect(upstreamFor(path)).toBe(upstream);
+  });
+});
+
+describe('profiles', () => {
+  afterEach(() => {
+    delete process.env.QUICKDEAL_PORT_OFFSET;
+  });
+
+  it('keep their ports apart, and QUICKDEAL_PORT_OFFSET shifts them all', () => {
+    const ports = (['dev', 'test', 'fault'] as const).flatMap((name) => Object.values(profile(name).ports));
+    expect(new Set(ports).size).toBe(ports.length);
+    process.env.QUICKDEAL_PORT_OFFSET = '2000';
+    expect(profile('test').ports.kafka).toBe(31092);
+    expect(profile('dev').ports.gateway).toBe(10080);
   });
 });
