@@ -14,9 +14,10 @@ const tk = httpTransport(() => 'http://127.0.0.1:8081', { connections: conns });
 const pay = httpTransport(() => 'http://127.0.0.1:8082', { connections: conns });
 const tickets: string[] = [];
 await closedLoop(tk, { connections: conns, durationMs: 600_000, request: (i) => (i < count ? { method: 'POST', path: `/api/v1/deals/${dealId}/tickets`, headers: { 'x-user-id': `pp-${i}` } } : undefined), onAnswer: (i, a) => { tickets[i] = ((a as LoadResponse).body as { ticket: string }).ticket; } });
+if (tickets.filter(Boolean).length < count) { console.log("tickets missing", tickets.filter(Boolean).length); process.exit(1); }
 while ((await clients.store.snapshot(dealId)).active < count) await new Promise((r) => setTimeout(r, 100));
 console.log('admitted', count, 'paying …');
-const m = await closedLoop(pay, { connections: conns, durationMs: 600_000, request: (i) => (i < count ? { method: 'POST', path: `/api/v1/deals/${dealId}/orders`, headers: { 'x-user-id': `pp-${i}`, authorization: `Bearer ${tickets[i]}`, 'content-type': 'application/json', 'idempotency-key': `pp-${i}-k` }, body: '{}' } : undefined) });
+const m = await closedLoop(pay, { connections: conns, durationMs: 600_000, request: (i) => (i < count ? { method: 'POST', path: `/api/v1/deals/${dealId}/orders`, headers: { 'x-user-id': `pp-${i}`, authorization: `Bearer ${tickets[i]}`, 'content-type': 'application/json', 'idempotency-key': `${dealId}-${i}` }, body: '{}' } : undefined) });
 console.log('pay', JSON.stringify(m));
 await tk.close(); await pay.close();
 await removeLoadDeals(target, [dealId]);

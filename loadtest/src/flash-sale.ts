@@ -382,7 +382,7 @@ export class FlashSaleGenerator {
     this.ticketsOutstanding++;
     try {
       for (let attempt = 1; ; attempt++) {
-        const answer = await this.call('ticket', intendedMs, { method: 'POST', path: `${apiBase}/${this.options.dealId}/tickets`, headers: this.headers(shopper) });
+        const answer = await this.call('ticket', intendedMs, { method: 'POST', path: `${apiBase}/${this.options.dealId}/tickets`, headers: this.headers(shopper), lane: 'tickets' });
         if (!(answer instanceof TransportError)) {
           if (answer.status === 201 || answer.status === 200) {
             const body = answer.body as { ticket?: string; queueNumber?: number };

@@ -24,7 +24,7 @@ export interface FlashSalePlan {
   maxDurationMs: number;
   /** Requests the generator keeps outstanding at most; an arrival beyond it is dropped (counted, never sent). */
   maxInFlight: number;
-  /** HTTP connections the generator opens. */
+  /** HTTP connections the generator opens for ticket requests, and as many again for everything else. */
   connections: number;
   /** A request not answered within this long counts as a TIMEOUT error. */
   timeoutMs: number;

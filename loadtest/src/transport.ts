@@ -5,6 +5,12 @@ export interface LoadRequest {
   path: string;
   headers: Record<string, string>;
   body?: string;
+  /**
+   * Requests of different lanes never share a connection, so they never queue behind each other
+   * in the generator: in a real crowd every shopper has a connection of their own, and one
+   * shopper's poll does not wait for a stranger's ticket request.
+   */
+  lane?: 'tickets' | 'shoppers';
 }
 
 export interface LoadResponse {
@@ -54,23 +60,23 @@ function transportError(error: unknown): TransportError {
 }
 
 /**
- * Real HTTP with undici: one keep-alive Pool of `connections` sockets per origin. A request beyond
- * the open sockets waits in the pool's queue, and that wait counts in its latency.
+ * Real HTTP with undici: a keep-alive Pool of `connections` sockets per origin and lane. A request
+ * beyond the open sockets waits in its pool's queue, and that wait counts in its latency.
  */
 export function httpTransport(originFor: (path: string) => string, options: { connections: number }): Transport {
   const pools = new Map<string, Pool>();
-  const poolFor = (origin: string) => {
-    let pool = pools.get(origin);
+  const poolFor = (origin: string, lane: string) => {
+    let pool = pools.get(`${lane} ${origin}`);
     if (!pool) {
       pool = new Pool(origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
-      pools.set(origin, pool);
+      pools.set(`${lane} ${origin}`, pool);
     }
     return pool;
   };
   return {
     async send(request, timeoutMs) {
       try {
-        const answer = await poolFor(originFor(request.path)).request({
+        const answer = await poolFor(originFor(request.path), request.lane ?? 'shoppers').request({
           method: request.method,
           path: request.path,
           headers: request.headers,

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
 import { LatencyRecorder, type LatencySummary } from '../latency.js';
 import { TransportError, type LoadRequest, type LoadResponse, type Transport } from '../transport.js';
 
@@ -123,4 +124,50 @@ export async function openLoop(
   });
   await Promise.all(pending);
   return measurement(tally, Math.max(0.001, (performance.now() - t0) / 1000));
+}
+
+/** A closed-loop run by autocannon: throughput, and latency at saturation (2xx answers only, as autocannon records them). */
+export interface CannonMeasurement {
+  okPerSecond: number;
+  requests: number;
+  ok: number;
+  seconds: number;
+  statuses: Record<string, number>;
+  latency: { p50Ms: number; p99Ms: number; maxMs: number; meanMs: number };
+}
+
+/**
+ * Closed loop with autocannon (the tool of DESIGN.md's performance notes; it drives far more load
+ * from one core than undici can, so a fast baseline is not capped by the generator): `connections`
+ * connections, each sending its next request as soon as the last was answered, for `durationMs`,
+ * or until `amount` requests. `request(i)` makes each request, so every one can differ.
+ */
+export async function cannon(options: { url: string; connections: number; durationMs?: number; amount?: number; request: (i: number) => LoadRequest }): Promise<CannonMeasurement> {
+  let next = 0;
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    ...(options.amount !== undefined ? { amount: options.amount } : { duration: (options.durationMs ?? 10_000) / 1000 }),
+    timeout: 30,
+    requests: [
+      {
+        setupRequest: (request) => {
+          const made = options.request(next++);
+          return { ...request, method: made.method, path: made.path, headers: made.headers, body: made.body };
+        },
+      },
+    ],
+  });
+  const statuses: Record<string, number> = {};
+  for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statuses[code] = count ?? 0;
+  if (result.timeouts > 0) statuses.TIMEOUT = result.timeouts;
+  if (result.errors - result.timeouts > 0) statuses.ERROR = result.errors - result.timeouts;
+  return {
+    okPerSecond: Math.round(result['2xx'] / result.duration),
+    requests: result.requests.total,
+    ok: result['2xx'],
+    seconds: result.duration,
+    statuses,
+    latency: { p50Ms: result.latency.p50, p99Ms: result.latency.p99, maxMs: result.latency.max, meanMs: Math.round(result.latency.mean * 100) / 100 },
+  };
 }

@@ -9,12 +9,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '@quickdeal/core';
-import { endpoints, type ProfileName } from '../../../dev/src/profiles.js';
+import { dealKeys, parseDuration, topicForDeal } from '@quickdeal/core';
 import { repoRoot } from '../../../dev/src/paths.js';
-import { closedLoop, openLoop, type Measurement, type RequestMaker } from '../bench/drivers.js';
+import { endpoints, type ProfileName } from '../../../dev/src/profiles.js';
+import { cpuSeconds } from '../bench/cpu.js';
+import { cannon, closedLoop, openLoop, type CannonMeasurement, type Measurement } from '../bench/drivers.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
-import { httpTransport, TransportError, type LoadRequest, type LoadResponse, type Transport } from '../transport.js';
+import { httpTransport, TransportError, type LoadRequest, type Transport } from '../transport.js';
 import { createLoadDeal, freshDealId, removeLoadDeals } from './deal.js';
 import { connectClients, ensureStack, waitForAdmission, type StackClients } from './stack.js';
 
@@ -22,26 +23,39 @@ const loadtestDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 interface Options {
   durationMs: number;
-  warmupMs: number;
+  repeat: number;
   connections: number;
   openShare: number;
-  drainRounds: number;
-  payShoppers: number;
+  openMaxRate: number;
   pollTickets: number;
-  repeat: number;
+  payShoppers: number;
+  drainRounds: number;
+}
+
+interface BenchPath {
+  name: string;
+  url: string;
+  request: (i: number) => LoadRequest;
+  /** The processes that serve it, whose CPU time per answer is measured. */
+  servedBy: string[];
 }
 
 interface PathResult {
   name: string;
+  servedBy: string[];
   /** The median closed-loop run, and every run's throughput. */
-  closed: Measurement;
+  closed: CannonMeasurement;
   runs: number[];
+  /** CPU time the serving processes spent per 2xx answer (median over the runs), µs, in all and by process. */
+  cpuUs: number;
+  cpuUsBy: Record<string, number>;
   open: Measurement & { ratePerSecond: number };
 }
 
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const n = (value: number) => Math.round(value).toLocaleString('en-US');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 /** Runs the baselines' server as its own process; resolves with its URL once it listens. */
 async function startBaseline(): Promise<{ url: string; child: ChildProcess }> {
@@ -64,45 +78,19 @@ async function startBaseline(): Promise<{ url: string; child: ChildProcess }> {
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
-/**
- * Each path's closed loop `repeat` times, the paths interleaved round by round so that a machine
- * busier at one moment (it is shared) does not favour one path; the median run counts. Then each
- * path's open loop, at a share of its median throughput, for the latency under a steady load.
- */
-async function measureInterleaved(paths: Array<{ name: string; transport: Transport; request: RequestMaker }>, options: Options): Promise<PathResult[]> {
-  const runs = paths.map(() => [] as Measurement[]);
-  for (let round = 1; round <= options.repeat; round++) {
-    for (const [i, path] of paths.entries()) {
-      const closed = await closedLoop(path.transport, { connections: options.connections, durationMs: options.durationMs, warmupMs: options.warmupMs, request: path.request });
-      runs[i]?.push(closed);
-      log(`round ${round}/${options.repeat}: ${path.name}: ${n(closed.okPerSecond)}/s (p50 ${closed.latency.p50Ms} ms, p99 ${closed.latency.p99Ms} ms)`);
-    }
-  }
-  const results: PathResult[] = [];
-  for (const [i, path] of paths.entries()) {
-    const sorted = [...(runs[i] ?? [])].sort((a, b) => a.okPerSecond - b.okPerSecond);
-    const closed = sorted[Math.floor(sorted.length / 2)] as Measurement;
-    const ratePerSecond = Math.max(1, Math.round(closed.okPerSecond * options.openShare));
-    log(`${path.name}: open loop at ${n(ratePerSecond)}/s …`);
-    const open = await openLoop(path.transport, { ratePerSecond, durationMs: options.durationMs, request: path.request });
-    results.push({ name: path.name, closed, runs: (runs[i] ?? []).map((m) => m.okPerSecond), open: { ...open, ratePerSecond } });
-  }
-  return results;
-}
-
-/** Takes tickets for `count` new shoppers as fast as it can (not measured); returns shopper → ticket. */
-async function takeTickets(transport: Transport, origin: string, dealId: string, prefix: string, count: number, connections: number) {
+/** Takes tickets for `count` new shoppers as fast as it can (not measured). */
+async function takeTickets(transport: Transport, dealId: string, prefix: string, count: number, connections: number) {
   const tickets: Array<{ shopperId: string; ticket: string }> = [];
   await closedLoop(transport, {
     connections,
     durationMs: 600_000,
     request: (i) => (i < count ? { method: 'POST', path: `/api/v1/deals/${dealId}/tickets`, headers: { 'x-user-id': `${prefix}-${i}` } } : undefined),
     onAnswer: (i, answer) => {
-      const ticket = (answer as LoadResponse).body as { ticket?: string } | undefined;
-      if (!(answer instanceof TransportError) && answer.status === 201 && ticket?.ticket) tickets.push({ shopperId: `${prefix}-${i}`, ticket: ticket.ticket });
+      const body = answer instanceof TransportError ? undefined : (answer.body as { ticket?: string } | undefined);
+      if (!(answer instanceof TransportError) && answer.status === 201 && body?.ticket) tickets.push({ shopperId: `${prefix}-${i}`, ticket: body.ticket });
     },
   });
-  if (tickets.length < count) throw new Error(`only ${tickets.length} of ${count} tickets were issued by ${origin}`);
+  if (tickets.length < count) throw new Error(`only ${tickets.length} of ${count} tickets were issued (is ticketing healthy? see its log)`);
   return tickets;
 }
 
@@ -115,40 +103,80 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
 }
 
 /**
- * Admission drain: with the cap full and a line behind it, frees all `cap` checkouts at once (the
- * same script a cancel runs) and measures how long until every slot is filled again, from the
- * first release to the last admission's own timestamp.
+ * Each path's closed loop `repeat` times, the paths interleaved round by round so that a moment
+ * when the (shared) machine is busier does not favour one path; the median run counts. The CPU
+ * time of the serving processes is read from /proc around each run. Then each path's open loop.
+ */
+async function measurePaths(paths: BenchPath[], pids: Map<string, number>, options: Options): Promise<PathResult[]> {
+  log('warming up every path (2 s each, not counted) …');
+  for (const path of paths) await cannon({ url: path.url, connections: options.connections, durationMs: 2_000, request: path.request });
+  const runs = paths.map(() => [] as Array<{ m: CannonMeasurement; cpuUsBy: Record<string, number> }>);
+  for (let round = 1; round <= options.repeat; round++) {
+    for (const [i, path] of paths.entries()) {
+      const { result: m, cpuUsBy } = await withCpu(path.servedBy, pids, () => cannon({ url: path.url, connections: options.connections, durationMs: options.durationMs, request: path.request }));
+      runs[i]?.push({ m, cpuUsBy });
+      log(`round ${round}/${options.repeat}: ${path.name}: ${n(m.okPerSecond)}/s, CPU per answer ${describeCpu(cpuUsBy)} (p50 ${m.latency.p50Ms} ms, p99 ${m.latency.p99Ms} ms)`);
+    }
+  }
+  const results: PathResult[] = [];
+  for (const [i, path] of paths.entries()) {
+    const all = runs[i] ?? [];
+    const closed = [...all].sort((a, b) => a.m.okPerSecond - b.m.okPerSecond)[Math.floor(all.length / 2)]?.m as CannonMeasurement;
+    const ratePerSecond = Math.max(1, Math.min(options.openMaxRate, Math.round(closed.okPerSecond * options.openShare)));
+    log(`${path.name}: open loop at ${n(ratePerSecond)}/s …`);
+    const transport = httpTransport(() => path.url, { connections: options.connections * 4 });
+    const open = await openLoop(transport, { ratePerSecond, durationMs: options.durationMs, request: path.request });
+    await transport.close();
+    const cpuUsBy = Object.fromEntries(path.servedBy.map((name) => [name, median(all.map((r) => r.cpuUsBy[name] ?? NaN))]));
+    results.push({ name: path.name, servedBy: path.servedBy, closed, runs: all.map((r) => r.m.okPerSecond), cpuUs: sum(Object.values(cpuUsBy)), cpuUsBy, open: { ...open, ratePerSecond } });
+  }
+  return results;
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+/** Runs `work` and reads from /proc how much CPU each named process (with its children) spent per 2xx answer, in µs. */
+async function withCpu<T extends { ok: number }>(names: string[], pids: Map<string, number>, work: () => Promise<T>): Promise<{ result: T; cpuUsBy: Record<string, number> }> {
+  const read = () => names.map((name) => { const pid = pids.get(name); return pid === undefined ? NaN : cpuSeconds([pid]); });
+  const before = read();
+  const result = await work();
+  const after = read();
+  return { result, cpuUsBy: Object.fromEntries(names.map((name, i) => [name, result.ok > 0 ? (((after[i] ?? NaN) - (before[i] ?? NaN)) * 1e6) / result.ok : NaN])) };
+}
+
+function describeCpu(cpuUsBy: Record<string, number>): string {
+  const entries = Object.entries(cpuUsBy);
+  const total = `${n(sum(entries.map(([, v]) => v)))} µs`;
+  return entries.length > 1 ? `${total} (${entries.map(([name, v]) => `${name} ${n(v)}`).join(' + ')})` : total;
+}
+
+/**
+ * Admission drain: with the cap full and a line behind it, frees every checkout at once (the same
+ * script a cancel runs) and measures how long until every slot is filled again, from the first
+ * release to the last admission's own timestamp in the audit trail.
  */
 async function drainRounds(clients: StackClients, dealId: string, cap: number, rounds: number): Promise<number[]> {
   const { store } = clients;
+  const keys = dealKeys(dealId);
   await waitUntil('the first checkouts filling the cap', async () => (await store.snapshot(dealId)).active === cap);
   const fills: number[] = [];
   for (let round = 1; round <= rounds; round++) {
+    await sleep(300); // the consumer settles into its blocked state
     const trail = await store.admissions(dealId);
     const qnOf = new Map(trail.map((a) => [a.shopperId, a.queueNumber]));
-    const active = (await store.redis.zrange(`qd:{${dealId}}:active`, '0', '-1')) as string[];
-    await sleep(300); // let the consumer settle into its blocked state
+    const active = await store.redis.zrange(keys.active, '0', '-1');
     const target = trail.length + active.length;
     const t0 = Date.now();
     const released = await Promise.all(active.map((shopperId) => store.releaseCheckout(dealId, shopperId, qnOf.get(shopperId) ?? 0)));
     const releasedMs = Date.now() - t0;
     if (released.some((r) => r !== 'released')) throw new Error('a checkout could not be released');
-    await waitUntil(`refilling ${active.length} slots`, async () => (await store.redis.llen(`qd:{${dealId}}:admissions`)) >= target, 30_000);
+    await waitUntil(`refilling ${active.length} slots`, async () => (await store.redis.llen(keys.admissions)) >= target, 30_000);
     const refill = (await store.admissions(dealId)).slice(trail.length, target);
     const fillMs = Math.max(...refill.map((a) => a.admittedAt)) - t0;
     fills.push(fillMs);
-    log(`admission drain round ${round}: ${active.length} slots freed in ${releasedMs} ms, all filled after ${fillMs} ms`);
+    log(`admission drain round ${round}: ${n(active.length)} slots freed in ${releasedMs} ms, all filled again ${fillMs} ms after the first was freed`);
   }
   return fills;
-}
-
-function ratio(a: number, b: number): string {
-  return b > 0 ? (a / b).toFixed(2) : '—';
-}
-
-function formatTable(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')).join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -156,13 +184,13 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       duration: { type: 'string', default: '5s' },
-      warmup: { type: 'string', default: '1s' },
+      repeat: { type: 'string', default: '3' },
       connections: { type: 'string', default: '50' },
       'open-share': { type: 'string', default: '0.5' },
-      'drain-rounds': { type: 'string', default: '3' },
-      'pay-shoppers': { type: 'string', default: '4000' },
+      'open-max-rate': { type: 'string', default: '5000' },
       'poll-tickets': { type: 'string', default: '20000' },
-      repeat: { type: 'string', default: '3' },
+      'pay-shoppers': { type: 'string', default: '3000' },
+      'drain-rounds': { type: 'string', default: '3' },
       profile: { type: 'string', default: 'dev' },
       'keep-stack': { type: 'boolean' },
       'no-record': { type: 'boolean' },
@@ -170,20 +198,20 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    console.log(`usage: npm run bench -- [--duration 5s] [--warmup 1s] [--repeat 3] [--connections 50] [--open-share 0.5]
-                       [--poll-tickets 20000] [--pay-shoppers 4000] [--drain-rounds 3]
+    console.log(`usage: npm run bench -- [--duration 5s] [--repeat 3] [--connections 50] [--open-share 0.5] [--open-max-rate 5000]
+                       [--poll-tickets 20000] [--pay-shoppers 3000] [--drain-rounds 3]
                        [--profile dev|test] [--keep-stack] [--no-record]`);
     return 0;
   }
   const options: Options = {
     durationMs: parseDuration(values.duration),
-    warmupMs: parseDuration(values.warmup),
+    repeat: Math.max(1, Number(values.repeat)),
     connections: Number(values.connections),
     openShare: Number(values['open-share']),
-    drainRounds: Number(values['drain-rounds']),
-    payShoppers: Number(values['pay-shoppers']),
+    openMaxRate: Number(values['open-max-rate']),
     pollTickets: Number(values['poll-tickets']),
-    repeat: Math.max(1, Number(values.repeat)),
+    payShoppers: Number(values['pay-shoppers']),
+    drainRounds: Number(values['drain-rounds']),
   };
   const profile = values.profile as ProfileName;
   const facts = machineFacts();
@@ -198,82 +226,87 @@ async function main(argv: string[]): Promise<number> {
   const deals = { issue: `lt-${runId}-issue`, pay: `lt-${runId}-pay`, drain: `lt-${runId}-drain` };
   const created: string[] = [];
   let baseline: { url: string; child: ChildProcess } | undefined;
-  const transports: Transport[] = [];
-  const http = (origin: string) => {
-    const transport = httpTransport(() => origin, { connections: options.connections });
-    transports.push(transport);
-    return transport;
-  };
+  const ticketing = httpTransport(() => stack.ticketingUrl, { connections: options.connections });
   try {
     baseline = await startBaseline();
     const day = 24 * 3_600_000;
-    await createLoadDeal(target, outDir, deals.issue, { stock: 10_000_000, cap: 1_000, windowMs: 1_200_000, ticketTtlMs: day, paused: true, product: 'Bench: issue and poll' });
-    created.push(deals.issue);
-    await createLoadDeal(target, outDir, deals.pay, { stock: 10_000_000, cap: 1_000_000, windowMs: 1_200_000, ticketTtlMs: day, product: 'Bench: payment' });
-    created.push(deals.pay);
-    await createLoadDeal(target, outDir, deals.drain, { stock: 10_000_000, cap: 1_000, windowMs: 1_200_000, ticketTtlMs: day, product: 'Bench: admission drain' });
-    created.push(deals.drain);
+    const cap = 1_000;
+    // Issue and poll on a paused deal: nobody is admitted, so every poll is a shopper still in line.
+    for (const [dealId, spec] of [
+      [deals.issue, { stock: 10_000_000, cap, windowMs: 1_200_000, ticketTtlMs: day, paused: true, product: 'Bench: issue and poll' }],
+      [deals.pay, { stock: 10_000_000, cap: 1_000_000, windowMs: 1_200_000, ticketTtlMs: day, product: 'Bench: payment' }],
+      [deals.drain, { stock: 10_000_000, cap, windowMs: 1_200_000, ticketTtlMs: day, product: 'Bench: admission drain' }],
+    ] as const) {
+      await createLoadDeal(target, outDir, dealId, spec);
+      created.push(dealId);
+    }
     log('bench deals applied; waiting for the admission consumers to pick them up …');
-    await waitForAdmission(clients.kafka, Object.values(deals).map((d) => `quickdeal.tickets.${d}`));
+    await waitForAdmission(clients.kafka, Object.values(deals).map((d) => topicForDeal(d)));
 
-    const bare = http(baseline.url);
-    const ticketing = http(stack.ticketingUrl);
-    const payment = http(stack.paymentUrl);
-    // A poll's headers, so the bare route parses requests of the same size.
-    const sample = (await takeTickets(ticketing, stack.ticketingUrl, deals.issue, `${runId}-sample`, 1, 1))[0] as { shopperId: string; ticket: string };
-    const pollHeaders = (shopperId: string, ticket: string) => ({ 'x-user-id': shopperId, authorization: `Bearer ${ticket}` });
+    log(`status poll: taking ${n(options.pollTickets)} tickets to poll with, and polling each once (a shopper's first poll verifies the signature) …`);
+    const tickets = await takeTickets(ticketing, deals.issue, `${runId}-p`, options.pollTickets, options.connections);
+    const pollOf = (i: number): LoadRequest => {
+      const shopper = tickets[i % tickets.length] as { shopperId: string; ticket: string };
+      return { method: 'GET', path: `/api/v1/deals/${deals.issue}/tickets/status`, headers: { 'x-user-id': shopper.shopperId, authorization: `Bearer ${shopper.ticket}` } };
+    };
+    await closedLoop(ticketing, { connections: options.connections, durationMs: 600_000, request: (i) => (i < tickets.length ? pollOf(i) : undefined) });
 
-    // Polls: real tickets of a paused deal (every shopper still in line: the in-memory path), each
-    // polled well under the 20-per-10-s limit; one warm pass first, as shoppers poll many times.
-    log(`status poll: taking ${n(options.pollTickets)} tickets to poll with, and polling each once …`);
-    const tickets = await takeTickets(ticketing, stack.ticketingUrl, deals.issue, `${runId}-p`, options.pollTickets, options.connections);
-    await closedLoop(ticketing, { connections: options.connections, durationMs: 600_000, request: (i) => (i < tickets.length ? pollRequest(deals.issue, tickets[i], pollHeaders) : undefined) });
-    let polled = 0;
+    let issued = 0;
     let signed = 0;
-    let issuedCount = 0;
-    const paths: Array<{ name: string; transport: Transport; request: RequestMaker }> = [
-      { name: 'bare Hono route (fixed JSON)', transport: bare, request: () => ({ method: 'GET', path: '/bare', headers: pollHeaders(sample.shopperId, sample.ticket) }) },
-      { name: 'sign-only Hono route (jose EdDSA)', transport: bare, request: () => ({ method: 'POST', path: '/sign', headers: { 'x-user-id': `${runId}-sign-${signed++}` } }) },
-      { name: 'ticket issue (POST …/tickets)', transport: ticketing, request: () => ({ method: 'POST', path: `/api/v1/deals/${deals.issue}/tickets`, headers: { 'x-user-id': `${runId}-i-${issuedCount++}` } }) },
-      { name: 'status poll (GET …/tickets/status)', transport: ticketing, request: () => pollRequest(deals.issue, tickets[polled++ % tickets.length], pollHeaders) },
+    let polled = 0;
+    const paths: BenchPath[] = [
+      // The bare route gets a poll's very headers, so both parse requests of the same size.
+      { name: 'bare Hono route (fixed JSON)', url: baseline.url, servedBy: ['baseline'], request: (i) => ({ ...pollOf(i), path: '/bare' }) },
+      { name: 'sign-only Hono route (jose EdDSA)', url: baseline.url, servedBy: ['baseline'], request: () => ({ method: 'POST', path: '/sign', headers: { 'x-user-id': `${runId}-s-${signed++}` } }) },
+      {
+        name: 'ticket issue (POST …/tickets)', url: stack.ticketingUrl, servedBy: ['ticketing', 'redis', 'kafka'],
+        request: () => ({ method: 'POST', path: `/api/v1/deals/${deals.issue}/tickets`, headers: { 'x-user-id': `${runId}-i-${issued++}` } }),
+      },
+      { name: 'status poll (GET …/tickets/status)', url: stack.ticketingUrl, servedBy: ['ticketing'], request: () => pollOf(polled++) },
     ];
-    const results = await measureInterleaved(paths, options);
+    const pids = await stack.pids();
+    if (baseline.child.pid) pids.set('baseline', baseline.child.pid);
+    const results = await measurePaths(paths, pids, options);
 
     // Payment: shoppers admitted in advance (cap and stock far above them), each paying once.
     const openShoppers = Math.max(500, Math.round(options.payShoppers / 2));
     log(`payment: admitting ${n(options.payShoppers + openShoppers)} shoppers first …`);
-    const payers = await takeTickets(ticketing, stack.ticketingUrl, deals.pay, `${runId}-pay`, options.payShoppers + openShoppers, options.connections);
+    const payers = await takeTickets(ticketing, deals.pay, `${runId}-pay`, options.payShoppers + openShoppers, options.connections);
     await waitUntil('admitting the payers', async () => (await clients.store.snapshot(deals.pay)).active >= payers.length);
-    const payRequest = (shopper: { shopperId: string; ticket: string } | undefined): LoadRequest | undefined =>
-      shopper && {
+    const payOf = (i: number): LoadRequest => {
+      const shopper = payers[i] as { shopperId: string; ticket: string };
+      return {
         method: 'POST',
         path: `/api/v1/deals/${deals.pay}/orders`,
-        headers: { ...pollHeaders(shopper.shopperId, shopper.ticket), 'content-type': 'application/json', 'idempotency-key': `${shopper.shopperId}-order` },
+        headers: { 'x-user-id': shopper.shopperId, authorization: `Bearer ${shopper.ticket}`, 'content-type': 'application/json', 'idempotency-key': `${shopper.shopperId}-order` },
         body: '{"paymentMethod":{"token":"tok_approve"}}',
       };
-    log(`payment (POST …/orders): closed loop, ${options.connections} connections, ${n(options.payShoppers)} shoppers paying once …`);
-    const payClosed = await closedLoop(payment, { connections: options.connections, durationMs: options.durationMs * 3, request: (i) => payRequest(i < options.payShoppers ? payers[i] : undefined) });
-    const payRate = Math.max(1, Math.round(payClosed.okPerSecond * options.openShare));
-    log(`payment: ${n(payClosed.okPerSecond)}/s; open loop at ${n(payRate)}/s …`);
-    const payOpen = await openLoop(payment, { ratePerSecond: payRate, durationMs: Math.min(options.durationMs, (openShoppers / payRate) * 1000), request: (i) => payRequest(payers[options.payShoppers + i]) });
-    results.push({ name: 'payment (POST …/orders)', closed: payClosed, runs: [payClosed.okPerSecond], open: { ...payOpen, ratePerSecond: payRate } });
+    };
+    log(`payment (POST …/orders): ${n(options.payShoppers)} shoppers paying once each, ${options.connections} connections …`);
+    const servedBy = ['payment', 'redis', 'postgres'];
+    const { result: payClosed, cpuUsBy: payCpu } = await withCpu(servedBy, pids, () => cannon({ url: stack.paymentUrl, connections: options.connections, amount: options.payShoppers, request: payOf }));
+    const payRate = Math.max(1, Math.min(options.openMaxRate, Math.round(payClosed.okPerSecond * options.openShare)));
+    log(`payment: ${n(payClosed.okPerSecond)}/s, CPU per answer ${describeCpu(payCpu)}; open loop at ${n(payRate)}/s …`);
+    const payment = httpTransport(() => stack.paymentUrl, { connections: options.connections * 4 });
+    const payOpen = await openLoop(payment, { ratePerSecond: payRate, durationMs: Math.min(options.durationMs, (openShoppers / payRate) * 1000), request: (i) => (i < openShoppers ? payOf(options.payShoppers + i) : undefined) });
+    await payment.close();
+    results.push({ name: 'payment (POST …/orders)', servedBy, closed: payClosed, runs: [payClosed.okPerSecond], cpuUs: sum(Object.values(payCpu)), cpuUsBy: payCpu, open: { ...payOpen, ratePerSecond: payRate } });
 
     // Admission drain: a line of (rounds + 1) × cap shoppers behind a full cap.
-    const cap = 1_000;
     log(`admission drain: queueing ${n(cap * (options.drainRounds + 1))} shoppers behind a cap of ${n(cap)} …`);
-    await takeTickets(ticketing, stack.ticketingUrl, deals.drain, `${runId}-d`, cap * (options.drainRounds + 1), options.connections);
+    await takeTickets(ticketing, deals.drain, `${runId}-d`, cap * (options.drainRounds + 1), options.connections);
     const fills = await drainRounds(clients, deals.drain, cap, options.drainRounds);
 
     const text = summarize(results, fills, options);
     console.log(`\n${text.terminal}\n`);
     if (!values['no-record']) {
       appendResults(join(loadtestDir, 'RESULTS.md'), `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — benchmark\n\n` +
-        `\`npm run bench -- ${argv.join(' ')}\`; ${describeMachine(facts)}; the whole stack and the generator on this machine.\n\n${text.markdown}`);
+        `\`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`; ${describeMachine(facts)}; the whole stack and the generator on this machine.\n\n${text.markdown}`);
       log('appended to loadtest/RESULTS.md');
     }
     return 0;
   } finally {
-    for (const transport of transports) await transport.close().catch(() => undefined);
+    await ticketing.close().catch(() => undefined);
     baseline?.child.kill('SIGTERM');
     if (created.length > 0) await removeLoadDeals(target, created).catch((error: unknown) => log(`could not remove the bench deals: ${(error as Error).message}`));
     await clients.close();
@@ -281,43 +314,46 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function pollRequest(dealId: string, shopper: { shopperId: string; ticket: string } | undefined, headers: (s: string, t: string) => Record<string, string>): LoadRequest | undefined {
-  return shopper && { method: 'GET', path: `/api/v1/deals/${dealId}/tickets/status`, headers: headers(shopper.shopperId, shopper.ticket) };
+const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? (a / b).toFixed(2) : '—');
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')).join('\n');
 }
 
 /** The figures as a terminal table and as Markdown, with the targets met or missed. */
 function summarize(results: PathResult[], fills: number[], options: Options): { terminal: string; markdown: string } {
-  const [bare, sign, issue, poll, pay] = results;
+  const [bare, sign, issue, poll] = results;
   const bareRate = bare?.closed.okPerSecond ?? 0;
   const signRate = sign?.closed.okPerSecond ?? 0;
-  const header = ['path', '2xx/s', '× bare', '× sign-only', 'runs', 'p50 ms', 'p99 ms', 'open rate/s', 'open p50', 'open p99', 'open max', 'non-2xx'];
+  const header = ['path', '2xx/s', '× bare', '× sign-only', 'runs (2xx/s)', 'CPU µs/answer', 'CPU × bare', 'p50 ms', 'p99 ms', 'open rate/s', 'open p50', 'open p99', 'open max', 'non-2xx'];
   const rows = results.map((r) => {
-    const non2xx = Object.entries({ ...r.closed.statuses, ...Object.fromEntries(Object.entries(r.open.statuses).map(([k, v]) => [k, v + (r.closed.statuses[k] ?? 0)])) })
-      .filter(([k]) => !/^2\d\d$/.test(k))
-      .map(([k, v]) => `${k}×${v}`)
-      .join(' ');
+    const statuses: Record<string, number> = { ...r.closed.statuses };
+    for (const [k, v] of Object.entries(r.open.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+    const non2xx = Object.entries(statuses).filter(([k]) => !/^2\d\d$/.test(k)).map(([k, v]) => `${k}×${v}`).join(' ');
     return [
-      r.name, n(r.closed.okPerSecond), ratio(r.closed.okPerSecond, bareRate), ratio(r.closed.okPerSecond, signRate),
-      r.runs.map(n).join(' / '), String(r.closed.latency.p50Ms), String(r.closed.latency.p99Ms), n(r.open.ratePerSecond),
+      r.name, n(r.closed.okPerSecond), ratio(r.closed.okPerSecond, bareRate), ratio(r.closed.okPerSecond, signRate), r.runs.map(n).join(' / '),
+      describeCpu(r.cpuUsBy), ratio(r.cpuUs, bare?.cpuUs ?? NaN),
+      String(r.closed.latency.p50Ms), String(r.closed.latency.p99Ms), n(r.open.ratePerSecond),
       String(r.open.latency.p50Ms), String(r.open.latency.p99Ms), String(r.open.latency.maxMs), non2xx || '—',
     ];
   });
-  const sorted = [...fills].sort((a, b) => a - b);
-  const median = sorted[Math.floor(sorted.length / 2)] ?? NaN;
-  const worst = sorted[sorted.length - 1] ?? NaN;
+  const sortedFills = [...fills].sort((a, b) => a - b);
+  const worst = sortedFills[sortedFills.length - 1] ?? NaN;
   const pollRatio = (poll?.closed.okPerSecond ?? 0) / bareRate;
   const issueRatio = (issue?.closed.okPerSecond ?? 0) / signRate;
   const targets = [
-    [`status poll ≥ 0.8 × bare`, pollRatio >= 0.8, `${pollRatio.toFixed(2)} ×`],
-    [`ticket issue ≥ 0.5 × sign-only`, issueRatio >= 0.5, `${issueRatio.toFixed(2)} ×`],
-    [`1,000 freed slots filled < 1 s`, worst < 1_000, `median ${median} ms, worst ${worst} ms over ${fills.length} rounds`],
+    ['status poll ≥ 0.8 × bare', pollRatio >= 0.8, `${pollRatio.toFixed(2)} × (CPU per answer ${ratio(poll?.cpuUs ?? NaN, bare?.cpuUs ?? NaN)} × the bare route's)`],
+    ['ticket issue ≥ 0.5 × sign-only', issueRatio >= 0.5, `${issueRatio.toFixed(2)} ×`],
+    ['1,000 freed slots filled < 1 s', worst < 1_000, `median ${median(fills)} ms, worst ${worst} ms over ${fills.length} rounds`],
   ] as const;
-  const drainLine = `admission drain: 1,000 freed slots filled in ${fills.map((f) => `${f} ms`).join(', ')} (median ${median} ms)`;
-  const method = `closed loop: ${options.connections} connections for ${options.durationMs / 1000} s after a ${options.warmupMs / 1000} s warm-up, ` +
-    `${options.repeat} runs per path interleaved round by round, the median run shown (throughput, and latency at saturation); ` +
-    `open loop: a fixed rate of ${options.openShare} × that path's own throughput for ${options.durationMs / 1000} s, latency from the intended send time. ` +
-    `${pay ? `payment: one run, ${n(pay.closed.requests)} admitted shoppers paying once each in the closed loop, ${n(pay.open.requests)} in the open loop. ` : ''}` +
-    'Issue, poll and payment go straight to the services (no gateway), like the baselines.';
+  const drainLine = `admission drain: 1,000 freed slots filled in ${fills.map((f) => `${n(f)} ms`).join(', ')} (median ${n(median(fills))} ms)`;
+  const method =
+    `Closed loop (autocannon): ${options.connections} connections for ${options.durationMs / 1000} s, ${options.repeat} runs per path interleaved round by round after a 2 s warm-up, ` +
+    'the median run shown (throughput; latency at saturation, 2xx only). CPU µs/answer: user+system time of each serving process (with its children) from /proc over the run, per 2xx answer, median over the runs. ' +
+    `Open loop (undici): a fixed rate of ${options.openShare} × the path's throughput (at most ${n(options.openMaxRate)}/s) for ${options.durationMs / 1000} s, latency from each request's intended send time. ` +
+    `Payment: one run, each admitted shopper paying once (${n(results[4]?.closed.requests ?? 0)} closed, ${n(results[4]?.open.requests ?? 0)} open). ` +
+    'Issue, poll and payment go straight to the services (no gateway), like the baselines; polls are of shoppers still in line (a paused deal), their tickets verified once before.';
   const terminal = [
     formatTable([header, ...rows]),
     '',
@@ -329,12 +365,12 @@ function summarize(results: PathResult[], fills: number[], options: Options): { 
   ].join('\n');
   const markdown = [
     `| ${header.join(' | ')} |`,
-    `|${header.map(() => '---').join('|')}|`,
+    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
     drainLine,
     '',
-    ...targets.map(([name, met, figure]) => `- ${met ? '✅ met' : '❌ missed'}: ${name} — ${figure}`),
+    ...targets.map(([name, met, figure]) => `- ${met ? 'met' : '**missed**'}: ${name} — ${figure}`),
     '',
     method,
   ].join('\n');
@@ -346,4 +382,5 @@ process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
   if (process.env.QUICKDEAL_DEBUG) console.error(error);
   return 1;
 });
+// Open handles (kafkajs timers, keep-alive sockets) must not keep a finished run alive.
 setTimeout(() => process.exit(process.exitCode), 500).unref();

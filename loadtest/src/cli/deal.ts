@@ -39,7 +39,6 @@ export async function createLoadDeal(
       admission: { maxActiveShoppers: deal.cap, checkoutWindow: formatDuration(deal.windowMs) },
       queue: { ticketTTL: formatDuration(deal.ticketTtlMs) },
       paused: deal.paused ?? false,
-      deletionPolicy: 'Delete',
     },
   };
   writeFileSync(manifest, `# Applied by the load test (npm run loadtest / bench)\n${stringify(document)}`);
@@ -47,9 +46,13 @@ export async function createLoadDeal(
   return { dealId, topic: topicForDeal(dealId, target.topicPrefix), manifest };
 }
 
-/** Removes the deal's Redis state and topic (orders stay in Postgres), as deleting the QuickDeal would. */
+/**
+ * Removes the deals' Redis state (orders stay in Postgres) but keeps their topics: deleting a topic
+ * breaks every running kafkajs producer that once wrote to it (tulios/kafkajs#1622), so ticketing
+ * would answer 503 for every deal until restarted.
+ */
 export async function removeLoadDeals(target: LocalTarget, dealIds: string[]): Promise<void> {
   await withLocalRegistry(target, async (registry) => {
-    for (const dealId of dealIds) await registry.remove(dealId, { deleteTopic: true });
+    for (const dealId of dealIds) await registry.remove(dealId, { deleteTopic: false });
   });
 }

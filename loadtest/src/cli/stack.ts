@@ -16,6 +16,8 @@ const quickDealProcesses = ['ticketing', 'admission', 'payment', 'gateway'];
 
 export interface Stack {
   profile: ProfileName;
+  /** Pids of the running servers of the profile by name (ticketing, redis, postgres, …). */
+  pids(): Promise<Map<string, number>>;
   gatewayUrl: string;
   ticketingUrl: string;
   paymentUrl: string;
@@ -41,6 +43,9 @@ export async function ensureStack(profile: ProfileName, log: (line: string) => v
     ticketingUrl: `http://127.0.0.1:${ports.ticketing}`,
     paymentUrl: `http://127.0.0.1:${ports.payment}`,
     started,
+    async pids() {
+      return new Map((await listServers(profile)).filter((s) => s.running).map((s) => [s.name, s.pid]));
+    },
     async processes() {
       return (await listServers(profile)).filter((s) => s.running && quickDealProcesses.includes(s.name)).map((s) => ({ name: s.name, pid: s.pid }));
     },

@@ -1,0 +1,48 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+const ticksPerSecond = 100; // USER_HZ on Linux
+
+interface Stat {
+  pid: number;
+  ppid: number;
+  cpuTicks: number;
+}
+
+function readStat(pid: number): Stat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // after the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14)
+    return { pid, ppid: Number(fields[1]), cpuTicks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU seconds (user + system) used so far by the given processes and all their descendants
+ * (Postgres serves each connection from a child process), from /proc. Linux only; 0 elsewhere.
+ */
+export function cpuSeconds(rootPids: number[]): number {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return 0;
+  }
+  const stats = entries.map((name) => readStat(Number(name))).filter((s): s is Stat => s !== undefined);
+  const children = new Map<number, number[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
+  const byPid = new Map(stats.map((s) => [s.pid, s]));
+  const seen = new Set<number>();
+  const stack = [...rootPids];
+  let ticks = 0;
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
+    ticks += byPid.get(pid)?.cpuTicks ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return ticks / ticksPerSecond;
+}
