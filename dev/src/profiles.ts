@@ -3,6 +3,7 @@
  * `test` is what `npm test` starts. Each has its own ports and data, so both can run at once
  * and neither clashes with servers someone else runs on the machine's usual ports. `fault` holds
  * the Kafka and Redis that fault tests stop and restart, so other tests never see the outage.
+ * Every port stays below 32768, where Linux hands out ephemeral ports for outgoing connections.
  */
 export type ProfileName = 'dev' | 'test' | 'fault';
 
@@ -45,9 +46,9 @@ const profiles: Record<ProfileName, Profile> = {
   fault: {
     name: 'fault',
     ports: {
-      kafka: 39092, kafkaController: 39093, redis: 36379, postgres: 35432, prometheus: 39090,
-      gateway: 38080, ticketing: 38081, payment: 38082, admission: 38083, operator: 38084,
-      kubeApiserver: 36443, etcdClient: 32379, etcdPeer: 32380,
+      kafka: 21092, kafkaController: 21093, redis: 21379, postgres: 21432, prometheus: 21090,
+      gateway: 21080, ticketing: 21081, payment: 21082, admission: 21083, operator: 21084,
+      kubeApiserver: 21443, etcdClient: 21479, etcdPeer: 21480,
     },
   },
 };

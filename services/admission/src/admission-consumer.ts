@@ -166,6 +166,7 @@ export class AdmissionConsumer {
     if (result.expired > 0) m.ticketsSkipped.inc({ deal: dealId, reason: 'expired' }, result.expired);
     if (result.invalid > 0) m.ticketsSkipped.inc({ deal: dealId, reason: 'invalid' }, result.invalid);
     if (result.soldOut > 0) m.ticketsSoldOut.inc({ deal: dealId }, result.soldOut);
+    if (result.checkoutsExpired > 0) m.checkoutsExpired.inc({ deal: dealId }, result.checkoutsExpired);
     if (result.blockedBy) m.admissionBlocks.inc({ deal: dealId, reason: result.blockedBy });
   }
 

@@ -105,6 +105,7 @@ export function createApp(deps: PaymentDeps): Hono<AppEnv> {
         throw errors.conflict('PAYMENT_IN_PROGRESS', 'A payment for this checkout is already in progress');
       case 'expired':
         count('expired');
+        if (claim.checkoutsExpired > 0) deps.metrics.checkoutsExpired.inc({ deal: dealId }, claim.checkoutsExpired);
         throw checkoutExpired();
       case 'not_admitted':
         throw notAdmitted();

@@ -23,6 +23,14 @@ async function admitted(count: number, spec: { stock?: number; window?: string; 
 }
 
 const soldInPostgres = async (dealId: string) => (await room.db.selectFrom('deals').select('sold').where('id', '=', dealId).executeTakeFirstOrThrow()).sold;
+/** quickdeal_checkouts_expired_total of a deal, summed over the services that count it. */
+async function expiredCheckoutsCounted(dealId: string): Promise<number> {
+  let total = 0;
+  for (const metrics of [room.metrics.payment, room.metrics.admission]) {
+    for (const sample of (await metrics.checkoutsExpired.get()).values) if (sample.labels.deal === dealId) total += sample.value;
+  }
+  return total;
+}
 const ordersInPostgres = async (dealId: string) => room.db.selectFrom('orders').selectAll().where('deal_id', '=', dealId).execute();
 
 describe('checkout and payment', () => {
@@ -115,6 +123,8 @@ describe('checkout and payment', () => {
     expect((await room.checkout(dealId, 'buyer0', tickets[0]!)).status).toBe(410);
     expect((await room.status(dealId, 'buyer0', tickets[0]!)).body.status).toBe('ACCESS_EXPIRED');
     expect(await soldInPostgres(dealId)).toBe(0);
+    // whichever ended it (the sweeper, the admission script or the late payment), it is counted once
+    expect(await expiredCheckoutsCounted(dealId)).toBe(1);
   });
 
   it('never lets a payment and the sweeper both have the unit', async () => {

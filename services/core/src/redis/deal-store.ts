@@ -46,12 +46,15 @@ export interface AdmitResult {
   expired: number;
   soldOut: number;
   duplicate: number;
+  /** Checkouts whose deadline had passed, ended before deciding. */
+  checkoutsExpired: number;
 }
 
 export type ClaimResult =
   | { outcome: 'claimed'; deadline: number }
   | { outcome: 'purchased'; orderId: string }
-  | { outcome: 'in_progress' | 'expired' | 'not_admitted' };
+  | { outcome: 'expired'; checkoutsExpired: number }
+  | { outcome: 'in_progress' | 'not_admitted' };
 
 export interface DealSnapshot {
   dealId: string;
@@ -150,8 +153,8 @@ export class DealStore {
     const args: (string | number)[] = [now, tickets.length];
     for (const t of tickets) args.push(t.queueNumber, t.shopperId, t.jti, t.expiresAtMs, t.valid ? 1 : 0);
     const ticketKeys = tickets.map((t) => keys.ticket(t.valid ? t.shopperId : `invalid:${t.queueNumber}`));
-    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate] = (await this.run('qdAdmitBatch', dealId, ticketKeys, args)) as [number, string, number, number, number, number, number];
-    return { processed, blockedBy: (blockedBy || undefined) as BlockReason | undefined, admitted, invalid, expired, soldOut, duplicate };
+    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired] = (await this.run('qdAdmitBatch', dealId, ticketKeys, args)) as [number, string, number, number, number, number, number, number];
+    return { processed, blockedBy: (blockedBy || undefined) as BlockReason | undefined, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired };
   }
 
   /** Ends the checkouts whose deadline passed; returns how many units came back and the shoppers whose payment lease lapsed. */
@@ -168,7 +171,8 @@ export class DealStore {
     const [outcome, value] = (await this.run('qdClaimForPayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, now, leaseMs])) as [string, string | undefined];
     if (outcome === 'claimed') return { outcome, deadline: toNumber(value) };
     if (outcome === 'purchased') return { outcome, orderId: value ?? '' };
-    return { outcome: outcome as 'in_progress' | 'expired' | 'not_admitted' };
+    if (outcome === 'expired') return { outcome, checkoutsExpired: toNumber(value) };
+    return { outcome: outcome as 'in_progress' | 'not_admitted' };
   }
 
   async abortPayment(dealId: string, shopperId: string, queueNumber: number): Promise<void> {

@@ -102,14 +102,14 @@ return 0
  * ARGV: now, count, then per ticket in log order: qn, shopper, jti, expMs, valid (1/0).
  * KEYS: fixed…, one ticket key per ticket. Processes tickets in order and stops at the first one
  * that must wait (a unit, a slot, a pause or its own answer), which stays unprocessed.
- * Returns {processed, blockedBy, admitted, invalid, expired, soldout, duplicate}.
+ * Returns {processed, blockedBy, admitted, invalid, expired, soldout, duplicate, checkoutsExpired}.
  */
 export const admitBatchLua = `${prelude}
 local now, count = tonumber(ARGV[1]), tonumber(ARGV[2])
 local cfg = redis.call('HMGET', K_CFG, 'stock', 'cap', 'windowMs', 'paused')
-if cfg[1] == false then return {0, 'unknown_deal', 0, 0, 0, 0, 0} end
+if cfg[1] == false then return {0, 'unknown_deal', 0, 0, 0, 0, 0, 0} end
 local stock, cap, window, paused = tonumber(cfg[1]), tonumber(cfg[2]), tonumber(cfg[3]), cfg[4] == '1'
-expire_due(now, 1000)
+local checkouts_expired = expire_due(now, 1000)
 local served = num(redis.call('GET', K_SERVED), 0)
 local sold = num(redis.call('GET', K_SOLD), 0)
 local held = redis.call('ZCARD', K_ACTIVE)
@@ -172,7 +172,7 @@ if invalid + expired > 0 then redis.call('HINCRBY', K_STATS, 'skipped', invalid 
 if soldout > 0 then redis.call('HINCRBY', K_STATS, 'soldout', soldout) end
 recount()
 if processed > 0 then redis.call('PUBLISH', K_EVENTS, 'changed') end
-return {processed, blocked, admitted, invalid, expired, soldout, duplicate}
+return {processed, blocked, admitted, invalid, expired, soldout, duplicate, checkouts_expired}
 `;
 
 /** ARGV: now, limit. KEYS: fixed…. Returns {freed, stuck shoppers…}. */
@@ -216,8 +216,8 @@ if t[1] == 'paying' then return {'in_progress'} end
 if t[1] == 'expired' then return {'expired'} end
 if t[1] ~= 'admitted' then return {'not_admitted'} end
 if num(t[3], 0) <= now then
-  expire_due(now, 1000)
-  return {'expired'}
+  local freed = expire_due(now, 1000)
+  return {'expired', freed}
 end
 redis.call('HSET', tkey, 'state', 'paying', 'payingUntil', now + lease)
 return {'claimed', t[3]}
