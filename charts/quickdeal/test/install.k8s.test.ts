@@ -102,6 +102,15 @@ describe('docs/deploy.md, as written', () => {
       const pods = (JSON.parse(listed.stdout) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string } }> }).items;
       return pods.filter((pod) => !pod.metadata.deletionTimestamp).map((pod) => pod.metadata.name).sort();
     };
+    // Wait for the rotation's rollout to settle: every Deployment updated and only its current pods left.
+    const settled = async () => {
+      const listed = await kubectl(cluster, ['get', 'deployments', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json']);
+      const deployments = (JSON.parse(listed.stdout) as { items: Array<{ metadata: { generation: number }; spec: { replicas?: number }; status: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number } }> }).items;
+      const wanted = deployments.reduce((sum, d) => sum + (d.spec.replicas ?? 1), 0);
+      const done = deployments.every((d) => d.status.observedGeneration === d.metadata.generation && d.status.replicas === (d.spec.replicas ?? 1) && d.status.updatedReplicas === d.status.replicas && d.status.availableReplicas === d.status.replicas);
+      return done && (await livePods()).length === wanted;
+    };
+    for (let tries = 0; !(await settled()) && tries < 150; tries++) await new Promise((resolve) => setTimeout(resolve, 200));
     const before = await livePods();
     const upgraded = await helm(cluster, ['upgrade', release, chartDir, '--namespace', namespace, '--reuse-values', '--wait', '--timeout', '60s']);
     expect(upgraded.code).toBe(0);
