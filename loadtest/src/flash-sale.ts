@@ -62,6 +62,8 @@ export interface GeneratorResult {
   dropped: number;
   /** How late the generator sent arrivals against their schedule: its own health. */
   sendLag: LatencySummary;
+  /** Requests still queued or in flight when the run ended, abandoned unanswered (not in the latencies). */
+  abandoned: number;
   latency: Record<string, LatencySummary>;
   /** Answers by endpoint: `201`, `410 ITEM_SOLD_OUT`, `TIMEOUT`, … */
   answers: Record<string, Record<string, number>>;
@@ -126,6 +128,8 @@ export class FlashSaleGenerator {
   private readonly think: Float64Array;
   private readonly declineFirst: Uint8Array;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: (ran: boolean) => void }>();
+  /** Aborted when the run ends: what is still queued or in flight is abandoned, and nothing after it is recorded. */
+  private readonly ended = new AbortController();
   private t0 = 0;
   private startedAt = 0;
   private stopped = false;
@@ -135,6 +139,7 @@ export class FlashSaleGenerator {
   private dispatched = 0;
   private dropped = 0;
   private ticketsServed = 0;
+  private abandoned = 0;
 
   constructor(private readonly options: GeneratorOptions) {
     this.plan = options.plan;
@@ -210,9 +215,9 @@ export class FlashSaleGenerator {
         resolve(reason);
       };
     });
+    const durationMs = this.now();
     this.stop();
-    // Let what is in flight come back (bounded), so its answers count.
-    const until = performance.now() + Math.min(this.plan.timeoutMs, 10_000);
+    const until = performance.now() + 10_000;
     while (this.inFlight > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
     for (const shopper of this.shoppers) {
       if (shopper.outcome === undefined) shopper.outcome = 'unfinished';
@@ -220,13 +225,14 @@ export class FlashSaleGenerator {
     return {
       startedAt: this.startedAt,
       arrivalSpanMs,
-      durationMs: this.now(),
+      durationMs,
       endReason,
       shoppers: this.shoppers,
       dispatched: this.dispatched,
       dropped: this.dropped,
       sendLag: this.lag.summary('send-lag'),
       latency: this.latency.summaries(),
+      abandoned: this.abandoned,
       answers: this.answers,
       perSecond: this.perSecond,
     };
@@ -234,6 +240,7 @@ export class FlashSaleGenerator {
 
   private stop(): void {
     this.stopped = true;
+    this.ended.abort();
     for (const sleeper of this.sleepers) {
       clearTimeout(sleeper.timer);
       sleeper.wake(false);
@@ -290,19 +297,30 @@ export class FlashSaleGenerator {
     this.inFlight++;
     const second = this.second(this.now());
     second.requests++;
+    let stopped = false;
     try {
-      const response = await this.options.transport.send(request, this.plan.timeoutMs);
+      const response = await this.options.transport.send(request, this.plan.timeoutMs, this.ended.signal);
+      if (this.stopped) {
+        // Answered after the run ended (the truth may already be being read): not recorded.
+        stopped = true;
+        return new TransportError('STOPPED', 'the run ended first');
+      }
       const code = response.status >= 400 ? errorCodeOf(response.body) : undefined;
       this.count(endpoint, code ? `${response.status} ${code}` : String(response.status));
       if (response.status >= 400 && response.status !== 410 && response.status !== 429) second.errors++;
       return response;
     } catch (error) {
       const failure = error instanceof TransportError ? error : new TransportError('ERROR', (error as Error).message);
-      this.count(endpoint, failure.code);
-      second.errors++;
+      stopped = failure.code === 'STOPPED';
+      if (!stopped) {
+        this.count(endpoint, failure.code);
+        second.errors++;
+      }
       return failure;
     } finally {
-      this.latency.record(endpoint, this.now() - intendedMs);
+      // A request the end of the run abandoned has no latency to speak of; it is counted apart.
+      if (stopped) this.abandoned++;
+      else this.latency.record(endpoint, this.now() - intendedMs);
       this.inFlight--;
     }
   }
@@ -367,13 +385,15 @@ export class FlashSaleGenerator {
           shopper.outcome = 'failed';
           return;
         }
-        intendedMs = this.now() + this.retryDelayMs(polled);
+        intendedMs = this.now() + this.retryDelayMs(polled, errors);
       }
     }
   }
 
-  private retryDelayMs(answer: LoadResponse | TransportError): number {
-    return answer instanceof TransportError ? 1_000 : Math.max(0.2, answer.retryAfterS ?? 1) * 1_000;
+  /** When to try again after an answer that was not the one hoped for: Retry-After when given, else backing off 1, 2, 4 … 16 s, as a browser's page script would. */
+  private retryDelayMs(answer: LoadResponse | TransportError, attempt: number): number {
+    if (!(answer instanceof TransportError) && answer.retryAfterS !== undefined) return Math.max(0.2, answer.retryAfterS) * 1_000;
+    return Math.min(16_000, 1_000 * 2 ** Math.max(0, attempt - 1));
   }
 
   /** POST …/tickets, retried like a browser would on 429/503/no answer; returns the answer that gave a ticket. */
@@ -413,7 +433,7 @@ export class FlashSaleGenerator {
           shopper.outcome = this.stopped ? 'unfinished' : 'failed';
           return undefined;
         }
-        intendedMs = this.now() + this.retryDelayMs(answer);
+        intendedMs = this.now() + this.retryDelayMs(answer, attempt);
         if (!(await this.sleepUntil(intendedMs))) return undefined;
       }
     } finally {
@@ -440,7 +460,7 @@ export class FlashSaleGenerator {
 
     if (shopper.intent === 'cancel') {
       const answer = await this.call('cancel', intendedMs, { method: 'DELETE', path: `${path}/checkout`, headers: this.headers(shopper) });
-      if (answer instanceof TransportError) shopper.outcome = 'failed';
+      if (answer instanceof TransportError) shopper.outcome = answer.code === 'STOPPED' ? 'unfinished' : 'failed';
       else if (answer.status === 204) shopper.outcome = 'cancelled';
       else shopper.outcome = errorCodeOf(answer.body) === 'NOT_ADMITTED' ? 'checkout_expired' : 'failed';
       return;
@@ -476,7 +496,7 @@ export class FlashSaleGenerator {
           return;
         }
       }
-      intendedMs = this.now() + (answer instanceof TransportError || answer.status !== 402 ? this.retryDelayMs(answer) : (this.think[index] as number));
+      intendedMs = this.now() + (answer instanceof TransportError || answer.status !== 402 ? this.retryDelayMs(answer, attempt) : (this.think[index] as number));
       if (!(await this.sleepUntil(intendedMs))) return;
     }
     shopper.outcome = 'failed';

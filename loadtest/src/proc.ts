@@ -1,3 +1,4 @@
+/** What the stack's processes use, read from Linux's /proc: CPU time and resident memory. */
 import { readdirSync, readFileSync } from 'node:fs';
 
 const ticksPerSecond = 100; // USER_HZ on Linux
@@ -45,4 +46,15 @@ export function cpuSeconds(rootPids: number[]): number {
     stack.push(...(children.get(pid) ?? []));
   }
   return ticks / ticksPerSecond;
+}
+
+/** Resident set size and its high-water mark of a process, in MiB, from /proc (undefined when gone). */
+export function residentMemory(pid: number): { rssMiB: number; hwmMiB: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
+  } catch {
+    return undefined;
+  }
 }

@@ -1,8 +1,9 @@
+import { cpus } from 'node:os';
 import type { Endpoint, GeneratorResult, SecondCounts, ShopperOutcome } from './flash-sale.js';
 import type { InvariantReport } from './invariants.js';
 import type { LatencySummary } from './latency.js';
 import { describePlan, type FlashSalePlan } from './plan.js';
-import type { ProcessMemory, TimelinePoint } from './sampler.js';
+import type { ProcessUsage, TimelinePoint } from './sampler.js';
 import type { Truth } from './truth.js';
 
 /** Answers that a flash sale is meant to give: sold out (410) and slow down (429); 402 when declines were asked for. */
@@ -18,7 +19,7 @@ export interface FlashSaleReport {
   startedAt: string;
   durationS: number;
   endReason: GeneratorResult['endReason'];
-  generator: { shoppers: number; dispatched: number; dropped: number; sendLag: LatencySummary };
+  generator: { shoppers: number; dispatched: number; dropped: number; abandoned: number; sendLag: LatencySummary };
   tickets: {
     offeredPerSecond: number;
     servedPerSecond: number;
@@ -39,7 +40,7 @@ export interface FlashSaleReport {
     outcomes: Partial<Record<ShopperOutcome, number>>;
   };
   invariants: InvariantReport;
-  memory: ProcessMemory[];
+  processes: ProcessUsage[];
   timeline: Array<TimelinePoint & { admissionsPerSecond: number }>;
   perSecond: SecondCounts[];
 }
@@ -51,7 +52,7 @@ export function buildReport(input: {
   result: GeneratorResult;
   truth: Truth;
   invariants: InvariantReport;
-  memory: ProcessMemory[];
+  processes: ProcessUsage[];
   timeline: TimelinePoint[];
 }): FlashSaleReport {
   const { plan, result, truth } = input;
@@ -99,7 +100,7 @@ export function buildReport(input: {
     startedAt: new Date(result.startedAt).toISOString(),
     durationS: seconds(result.durationMs),
     endReason: result.endReason,
-    generator: { shoppers: plan.shoppers, dispatched: result.dispatched, dropped: result.dropped, sendLag: result.sendLag },
+    generator: { shoppers: plan.shoppers, dispatched: result.dispatched, dropped: result.dropped, abandoned: result.abandoned, sendLag: result.sendLag },
     tickets: {
       offeredPerSecond: Math.round(result.dispatched / arrivalSpanS),
       servedPerSecond: Math.round(served / Math.max(1, lastServedSecond + 1)),
@@ -123,13 +124,15 @@ export function buildReport(input: {
       outcomes,
     },
     invariants: input.invariants,
-    memory: input.memory,
+    processes: input.processes,
     timeline,
     perSecond: result.perSecond,
   };
 }
 
 const n = (value: number) => value.toLocaleString('en-US');
+/** QuickDeal's own services, which the memory limit is for (the gateway is the local stand-in for an ingress). */
+export const services = ['ticketing', 'admission', 'payment'];
 const endpoints: Endpoint[] = ['ticket', 'status', 'checkout', 'pay', 'cancel'];
 
 function table(rows: string[][]): string {
@@ -146,7 +149,7 @@ export function formatReport(report: FlashSaleReport, memoryLimitMiB = 300): str
   lines.push(`  ran ${report.durationS.toFixed(1)} s, ended: ${report.endReason}`);
   lines.push('');
   lines.push(`arrivals   ${n(generator.dispatched)} sent of ${n(generator.shoppers)}; dropped by the generator: ${n(generator.dropped)}; ` +
-    `send lag p99 ${generator.sendLag.p99Ms} ms, max ${generator.sendLag.maxMs} ms`);
+    `send lag p99 ${generator.sendLag.p99Ms} ms, max ${generator.sendLag.maxMs} ms; ${n(generator.abandoned)} requests abandoned unanswered at the end`);
   lines.push(`tickets    offered ${n(tickets.offeredPerSecond)}/s, served ${n(tickets.servedPerSecond)}/s (peak ${n(tickets.peakServedPerSecond)}/s); ` +
     `${n(tickets.created)} issued, ${n(tickets.turnedAway)} turned away sold out`);
   lines.push(`sale       ${n(sale.sold)} of ${n(sale.stock)} sold (${n(sale.orders)} orders); sold out after ${sale.timeToSellOutS === null ? '— (not sold out)' : `${sale.timeToSellOutS.toFixed(1)} s`}`);
@@ -175,9 +178,13 @@ export function formatReport(report: FlashSaleReport, memoryLimitMiB = 300): str
     for (const example of check.examples) lines.push(`         ${example}`);
   }
   lines.push('');
-  lines.push(`memory (MiB resident; limit ${memoryLimitMiB}):`);
-  for (const m of report.memory) {
-    lines.push(`  ${m.name.padEnd(10)} peak in run ${m.peakRssMiB.toFixed(1).padStart(7)}   lifetime peak (VmHWM) ${m.lifetimePeakMiB.toFixed(1).padStart(7)}`);
-  }
+  lines.push(`processes (resident memory in MiB, limit ${memoryLimitMiB} for the services; CPU over the run, in cores busy on average of ${cpus().length}):`);
+  lines.push(table([
+    ['process', 'peak in run', 'lifetime peak', 'CPU s', 'cores', ''],
+    ...report.processes.map((p) => [
+      p.name, p.peakRssMiB.toFixed(1), p.lifetimePeakMiB.toFixed(1), p.cpuSeconds.toFixed(1), p.cores.toFixed(2),
+      services.includes(p.name) && Math.max(p.peakRssMiB, p.lifetimePeakMiB) > memoryLimitMiB ? 'OVER THE LIMIT' : '',
+    ]),
+  ]).replace(/^/gm, '  '));
   return lines.join('\n');
 }

@@ -10,7 +10,7 @@ export interface FlashSaleRun extends TruthSources {
   plan: FlashSalePlan;
   transport: Transport;
   runId: string;
-  /** QuickDeal's processes whose memory to watch. */
+  /** The stack's processes whose memory and CPU to watch (this process is added as `generator`). */
   processes?: Array<{ name: string; pid: number }>;
   log?: (line: string) => void;
   /** Ends the run early; the truth is still read and checked. */
@@ -19,6 +19,11 @@ export interface FlashSaleRun extends TruthSources {
   progressEveryMs?: number;
   /** Shoppers whose status to ask the API for after the run (besides every admitted one the generator knows), at most. */
   apiSample?: number;
+  /**
+   * Pauses the deal once the shoppers stop, so that nobody more is admitted while the truth is
+   * read (checkouts still expire): every read then sees the same line.
+   */
+  pause: () => Promise<void>;
 }
 
 /**
@@ -39,7 +44,7 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
       return deal.served >= deal.lastQueueNumber && deal.active === 0;
     },
   });
-  const sampler = new RunSampler(store, dealId, run.processes ?? []);
+  const sampler = new RunSampler(store, dealId, [...(run.processes ?? []), ...(run.processes ? [{ name: 'generator', pid: process.pid }] : [])]);
   sampler.start(Date.now());
   const progress = run.log && run.progressEveryMs ? setInterval(() => {
     const p = generator.progress();
@@ -57,7 +62,9 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
     clearInterval(progress);
     await sampler.stop();
   }
-  run.log?.(`generator stopped (${result.endReason}) after ${(result.durationMs / 1000).toFixed(1)} s; reading back the truth …`);
+  run.log?.(`generator stopped (${result.endReason}) after ${(result.durationMs / 1000).toFixed(1)} s; pausing the deal and reading back the truth …`);
+  await run.pause();
+  await new Promise((resolve) => setTimeout(resolve, 1_000)); // what the services were still doing for the last requests lands
 
   const withTicket = result.shoppers.filter((s) => s.queueNumber !== undefined && s.ticket !== undefined);
   const truth = await readTruth(run, withTicket.map((s) => s.shopperId));
@@ -69,7 +76,7 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
     activeSamples: sampler.activeSamples,
     apiAnswers,
   });
-  return buildReport({ runId: run.runId, dealId, plan, result, truth, invariants, memory: sampler.memoryPeaks(), timeline: sampler.points });
+  return buildReport({ runId: run.runId, dealId, plan, result, truth, invariants, processes: sampler.usage(), timeline: sampler.points });
 }
 
 /** After the run: what the status API says for every admitted shopper and an even sample of the rest. */

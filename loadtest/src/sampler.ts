@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { DealStore } from '@quickdeal/core';
+import { cpuSeconds, residentMemory } from './proc.js';
 
 /** The deal as Redis saw it at one moment of the run. */
 export interface TimelinePoint {
@@ -11,24 +11,17 @@ export interface TimelinePoint {
   admitted: number;
 }
 
-export interface ProcessMemory {
+/** What one process of the stack used during the run. */
+export interface ProcessUsage {
   name: string;
   pid: number;
   /** The highest resident set size sampled during the run. */
   peakRssMiB: number;
   /** The kernel's high-water mark of the resident set over the process's whole life (VmHWM). */
   lifetimePeakMiB: number;
-}
-
-/** Resident set size and its high-water mark of a process, in MiB, from /proc (undefined when gone). */
-export function residentMemory(pid: number): { rssMiB: number; hwmMiB: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-    return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
-  } catch {
-    return undefined;
-  }
+  /** CPU time (user + system, with child processes) spent during the run, and that as cores busy on average. */
+  cpuSeconds: number;
+  cores: number;
 }
 
 /**
@@ -38,7 +31,9 @@ export function residentMemory(pid: number): { rssMiB: number; hwmMiB: number } 
 export class RunSampler {
   readonly points: TimelinePoint[] = [];
   readonly activeSamples: number[] = [];
-  private readonly memory = new Map<number, ProcessMemory>();
+  private readonly memory = new Map<number, ProcessUsage>();
+  private readonly cpuAtStart = new Map<number, number>();
+  private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
 
@@ -48,10 +43,12 @@ export class RunSampler {
     private readonly processes: Array<{ name: string; pid: number }>,
     private readonly intervalMs = 250,
   ) {
-    for (const p of processes) this.memory.set(p.pid, { name: p.name, pid: p.pid, peakRssMiB: 0, lifetimePeakMiB: 0 });
+    for (const p of processes) this.memory.set(p.pid, { name: p.name, pid: p.pid, peakRssMiB: 0, lifetimePeakMiB: 0, cpuSeconds: 0, cores: 0 });
   }
 
   start(t0: number): void {
+    this.startedAt = Date.now();
+    for (const p of this.processes) this.cpuAtStart.set(p.pid, cpuSeconds([p.pid]));
     this.timer = setInterval(() => void this.tick(t0), this.intervalMs);
     void this.tick(t0);
   }
@@ -60,10 +57,19 @@ export class RunSampler {
     clearInterval(this.timer);
     while (this.busy) await new Promise((resolve) => setTimeout(resolve, 10));
     this.sampleMemory();
+    const seconds = Math.max(0.001, (Date.now() - this.startedAt) / 1000);
+    for (const p of this.processes) {
+      const usage = this.memory.get(p.pid);
+      if (!usage) continue;
+      usage.cpuSeconds = cpuSeconds([p.pid]) - (this.cpuAtStart.get(p.pid) ?? 0);
+      usage.cores = usage.cpuSeconds / seconds;
+    }
   }
 
-  memoryPeaks(): ProcessMemory[] {
-    return [...this.memory.values()].map((m) => ({ ...m, peakRssMiB: round(m.peakRssMiB), lifetimePeakMiB: round(m.lifetimePeakMiB) }));
+  usage(): ProcessUsage[] {
+    return [...this.memory.values()].map((m) => ({
+      ...m, peakRssMiB: round(m.peakRssMiB), lifetimePeakMiB: round(m.lifetimePeakMiB), cpuSeconds: round(m.cpuSeconds), cores: Math.round(m.cores * 100) / 100,
+    }));
   }
 
   private sampleMemory(): void {

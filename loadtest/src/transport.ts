@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 
 export interface LoadRequest {
@@ -22,7 +23,8 @@ export interface LoadResponse {
 
 /** How the generator reaches the waiting room: real HTTP, or a Hono app called in-process (tests). */
 export interface Transport {
-  send(request: LoadRequest, timeoutMs: number): Promise<LoadResponse>;
+  /** Sends a request; `stop` abandons it (and everything still queued) when the run ends. */
+  send(request: LoadRequest, timeoutMs: number, stop?: AbortSignal): Promise<LoadResponse>;
   close(): Promise<void>;
 }
 
@@ -51,46 +53,116 @@ function retryAfterOf(value: string | string[] | null | undefined): number | und
   return Number.isFinite(seconds) ? seconds : undefined;
 }
 
-function transportError(error: unknown): TransportError {
+function transportError(error: unknown, stop?: AbortSignal): TransportError {
   const e = error as { name?: string; code?: string; message?: string };
+  if (stop?.aborted) return new TransportError('STOPPED', 'the run ended first');
   if (e?.name === 'TimeoutError' || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT') {
     return new TransportError('TIMEOUT', 'no answer in time');
   }
   return new TransportError(e?.code ?? e?.name ?? 'ERROR', e?.message ?? String(error));
 }
 
+interface Waiting {
+  request: LoadRequest;
+  deadline: number;
+  stop: AbortSignal | undefined;
+  settled: boolean;
+  resolve: (response: LoadResponse) => void;
+  reject: (error: TransportError) => void;
+}
+
+interface Lane {
+  pool: Pool;
+  active: number;
+  queue: Waiting[];
+  head: number;
+}
+
 /**
  * Real HTTP with undici: a keep-alive Pool of `connections` sockets per origin and lane. A request
- * beyond the open sockets waits in its pool's queue, and that wait counts in its latency.
+ * beyond the open sockets waits in the lane's own queue (plain objects, cheap even at 100,000),
+ * and that wait counts in its latency and in its timeout. A queued request whose time is up fails
+ * with TIMEOUT without being sent; `stop` clears the queues at once.
  */
 export function httpTransport(originFor: (path: string) => string, options: { connections: number }): Transport {
-  const pools = new Map<string, Pool>();
-  const poolFor = (origin: string, lane: string) => {
-    let pool = pools.get(`${lane} ${origin}`);
-    if (!pool) {
-      pool = new Pool(origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
-      pools.set(`${lane} ${origin}`, pool);
+  const lanes = new Map<string, Lane>();
+  const stops = new WeakSet<AbortSignal>();
+  const laneFor = (origin: string, name: string): Lane => {
+    let lane = lanes.get(`${name} ${origin}`);
+    if (!lane) {
+      const pool = new Pool(origin, { connections: options.connections, pipelining: 1, keepAliveTimeout: 30_000 });
+      lane = { pool, active: 0, queue: [], head: 0 };
+      lanes.set(`${name} ${origin}`, lane);
     }
-    return pool;
+    return lane;
   };
-  return {
-    async send(request, timeoutMs) {
-      try {
-        const answer = await poolFor(originFor(request.path), request.lane ?? 'shoppers').request({
-          method: request.method,
-          path: request.path,
-          headers: request.headers,
-          body: request.body,
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+  const settle = (waiting: Waiting, outcome: { response: LoadResponse } | { error: TransportError }) => {
+    if (waiting.settled) return;
+    waiting.settled = true;
+    if ('response' in outcome) waiting.resolve(outcome.response);
+    else waiting.reject(outcome.error);
+  };
+  const dispatch = (lane: Lane, waiting: Waiting, remainingMs: number) => {
+    lane.active++;
+    const { request } = waiting;
+    lane.pool
+      .request({ method: request.method, path: request.path, headers: request.headers, body: request.body, headersTimeout: remainingMs, bodyTimeout: remainingMs })
+      .then(async (answer) => {
         const text = await answer.body.text();
-        return { status: answer.statusCode, retryAfterS: retryAfterOf(answer.headers['retry-after']), body: parseBody(text) };
-      } catch (error) {
-        throw transportError(error);
+        settle(waiting, { response: { status: answer.statusCode, retryAfterS: retryAfterOf(answer.headers['retry-after']), body: parseBody(text) } });
+      })
+      .catch((error: unknown) => settle(waiting, { error: transportError(error, waiting.stop) }))
+      .finally(() => {
+        lane.active--;
+        pump(lane);
+      });
+  };
+  const pump = (lane: Lane) => {
+    const now = performance.now();
+    while (lane.active < options.connections && lane.head < lane.queue.length) {
+      const waiting = lane.queue[lane.head++] as Waiting;
+      if (waiting.settled) continue;
+      if (waiting.stop?.aborted) settle(waiting, { error: new TransportError('STOPPED', 'the run ended first') });
+      else if (waiting.deadline <= now) settle(waiting, { error: new TransportError('TIMEOUT', 'no answer in time (still queued)') });
+      else dispatch(lane, waiting, Math.ceil(waiting.deadline - now));
+    }
+    if (lane.head > 4_096 && lane.head * 2 > lane.queue.length) {
+      lane.queue = lane.queue.slice(lane.head);
+      lane.head = 0;
+    }
+  };
+  // Queued requests run out of time in the order they were queued: look at the head now and then.
+  const sweeper = setInterval(() => {
+    const now = performance.now();
+    for (const lane of lanes.values()) {
+      for (let i = lane.head; i < lane.queue.length; i++) {
+        const waiting = lane.queue[i] as Waiting;
+        if (waiting.deadline > now) break;
+        settle(waiting, { error: new TransportError('TIMEOUT', 'no answer in time (still queued)') });
       }
+    }
+  }, 250);
+  sweeper.unref();
+  return {
+    send(request, timeoutMs, stop) {
+      if (stop?.aborted) return Promise.reject(new TransportError('STOPPED', 'the run ended first'));
+      if (stop && !stops.has(stop)) {
+        stops.add(stop);
+        stop.addEventListener('abort', () => {
+          for (const lane of lanes.values()) {
+            for (let i = lane.head; i < lane.queue.length; i++) settle(lane.queue[i] as Waiting, { error: new TransportError('STOPPED', 'the run ended first') });
+          }
+        }, { once: true });
+      }
+      const lane = laneFor(originFor(request.path), request.lane ?? 'shoppers');
+      return new Promise<LoadResponse>((resolve, reject) => {
+        lane.queue.push({ request, deadline: performance.now() + timeoutMs, stop, settled: false, resolve, reject });
+        pump(lane);
+      });
     },
     async close() {
-      await Promise.all([...pools.values()].map((pool) => pool.close()));
+      clearInterval(sweeper);
+      await Promise.all([...lanes.values()].map((lane) => lane.pool.destroy()));
     },
   };
 }
@@ -102,10 +174,11 @@ export interface RequestableApp {
 /** Calls Hono apps in this process (app.request), picking the app by path as the gateway would. */
 export function appTransport(appFor: (path: string) => RequestableApp): Transport {
   return {
-    async send(request, timeoutMs) {
+    async send(request, timeoutMs, stop) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new TransportError('TIMEOUT', 'no answer in time')), timeoutMs);
+        stop?.addEventListener('abort', () => reject(new TransportError('STOPPED', 'the run ended first')), { once: true });
       });
       try {
         const response = await Promise.race([

@@ -22,7 +22,7 @@ describe('a small flash sale', () => {
       shoppers: 300, arrivalRate: 300, arrivalProfile: 'spike', stock: 20, cap: 5, windowMs: 2_000,
       pay: 0.6, cancel: 0.2, decline: 0.2, thinkMs: [50, 400], maxDurationMs: 90_000, timeoutMs: 20_000, seed: 7,
     });
-    const { dealId } = await room.createDeal({ stock: plan.stock, admission: { maxActiveShoppers: plan.cap, checkoutWindow: '2s' } });
+    const { dealId, spec } = await room.createDeal({ stock: plan.stock, admission: { maxActiveShoppers: plan.cap, checkoutWindow: '2s' } });
     const report = await runFlashSale({
       plan,
       transport: appTransport((path) => (upstreamFor(path) === 'payment' ? room.payment : room.ticketing)),
@@ -32,6 +32,7 @@ describe('a small flash sale', () => {
       store: room.store,
       db: room.db,
       kafka: room.kafka,
+      pause: async () => void (await room.registry.apply(dealId, { ...spec, paused: true })),
     });
     if (process.env.FLASH_SALE_REPORT) console.log(formatReport(report));
     const broken = report.invariants.checks.filter((check) => check.violations > 0);

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { dealKeys, parseDuration, topicForDeal } from '@quickdeal/core';
 import { repoRoot } from '../../../dev/src/paths.js';
 import { endpoints, type ProfileName } from '../../../dev/src/profiles.js';
-import { cpuSeconds } from '../bench/cpu.js';
+import { cpuSeconds } from '../proc.js';
 import { cannon, closedLoop, openLoop, type CannonMeasurement, type Measurement } from '../bench/drivers.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { httpTransport, TransportError, type LoadRequest, type Transport } from '../transport.js';
@@ -263,6 +263,8 @@ async function main(argv: string[]): Promise<number> {
         request: () => ({ method: 'POST', path: `/api/v1/deals/${deals.issue}/tickets`, headers: { 'x-user-id': `${runId}-i-${issued++}` } }),
       },
       { name: 'status poll (GET …/tickets/status)', url: stack.ticketingUrl, servedBy: ['ticketing'], request: () => pollOf(polled++) },
+      // For scale only (no target): the same poll through the local gateway, as `npm run loadtest` sends it.
+      { name: 'status poll via the dev gateway', url: stack.gatewayUrl, servedBy: ['gateway', 'ticketing'], request: () => pollOf(polled++) },
     ];
     const pids = await stack.pids();
     if (baseline.child.pid) pids.set('baseline', baseline.child.pid);
@@ -324,6 +326,7 @@ function formatTable(rows: string[][]): string {
 /** The figures as a terminal table and as Markdown, with the targets met or missed. */
 function summarize(results: PathResult[], fills: number[], options: Options): { terminal: string; markdown: string } {
   const [bare, sign, issue, poll] = results;
+  const payment = results.find((r) => r.name.startsWith('payment'));
   const bareRate = bare?.closed.okPerSecond ?? 0;
   const signRate = sign?.closed.okPerSecond ?? 0;
   const header = ['path', '2xx/s', '× bare', '× sign-only', 'runs (2xx/s)', 'CPU µs/answer', 'CPU × bare', 'p50 ms', 'p99 ms', 'open rate/s', 'open p50', 'open p99', 'open max', 'non-2xx'];
@@ -352,7 +355,7 @@ function summarize(results: PathResult[], fills: number[], options: Options): { 
     `Closed loop (autocannon): ${options.connections} connections for ${options.durationMs / 1000} s, ${options.repeat} runs per path interleaved round by round after a 2 s warm-up, ` +
     'the median run shown (throughput; latency at saturation, 2xx only). CPU µs/answer: user+system time of each serving process (with its children) from /proc over the run, per 2xx answer, median over the runs. ' +
     `Open loop (undici): a fixed rate of ${options.openShare} × the path's throughput (at most ${n(options.openMaxRate)}/s) for ${options.durationMs / 1000} s, latency from each request's intended send time. ` +
-    `Payment: one run, each admitted shopper paying once (${n(results[4]?.closed.requests ?? 0)} closed, ${n(results[4]?.open.requests ?? 0)} open). ` +
+    `Payment: one run, each admitted shopper paying once (${n(payment?.closed.requests ?? 0)} closed, ${n(payment?.open.requests ?? 0)} open). ` +
     'Issue, poll and payment go straight to the services (no gateway), like the baselines; polls are of shoppers still in line (a paused deal), their tickets verified once before.';
   const terminal = [
     formatTable([header, ...rows]),

@@ -9,6 +9,8 @@ export interface LoadDeal {
   dealId: string;
   topic: string;
   manifest: string;
+  /** Applies the deal again with `paused: true`: admission stops, the line keeps its order. */
+  pause(): Promise<void>;
 }
 
 /** A fresh deal id for a run: `lt-<name>-<random>`, a valid QuickDeal name. */
@@ -43,7 +45,16 @@ export async function createLoadDeal(
   };
   writeFileSync(manifest, `# Applied by the load test (npm run loadtest / bench)\n${stringify(document)}`);
   await applyQuickDealFiles([manifest], target);
-  return { dealId, topic: topicForDeal(dealId, target.topicPrefix), manifest };
+  return {
+    dealId,
+    topic: topicForDeal(dealId, target.topicPrefix),
+    manifest,
+    async pause() {
+      const paused = manifest.replace(/\.yaml$/, '.paused.yaml');
+      writeFileSync(paused, `# The same deal, paused at the end of the run\n${stringify({ ...document, spec: { ...document.spec, paused: true } })}`);
+      await applyQuickDealFiles([paused], target);
+    },
+  };
 }
 
 /**

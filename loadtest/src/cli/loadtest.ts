@@ -126,6 +126,7 @@ async function main(argv: string[]): Promise<number> {
       log,
       signal: abort.signal,
       progressEveryMs: 5_000,
+      pause: () => deal.pause(),
     });
     const jsonFile = join(outDir, 'report.json');
     const pngFile = join(outDir, 'chart.png');
@@ -152,7 +153,7 @@ function loadtestSection(report: FlashSaleReport, via: string, args: string[]): 
   const rows = ['ticket', 'status', 'checkout', 'pay', 'cancel']
     .filter((name) => l(name))
     .map((name) => `| ${name} | ${l(name)?.count.toLocaleString('en-US')} | ${l(name)?.p50Ms} | ${l(name)?.p95Ms} | ${l(name)?.p99Ms} | ${l(name)?.maxMs} |`);
-  const memory = report.memory.map((m) => `${m.name} ${Math.max(m.peakRssMiB, 0).toFixed(0)} MiB`).join(', ');
+  const usage = report.processes.map((p) => `${p.name} ${p.peakRssMiB.toFixed(0)} MiB / ${p.cores.toFixed(2)} cores`).join(', ');
   const f = report.invariants.figures;
   return `## ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC — load test, scenario ${report.scenario}
 
@@ -165,7 +166,7 @@ ${describePlan(report.plan)}.
 - sale: ${report.sale.sold} of ${report.sale.stock} sold, ${report.sale.timeToSellOutS === null ? 'not sold out' : `sold out after ${report.sale.timeToSellOutS.toFixed(1)} s`}; ${report.sale.admissions} admissions, ${report.sale.admissionsPerSecond.mean}/s mean, ${report.sale.admissionsPerSecond.peak}/s peak
 - invariants: ${report.invariants.ok ? 'all hold' : 'BROKEN'} — FIFO violations ${f.fifoViolations}, oversold ${f.oversoldUnits}, lost tickets ${f.lostTickets}, max active ${f.maxActiveSampled} (cap ${report.plan.cap}), still waiting at the end ${f.stillWaiting}
 - unexpected errors: ${report.errors.unexpected}${Object.keys(report.errors.byCode).length > 0 ? ` (non-2xx answers: ${Object.entries(report.errors.byCode).map(([k, v]) => `${k} ×${v}`).join(', ')})` : ''}
-- peak resident memory in the run: ${memory}
+- peak resident memory and average CPU during the run: ${usage}
 
 | endpoint | requests | p50 ms | p95 ms | p99 ms | max ms |
 |---|---|---|---|---|---|

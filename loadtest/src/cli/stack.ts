@@ -11,8 +11,6 @@ import { startServices } from '../../../dev/src/services.js';
 import { ensureInfra } from '../../../dev/src/stack.js';
 import { listServers, stopServer } from '../../../dev/src/supervisor.js';
 
-/** QuickDeal's own processes, whose memory the runs watch. */
-const quickDealProcesses = ['ticketing', 'admission', 'payment', 'gateway'];
 
 export interface Stack {
   profile: ProfileName;
@@ -47,7 +45,7 @@ export async function ensureStack(profile: ProfileName, log: (line: string) => v
       return new Map((await listServers(profile)).filter((s) => s.running).map((s) => [s.name, s.pid]));
     },
     async processes() {
-      return (await listServers(profile)).filter((s) => s.running && quickDealProcesses.includes(s.name)).map((s) => ({ name: s.name, pid: s.pid }));
+      return (await listServers(profile)).filter((s) => s.running).map((s) => ({ name: s.name, pid: s.pid }));
     },
     async stop() {
       for (const name of [...started].reverse()) {
