@@ -118,7 +118,9 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     ...(clock ? { clock } : {}),
     readiness: async () => ({ redis: true }),
   });
-  const sweeper = new CheckoutSweeper({ store, orders, metrics: paymentMetrics, logger, ...(clock ? { clock } : {}) }, options.sweepIntervalMs ?? 100);
+  const deals: string[] = [];
+  // Sweeps only this room's deals, so its metrics count only what it did.
+  const sweeper = new CheckoutSweeper({ store, orders, metrics: paymentMetrics, logger, dealIds: async () => [...deals], ...(clock ? { clock } : {}) }, options.sweepIntervalMs ?? 100);
   sweeper.start();
 
   const admissionMetrics = createMetrics('admission');
@@ -135,7 +137,6 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   }
 
   const registry = new DealRegistry({ db, store, admin, topicPrefix, topicSettings: { replicationFactor: 1, minInsyncReplicas: 1 }, ...(clock ? { clock } : {}) });
-  const deals: string[] = [];
 
   const json = async (response: Response) => {
     const text = await response.text();

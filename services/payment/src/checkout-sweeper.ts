@@ -12,7 +12,15 @@ export class CheckoutSweeper {
   private readonly clock: Clock;
 
   constructor(
-    private readonly deps: { store: DealStore; orders: OrderBook; metrics: Metrics; logger: Logger; clock?: Clock },
+    private readonly deps: {
+      store: DealStore;
+      orders: OrderBook;
+      metrics: Metrics;
+      logger: Logger;
+      clock?: Clock;
+      /** Which deals to sweep: every deal in Redis unless narrowed (tests sharing one Redis). */
+      dealIds?: () => Promise<string[]>;
+    },
     private readonly intervalMs = 250,
   ) {
     this.clock = deps.clock ?? systemClock;
@@ -36,7 +44,7 @@ export class CheckoutSweeper {
   }
 
   private async sweepAll(): Promise<void> {
-    for (const dealId of await this.deps.store.dealIds()) {
+    for (const dealId of await (this.deps.dealIds ?? (() => this.deps.store.dealIds()))()) {
       const { freed, stuck } = await this.deps.store.expireDue(dealId, this.clock.now());
       if (freed > 0) this.deps.metrics.checkoutsExpired.inc({ deal: dealId }, freed);
       for (const shopperId of stuck) await this.settle(dealId, shopperId);

@@ -19,6 +19,8 @@ async function admitted(count: number, spec: { stock?: number; window?: string; 
   for (let i = 0; i < count; i++) tickets.push((await room.takeTicket(dealId, `buyer${i}`)).body.ticket);
   const admittedCount = Math.min(count, spec.cap ?? 10, spec.stock ?? 10);
   await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === admittedCount);
+  // polls are answered from memory, which follows Redis within a refresh
+  await room.waitFor(() => room.status(dealId, 'buyer0', tickets[0]!), (s) => s.body.status === 'ACCESS_GRANTED', 5_000);
   return { dealId, tickets };
 }
 
