@@ -16,7 +16,7 @@ import { cpuSeconds } from '../proc.js';
 import { cannon, closedLoop, openLoop, type CannonMeasurement, type Measurement } from '../bench/drivers.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { httpTransport, TransportError, type LoadRequest, type Transport } from '../transport.js';
-import { createLoadDeal, freshDealId, removeLoadDeals } from './deal.js';
+import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from './deal.js';
 import { connectClients, ensureStack, waitForAdmission, type StackClients } from './stack.js';
 
 const loadtestDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -224,7 +224,7 @@ async function main(argv: string[]): Promise<number> {
   const outDir = join(loadtestDir, 'out', `bench-${runId}`);
   mkdirSync(outDir, { recursive: true });
   const deals = { issue: `lt-${runId}-issue`, pay: `lt-${runId}-pay`, drain: `lt-${runId}-drain` };
-  const created: string[] = [];
+  const created: LoadDeal[] = [];
   let baseline: { url: string; child: ChildProcess } | undefined;
   const ticketing = httpTransport(() => stack.ticketingUrl, { connections: options.connections });
   try {
@@ -237,8 +237,7 @@ async function main(argv: string[]): Promise<number> {
       [deals.pay, { stock: 10_000_000, cap: 1_000_000, windowMs: 1_200_000, ticketTtlMs: day, product: 'Bench: payment' }],
       [deals.drain, { stock: 10_000_000, cap, windowMs: 1_200_000, ticketTtlMs: day, product: 'Bench: admission drain' }],
     ] as const) {
-      await createLoadDeal(target, outDir, dealId, spec);
-      created.push(dealId);
+      created.push(await createLoadDeal(target, outDir, dealId, spec));
     }
     log('bench deals applied; waiting for the admission consumers to pick them up …');
     await waitForAdmission(clients.kafka, Object.values(deals).map((d) => topicForDeal(d)));
@@ -310,7 +309,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await ticketing.close().catch(() => undefined);
     baseline?.child.kill('SIGTERM');
-    if (created.length > 0) await removeLoadDeals(target, created).catch((error: unknown) => log(`could not remove the bench deals: ${(error as Error).message}`));
+    if (created.length > 0) await retireLoadDeals(target, clients.kafka, created, log).catch((error: unknown) => log(`could not retire the bench deals: ${(error as Error).message}`));
     await clients.close();
     if (!values['keep-stack']) await stack.stop();
   }

@@ -15,7 +15,7 @@ import { PlanError, describePlan, planFor, planOptions, planOverrides, scenarios
 import { formatReport, type FlashSaleReport } from '../report.js';
 import { runFlashSale } from '../run-flash-sale.js';
 import { httpTransport } from '../transport.js';
-import { createLoadDeal, freshDealId, removeLoadDeals } from './deal.js';
+import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from './deal.js';
 import { connectClients, ensureStack, waitForAdmission } from './stack.js';
 
 const loadtestDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -102,14 +102,13 @@ async function main(argv: string[]): Promise<number> {
   const clients = connectClients(profile);
   const target = endpoints(profile);
   let report: FlashSaleReport | undefined;
-  let dealCreated = false;
+  let deal: LoadDeal | undefined;
   const transport = httpTransport(
     values.via === 'gateway' ? () => stack.gatewayUrl : (path) => (upstreamFor(path) === 'payment' ? stack.paymentUrl : stack.ticketingUrl),
     { connections: plan.connections },
   );
   try {
-    const deal = await createLoadDeal(target, outDir, dealId, plan);
-    dealCreated = true;
+    deal = await createLoadDeal(target, outDir, dealId, plan);
     log(`deal ${dealId} applied (${relative(process.cwd(), deal.manifest)}); waiting for the admission consumers to pick up ${deal.topic} …`);
     await waitForAdmission(clients.kafka, [deal.topic]);
     log(`open: ${plan.shoppers.toLocaleString('en-US')} shoppers arrive via ${values.via === 'gateway' ? stack.gatewayUrl : 'the services directly'}`);
@@ -126,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
       log,
       signal: abort.signal,
       progressEveryMs: 5_000,
-      pause: () => deal.pause(),
+      pause: () => (deal as LoadDeal).pause(),
     });
     const jsonFile = join(outDir, 'report.json');
     const pngFile = join(outDir, 'chart.png');
@@ -140,7 +139,10 @@ async function main(argv: string[]): Promise<number> {
     }
   } finally {
     await transport.close().catch(() => undefined);
-    if (dealCreated && !values['keep-deal']) await removeLoadDeals(target, [dealId]).catch((error: unknown) => log(`could not remove the deal: ${(error as Error).message}`));
+    if (deal && !values['keep-deal']) {
+      log(`retiring the deal (sold out, its line drained, its Redis state removed; --keep-deal keeps it) …`);
+      await retireLoadDeals(target, clients.kafka, [deal], log).catch((error: unknown) => log(`could not retire the deal: ${(error as Error).message}`));
+    }
     await clients.close();
     if (!values['keep-stack']) await stack.stop();
   }
