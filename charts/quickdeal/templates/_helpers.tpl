@@ -149,6 +149,13 @@ spec:
   replicas: {{ .replicas }}
   {{- end }}
   revisionHistoryLimit: 5
+  {{- /* A rollout never takes a serving pod away before its replacement is ready, so shoppers see
+  no capacity dip (and `helm install --wait` waits for every replica, not replicas - 25%). */}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxUnavailable: 0
+      maxSurge: 25%
   selector:
     matchLabels:
       {{- include "quickdeal.componentSelectorLabels" . | nindent 6 }}

@@ -116,6 +116,12 @@ describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
     }
   });
 
+  it('rolls every component out without taking a ready pod away first', () => {
+    for (const deployment of find(objects, 'Deployment')) {
+      expect(deployment.spec.strategy, deployment.metadata.name).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } });
+    }
+  });
+
   it('leaves replicas to the HorizontalPodAutoscaler (ticketing, payment) or the operator (admission) when they own the count', () => {
     const hpaTargets = find(objects, 'HorizontalPodAutoscaler').map((hpa) => hpa.spec.scaleTargetRef.name as string);
     for (const hpa of find(objects, 'HorizontalPodAutoscaler')) {

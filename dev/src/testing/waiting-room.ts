@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Kysely } from 'kysely';
-import { AdmissionConsumer } from '@quickdeal/admission';
+import { AdmissionConsumer, type AdmissionOptions } from '@quickdeal/admission';
 import {
   DealCache,
   DealRegistry,
@@ -27,7 +27,7 @@ import {
   type QuickDealSpecInput,
 } from '@quickdeal/core';
 import { CheckoutSweeper, OrderBook, TestPaymentProvider, createApp as createPaymentApp } from '@quickdeal/payment';
-import { RateLimits, TicketQueue, createApp as createTicketingApp } from '@quickdeal/ticketing';
+import { RateLimits, TicketProducer, TicketQueue, createApp as createTicketingApp } from '@quickdeal/ticketing';
 import { endpoints, type ProfileName } from '../profiles.js';
 
 export interface WaitingRoomOptions {
@@ -74,6 +74,8 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   await admin.connect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } });
   await producer.connect();
+  const ticketProducer = new TicketProducer(kafka, { maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } }, logger);
+  await ticketProducer.connect();
   const db: Kysely<Database> = connectDatabase(stack.postgresUrl, { maxConnections: 5 });
   await migrateToLatest(db);
   const keyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
@@ -82,7 +84,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const ticketingMetrics = createMetrics('ticketing');
   const cache = new DealCache(store, redisClient(), { refreshMs: options.dealRefreshMs ?? 100, logger, ...(clock ? { clock } : {}) });
   await cache.start();
-  const queue = new TicketQueue(producer, { metrics: ticketingMetrics });
+  const queue = new TicketQueue(ticketProducer, { metrics: ticketingMetrics });
   const ticketing = createTicketingApp({
     store,
     cache,
@@ -125,10 +127,10 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
 
   const admissionMetrics = createMetrics('admission');
   const groupId = `qdtest-admission-${id}`;
-  const newConsumer = () =>
+  const newConsumer = (overrides: Partial<AdmissionOptions> = {}) =>
     new AdmissionConsumer(
       { kafka, store, subscriber: redisClient(), metrics: admissionMetrics, logger, ...(clock ? { clock } : {}) },
-      { groupId, topicPrefix, batchSize: options.admissionBatchSize ?? 500, backoffMs: options.backoffMs ?? 300, topicRefreshMs: 500, concurrentDeals: 4 },
+      { groupId, topicPrefix, batchSize: options.admissionBatchSize ?? 500, backoffMs: options.backoffMs ?? 300, topicRefreshMs: 500, concurrentDeals: 4, ...overrides },
     );
   let consumer: AdmissionConsumer | undefined;
   if (options.startAdmission !== false) {
@@ -169,6 +171,8 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     get consumer() {
       return consumer;
     },
+    /** A consumer of this room's deal topics that the caller starts and stops itself. */
+    newAdmissionConsumer: newConsumer,
     /** Applies a deal with a unique id (opened a minute ago unless said otherwise). */
     async createDeal(spec: Partial<QuickDealSpecInput> & { stock: number }, dealId = uniqueName('deal')) {
       const parsed = quickDealSpecSchema.parse({
@@ -226,6 +230,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       await sweeper.stop();
       await cache.stop().catch(() => undefined);
       await queue.drain().catch(() => undefined);
+      await ticketProducer.disconnect().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       for (const dealId of deals) await store.removeDeal(dealId).catch(() => undefined);
       const topics = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(topicPrefix));

@@ -48,7 +48,7 @@ export class AdmissionConsumer {
   private topics: string[] = [];
   private readonly blocked = new Map<string, BlockedLine>();
   private topicTimer: NodeJS.Timeout | undefined;
-  private switching: Promise<void> | undefined;
+  private refreshing: Promise<void> | undefined;
   private running = false;
   private stopped = false;
   private readonly clock: Clock;
@@ -84,7 +84,8 @@ export class AdmissionConsumer {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.topicTimer) clearInterval(this.topicTimer);
-    await this.switching;
+    // A refresh under way may be about to subscribe; let it finish so its consumer is the one closed below.
+    await this.refreshing?.catch(() => undefined);
     this.releaseBlocked();
     await this.consumer?.disconnect();
     await this.admin.disconnect();
@@ -93,16 +94,21 @@ export class AdmissionConsumer {
   }
 
   /** Subscribes to the deal topics that exist now; kafkajs cannot add topics to a running consumer, so it restarts it. */
-  private async followTopics(): Promise<void> {
-    if (this.switching || this.stopped) return this.switching;
+  private followTopics(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.refreshing ??= this.refreshTopics().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async refreshTopics(): Promise<void> {
     const topics = (await this.admin.listTopics()).filter((t) => dealForTopic(t, this.options.topicPrefix) !== undefined).sort();
+    if (this.stopped) return;
     if (this.consumer && topics.join('\n') === this.topics.join('\n')) return;
     if (!this.consumer && topics.length === 0) {
       this.running = true;
       return;
     }
-    this.switching = this.subscribe(topics).finally(() => (this.switching = undefined));
-    return this.switching;
+    await this.subscribe(topics);
   }
 
   private async subscribe(topics: string[]): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@quickdeal/core';
+import { createLogger, encodeTicketMessage } from '@quickdeal/core';
 import { startWaitingRoom, type WaitingRoom } from '../../../dev/src/testing/waiting-room.js';
 import { installDealGauges } from '../src/deal-gauges.js';
 
@@ -80,6 +80,38 @@ describe('admission', () => {
     // polls are answered from memory, which follows Redis within a refresh
     await room.waitFor(() => room.status(dealId, 'late1', late.get('late1')!), (s) => s.body.status === 'ACCESS_GRANTED', 5_000);
     expect(early.size).toBe(2);
+  });
+
+  it('admits a ticket written twice (a retried write) only at the queue number its shopper was given', async () => {
+    const { dealId } = await room.createDeal({ stock: 10 });
+    await room.stopAdmission();
+    const topic = room.registry.topicFor(dealId);
+    const jti = 'written-twice';
+    expect((await room.store.reserveTicket(dealId, 'twice', jti, Date.now())).outcome).toBe('reserved');
+    const issuedAt = Math.floor(Date.now() / 1000);
+    const value = encodeTicketMessage({ v: 1, sub: 'twice', jti, iat: issuedAt, exp: issuedAt + 600 });
+    await room.producer.send({ topic, acks: -1, messages: [{ value }] });
+    const [retried] = await room.producer.send({ topic, acks: -1, messages: [{ value }] });
+    const queueNumber = Number(retried!.baseOffset) + 1;
+    expect(queueNumber).toBe(2);
+    expect(await room.store.finalizeTicket(dealId, 'twice', { jti, queueNumber, token: 'ticket', expiresAtMs: (issuedAt + 600) * 1000 }, 600_000)).toBe(true);
+    await room.startAdmission();
+    const deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 2);
+    expect(deal).toMatchObject({ admitted: 1, active: 1, skipped: 0 });
+    expect((await room.store.admissions(dealId)).map((a) => [a.queueNumber, a.shopperId])).toEqual([[2, 'twice']]);
+  });
+
+  it('stays stopped when it is stopped while switching to a new deal’s topic', async () => {
+    for (let round = 0; round < 8; round++) {
+      const consumer = room.newAdmissionConsumer({ groupId: `${room.groupId}-race-${round}`, topicRefreshMs: 5 });
+      await consumer.start();
+      await room.admin.createTopics({ waitForLeaders: true, topics: [{ topic: room.registry.topicFor(`race-${round}`), numPartitions: 1, replicationFactor: 1 }] });
+      await new Promise((resolve) => setTimeout(resolve, round * 3));
+      await consumer.stop();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const [group] = (await room.admin.describeGroups([`${room.groupId}-race-${round}`])).groups;
+      expect(group?.members, `round ${round}`).toEqual([]);
+    }
   });
 
   it('picks up a deal created while it runs within seconds', async () => {

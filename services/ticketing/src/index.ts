@@ -2,4 +2,5 @@ export { createApp, type TicketingDeps, type TicketStatus } from './app.js';
 export { ticketingConfigSchema } from './config.js';
 export { pollAfterMs, queuePosition } from './queue-position.js';
 export { RateLimits } from './rate-limits.js';
+export { TicketProducer, type BatchSender } from './ticket-producer.js';
 export { TicketQueue } from './ticket-queue.js';

@@ -17,6 +17,7 @@ import {
 import { createApp } from './app.js';
 import { ticketingConfigSchema } from './config.js';
 import { RateLimits } from './rate-limits.js';
+import { TicketProducer } from './ticket-producer.js';
 import { TicketQueue } from './ticket-queue.js';
 
 const logger = createLogger('ticketing');
@@ -29,11 +30,8 @@ async function main() {
   const redis = connectRedis(config.REDIS_URL);
   const subscriber = new Redis(config.REDIS_URL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ticketing`, logger });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } });
+  const producer = new TicketProducer(kafka, { maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } }, logger);
   await producer.connect();
-  let producerConnected = true;
-  producer.on(producer.events.DISCONNECT, () => (producerConnected = false));
-  producer.on(producer.events.CONNECT, () => (producerConnected = true));
 
   const metrics = createMetrics('ticketing');
   const store = new DealStore(redis);
@@ -58,7 +56,7 @@ async function main() {
     logger,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     trustProxy: config.TRUST_PROXY,
-    readiness: async () => ({ redis: cacheStarted && (await redisAnswers(redis)), kafka: producerConnected }),
+    readiness: async () => ({ redis: cacheStarted && (await redisAnswers(redis)), kafka: producer.isReady() }),
     isShuttingDown: () => running?.isShuttingDown() ?? false,
   });
 

@@ -1,5 +1,5 @@
-import type { Producer } from 'kafkajs';
 import type { Metrics } from '@quickdeal/core';
+import type { BatchSender } from './ticket-producer.js';
 
 interface PendingTicket {
   topic: string;
@@ -20,7 +20,7 @@ export class TicketQueue {
   private inFlight: Promise<void> | undefined;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: BatchSender,
     private readonly options: { lingerMs?: number; maxBatch?: number; metrics?: Metrics } = {},
   ) {}
 

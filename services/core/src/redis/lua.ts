@@ -125,14 +125,15 @@ for i = 1, count do
     invalid = invalid + 1
     served = qn
   else
-    local t = redis.call('HMGET', tkey, 'jti', 'state')
+    local t = redis.call('HMGET', tkey, 'jti', 'state', 'qn')
     if t[1] ~= jti then
       -- never answered to the shopper (the reservation was undone or lapsed), or replaced since
       invalid = invalid + 1
       served = qn
     elseif t[2] == 'pending' then
       blocked = 'pending'
-    elseif t[2] ~= 'waiting' then
+    elseif t[2] ~= 'waiting' or tonumber(t[3]) ~= qn then
+      -- already dealt with, or a stray copy (a retried write) away from the queue number the shopper was given
       duplicate = duplicate + 1
       served = qn
     elseif exp <= now then
