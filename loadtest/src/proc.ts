@@ -1,6 +1,9 @@
 /** What the stack's processes use, read from Linux's /proc: CPU time and resident memory. */
 import { readdirSync, readFileSync } from 'node:fs';
 
+/** The processes whose children do their work (a Postgres backend per connection). */
+export const servesFromChildren = (name: string) => name === 'postgres';
+
 const ticksPerSecond = 100; // USER_HZ on Linux
 
 interface Stat {
@@ -21,10 +24,13 @@ function readStat(pid: number): Stat | undefined {
 }
 
 /**
- * CPU seconds (user + system) used so far by the given processes and all their descendants
- * (Postgres serves each connection from a child process), from /proc. Linux only; 0 elsewhere.
+ * CPU seconds (user + system) used so far by the given processes, and with `withChildren` by all
+ * their descendants too (Postgres serves each connection from a child process; but a process that
+ * started the stack is the parent of every service, so children are not counted by default).
+ * From /proc: Linux only, 0 elsewhere.
  */
-export function cpuSeconds(rootPids: number[]): number {
+export function cpuSeconds(rootPids: number[], options: { withChildren?: boolean } = {}): number {
+  if (!options.withChildren) return rootPids.reduce((sum, pid) => sum + (readStat(pid)?.cpuTicks ?? 0), 0) / ticksPerSecond;
   let entries: string[];
   try {
     entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));

@@ -1,5 +1,5 @@
 import type { DealStore } from '@quickdeal/core';
-import { cpuSeconds, residentMemory } from './proc.js';
+import { cpuSeconds, residentMemory, servesFromChildren } from './proc.js';
 
 /** The deal as Redis saw it at one moment of the run. */
 export interface TimelinePoint {
@@ -19,7 +19,7 @@ export interface ProcessUsage {
   peakRssMiB: number;
   /** The kernel's high-water mark of the resident set over the process's whole life (VmHWM). */
   lifetimePeakMiB: number;
-  /** CPU time (user + system, with child processes) spent during the run, and that as cores busy on average. */
+  /** CPU time (user + system; Postgres with its backends) spent during the run, and that as cores busy on average. */
   cpuSeconds: number;
   cores: number;
 }
@@ -48,7 +48,7 @@ export class RunSampler {
 
   start(t0: number): void {
     this.startedAt = Date.now();
-    for (const p of this.processes) this.cpuAtStart.set(p.pid, cpuSeconds([p.pid]));
+    for (const p of this.processes) this.cpuAtStart.set(p.pid, cpuSeconds([p.pid], { withChildren: servesFromChildren(p.name) }));
     this.timer = setInterval(() => void this.tick(t0), this.intervalMs);
     void this.tick(t0);
   }
@@ -61,7 +61,7 @@ export class RunSampler {
     for (const p of this.processes) {
       const usage = this.memory.get(p.pid);
       if (!usage) continue;
-      usage.cpuSeconds = cpuSeconds([p.pid]) - (this.cpuAtStart.get(p.pid) ?? 0);
+      usage.cpuSeconds = cpuSeconds([p.pid], { withChildren: servesFromChildren(p.name) }) - (this.cpuAtStart.get(p.pid) ?? 0);
       usage.cores = usage.cpuSeconds / seconds;
     }
   }

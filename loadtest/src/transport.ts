@@ -131,14 +131,19 @@ export function httpTransport(originFor: (path: string) => string, options: { co
       lane.head = 0;
     }
   };
-  // Queued requests run out of time in the order they were queued: look at the head now and then.
+  // Queued requests run out of time in the order they were queued: drop them from the head now and then.
   const sweeper = setInterval(() => {
     const now = performance.now();
     for (const lane of lanes.values()) {
-      for (let i = lane.head; i < lane.queue.length; i++) {
-        const waiting = lane.queue[i] as Waiting;
-        if (waiting.deadline > now) break;
+      while (lane.head < lane.queue.length) {
+        const waiting = lane.queue[lane.head] as Waiting;
+        if (!waiting.settled && waiting.deadline > now) break;
         settle(waiting, { error: new TransportError('TIMEOUT', 'no answer in time (still queued)') });
+        lane.head++;
+      }
+      if (lane.head > 4_096 && lane.head * 2 > lane.queue.length) {
+        lane.queue = lane.queue.slice(lane.head);
+        lane.head = 0;
       }
     }
   }, 250);

@@ -12,12 +12,12 @@ import { parseArgs } from 'node:util';
 import { dealKeys, parseDuration, topicForDeal } from '@quickdeal/core';
 import { repoRoot } from '../../../dev/src/paths.js';
 import { endpoints, type ProfileName } from '../../../dev/src/profiles.js';
-import { cpuSeconds } from '../proc.js';
+import { cpuSeconds, servesFromChildren } from '../proc.js';
 import { cannon, closedLoop, openLoop, type CannonMeasurement, type Measurement } from '../bench/drivers.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { httpTransport, TransportError, type LoadRequest, type Transport } from '../transport.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from './deal.js';
-import { connectClients, ensureStack, waitForAdmission, type StackClients } from './stack.js';
+import { connectClients, describeStack, ensureStack, waitForAdmission, type StackClients } from './stack.js';
 
 const loadtestDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -137,7 +137,7 @@ const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 /** Runs `work` and reads from /proc how much CPU each named process (with its children) spent per 2xx answer, in µs. */
 async function withCpu<T extends { ok: number }>(names: string[], pids: Map<string, number>, work: () => Promise<T>): Promise<{ result: T; cpuUsBy: Record<string, number> }> {
-  const read = () => names.map((name) => { const pid = pids.get(name); return pid === undefined ? NaN : cpuSeconds([pid]); });
+  const read = () => names.map((name) => { const pid = pids.get(name); return pid === undefined ? NaN : cpuSeconds([pid], { withChildren: servesFromChildren(name) }); });
   const before = read();
   const result = await work();
   const after = read();
@@ -302,7 +302,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(`\n${text.terminal}\n`);
     if (!values['no-record']) {
       appendResults(join(loadtestDir, 'RESULTS.md'), `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — benchmark\n\n` +
-        `\`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`; ${describeMachine(facts)}; the whole stack and the generator on this machine.\n\n${text.markdown}`);
+        `\`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`; ${describeMachine(facts)}; the whole stack and the generator on this machine; ` +
+        `${describeStack(stack.started)}.\n\n${text.markdown}`);
       log('appended to loadtest/RESULTS.md');
     }
     return 0;
@@ -352,7 +353,7 @@ function summarize(results: PathResult[], fills: number[], options: Options): { 
   const drainLine = `admission drain: 1,000 freed slots filled in ${fills.map((f) => `${n(f)} ms`).join(', ')} (median ${n(median(fills))} ms)`;
   const method =
     `Closed loop (autocannon): ${options.connections} connections for ${options.durationMs / 1000} s, ${options.repeat} runs per path interleaved round by round after a 2 s warm-up, ` +
-    'the median run shown (throughput; latency at saturation, 2xx only). CPU µs/answer: user+system time of each serving process (with its children) from /proc over the run, per 2xx answer, median over the runs. ' +
+    'the median run shown (throughput; latency at saturation, 2xx only). CPU µs/answer: user+system time of each serving process (Postgres with its backends) from /proc over the run, per 2xx answer, median over the runs. ' +
     `Open loop (undici): a fixed rate of ${options.openShare} × the path's throughput (at most ${n(options.openMaxRate)}/s) for ${options.durationMs / 1000} s, latency from each request's intended send time. ` +
     `Payment: one run, each admitted shopper paying once (${n(payment?.closed.requests ?? 0)} closed, ${n(payment?.open.requests ?? 0)} open). ` +
     'Issue, poll and payment go straight to the services (no gateway), like the baselines; polls are of shoppers still in line (a paused deal), their tickets verified once before.';

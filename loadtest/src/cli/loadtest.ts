@@ -16,7 +16,7 @@ import { formatReport, type FlashSaleReport } from '../report.js';
 import { runFlashSale } from '../run-flash-sale.js';
 import { httpTransport } from '../transport.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from './deal.js';
-import { connectClients, ensureStack, waitForAdmission } from './stack.js';
+import { connectClients, describeStack, ensureStack, waitForAdmission } from './stack.js';
 
 const loadtestDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const memoryLimitMiB = 300;
@@ -93,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const facts = machineFacts();
   const dealId = freshDealId(plan.scenario);
   const outDir = join(values.out ?? join(loadtestDir, 'out'), dealId);
   mkdirSync(outDir, { recursive: true });
@@ -134,7 +135,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`\n${formatReport(report, memoryLimitMiB)}\n`);
     console.log(`report: ${relative(process.cwd(), jsonFile)}\nchart:  ${relative(process.cwd(), pngFile)}`);
     if (values.record) {
-      appendResults(join(loadtestDir, 'RESULTS.md'), loadtestSection(report, values.via, process.argv.slice(2)));
+      appendResults(join(loadtestDir, 'RESULTS.md'), loadtestSection(report, values.via, process.argv.slice(2), `${describeMachine(facts)}; ${describeStack(stack.started)}`));
       console.log('summary appended to loadtest/RESULTS.md');
     }
   } finally {
@@ -150,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** A RESULTS.md section for one load-test run. */
-function loadtestSection(report: FlashSaleReport, via: string, args: string[]): string {
+function loadtestSection(report: FlashSaleReport, via: string, args: string[], conditions: string): string {
   const l = (name: string) => report.latency[name];
   const rows = ['ticket', 'status', 'checkout', 'pay', 'cancel']
     .filter((name) => l(name))
@@ -159,7 +160,7 @@ function loadtestSection(report: FlashSaleReport, via: string, args: string[]): 
   const f = report.invariants.figures;
   return `## ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC — load test, scenario ${report.scenario}
 
-\`npm run loadtest -- ${args.join(' ')}\` (via the ${via}); ${describeMachine(machineFacts())}.
+\`npm run loadtest -- ${args.join(' ')}\` (via the ${via}); ${conditions}.
 
 ${describePlan(report.plan)}.
 

@@ -55,6 +55,13 @@ export async function ensureStack(profile: ProfileName, log: (line: string) => v
   };
 }
 
+/** Whether a run met fresh services or ones with a history (a long-lived process carries caches and a bigger heap). */
+export function describeStack(started: string[]): string {
+  const services = ['ticketing', 'admission', 'payment'];
+  if (services.every((name) => started.includes(name))) return 'services freshly started by this command';
+  return `services already running before this command${started.length > 0 ? ` (it started ${started.join(', ')})` : ''}`;
+}
+
 /** Connections to the stack's Redis, Postgres and Kafka, for creating deals and reading the truth. */
 export interface StackClients {
   redis: Redis;
