@@ -172,6 +172,7 @@ export function createApp(deps: PaymentDeps): Hono<AppEnv> {
     const outcome = await deps.store.releaseCheckout(claims.deal, claims.sub, claims.qn);
     if (outcome === 'paying') throw errors.conflict('PAYMENT_IN_PROGRESS', 'A payment for this checkout is in progress');
     if (outcome === 'purchased') throw alreadyPurchased();
+    if (outcome === 'expired') throw checkoutExpired();
     if (outcome === 'not_admitted') throw notAdmitted();
     deps.metrics.checkoutsCancelled.inc({ deal: claims.deal });
     return c.body(null, 204);

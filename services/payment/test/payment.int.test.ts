@@ -101,8 +101,12 @@ describe('checkout and payment', () => {
     expect((await room.store.snapshot(dealId)).active).toBe(1);
     expect((await room.cancel(dealId, 'buyer0', tickets[0]!)).status).toBe(204);
     const second = await room.cancel(dealId, 'buyer0', tickets[0]!);
-    expect(second.status).toBe(403);
-    expect(second.body.error.code).toBe('NOT_ADMITTED');
+    expect(second.status).toBe(410);
+    expect(second.body.error.code).toBe('CHECKOUT_EXPIRED');
+    expect((await room.store.snapshot(dealId)).cancelled).toBe(1);
+    const waiting = await room.cancel(dealId, 'buyer1', tickets[1]!);
+    expect(waiting.status).toBe(403);
+    expect(waiting.body.error.code).toBe('NOT_ADMITTED');
     expect((await room.status(dealId, 'buyer0', tickets[0]!)).body.status).toBe('ACCESS_EXPIRED');
     await room.waitFor(() => room.status(dealId, 'buyer1', tickets[1]!), (s) => s.body.status === 'ACCESS_GRANTED');
     expect((await room.pay(dealId, 'buyer0', tickets[0]!)).status).toBe(410);
@@ -123,6 +127,9 @@ describe('checkout and payment', () => {
     expect(late.status).toBe(410);
     expect(late.body.error.code).toBe('CHECKOUT_EXPIRED');
     expect((await room.checkout(dealId, 'buyer0', tickets[0]!)).status).toBe(410);
+    const cancelled = await room.cancel(dealId, 'buyer0', tickets[0]!);
+    expect(cancelled.status).toBe(410);
+    expect(cancelled.body.error.code).toBe('CHECKOUT_EXPIRED');
     expect((await room.status(dealId, 'buyer0', tickets[0]!)).body.status).toBe('ACCESS_EXPIRED');
     expect(await soldInPostgres(dealId)).toBe(0);
     // whichever ended it (the sweeper, the admission script or the late payment), it is counted once

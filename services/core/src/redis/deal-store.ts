@@ -163,7 +163,7 @@ export class DealStore {
     return { freed, stuck };
   }
 
-  async releaseCheckout(dealId: string, shopperId: string, queueNumber: number): Promise<'released' | 'paying' | 'purchased' | 'not_admitted'> {
+  async releaseCheckout(dealId: string, shopperId: string, queueNumber: number): Promise<'released' | 'paying' | 'purchased' | 'expired' | 'not_admitted'> {
     return (await this.run('qdReleaseCheckout', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber])) as 'released';
   }
 

@@ -192,6 +192,7 @@ local t = redis.call('HMGET', tkey, 'state', 'qn')
 if t[2] ~= qn then return 'not_admitted' end
 if t[1] == 'paying' then return 'paying' end
 if t[1] == 'purchased' then return 'purchased' end
+if t[1] == 'expired' then return 'expired' end
 if t[1] ~= 'admitted' then return 'not_admitted' end
 redis.call('ZREM', K_ACTIVE, shopper)
 redis.call('HSET', tkey, 'state', 'expired', 'endedBy', 'cancelled')
