@@ -450,7 +450,7 @@ export class FlashSaleGenerator {
     const path = `${apiBase}/${this.options.dealId}`;
     let intendedMs = admittedMs + (this.think[index] as number) / 2;
     if (!(await this.sleepUntil(intendedMs))) return;
-    const page = await this.call('checkout', intendedMs, { method: 'GET', path: `${path}/checkout`, headers: this.headers(shopper) });
+    const page = await this.call('checkout', intendedMs, { method: 'GET', path: `${path}/checkout`, headers: this.headers(shopper), lane: 'checkouts' });
     if (!(page instanceof TransportError) && page.status !== 200) {
       shopper.outcome = page.status === 410 ? 'checkout_expired' : 'failed';
       return;
@@ -459,10 +459,10 @@ export class FlashSaleGenerator {
     if (!(await this.sleepUntil(intendedMs))) return;
 
     if (shopper.intent === 'cancel') {
-      const answer = await this.call('cancel', intendedMs, { method: 'DELETE', path: `${path}/checkout`, headers: this.headers(shopper) });
+      const answer = await this.call('cancel', intendedMs, { method: 'DELETE', path: `${path}/checkout`, headers: this.headers(shopper), lane: 'checkouts' });
       if (answer instanceof TransportError) shopper.outcome = answer.code === 'STOPPED' ? 'unfinished' : 'failed';
       else if (answer.status === 204) shopper.outcome = 'cancelled';
-      else shopper.outcome = errorCodeOf(answer.body) === 'NOT_ADMITTED' ? 'checkout_expired' : 'failed';
+      else shopper.outcome = answer.status === 410 ? 'checkout_expired' : 'failed';
       return;
     }
 
@@ -472,6 +472,7 @@ export class FlashSaleGenerator {
       const answer = await this.call('pay', intendedMs, {
         method: 'POST',
         path: `${path}/orders`,
+        lane: 'checkouts',
         headers: this.headers(shopper, { 'content-type': 'application/json', 'idempotency-key': `${shopper.shopperId}-pay-${payment}` }),
         body: JSON.stringify({ paymentMethod: { token: card } }),
       });

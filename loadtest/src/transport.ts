@@ -9,9 +9,9 @@ export interface LoadRequest {
   /**
    * Requests of different lanes never share a connection, so they never queue behind each other
    * in the generator: in a real crowd every shopper has a connection of their own, and one
-   * shopper's poll does not wait for a stranger's ticket request.
+   * shopper's poll does not wait for a stranger's ticket request, nor a payment for strangers' polls.
    */
-  lane?: 'tickets' | 'shoppers';
+  lane?: 'tickets' | 'shoppers' | 'checkouts';
 }
 
 export interface LoadResponse {

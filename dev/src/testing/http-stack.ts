@@ -26,6 +26,16 @@ async function listen(app: FetchApp): Promise<{ url: string; server: Server }> {
   });
 }
 
+async function listenGateway(server: Server): Promise<{ url: string; server: Server }> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('the gateway is not listening on a TCP port');
+  return { url: `http://127.0.0.1:${address.port}`, server };
+}
+
 function close(server: Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
@@ -37,7 +47,7 @@ function close(server: Server): Promise<void> {
 export async function startHttpStack(room: { ticketing: FetchApp; payment: FetchApp }): Promise<HttpStack> {
   const ticketing = await listen(room.ticketing);
   const payment = await listen(room.payment);
-  const gateway = await listen(createGateway({ ticketing: ticketing.url, payment: payment.url }));
+  const gateway = await listenGateway(createGateway({ ticketing: ticketing.url, payment: payment.url }));
   return {
     url: gateway.url,
     ticketingUrl: ticketing.url,
