@@ -69,6 +69,17 @@ describe.each(['ticketing', 'admission', 'payment'])('the %s service as a proces
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('quickdeal_http_request_duration_seconds_bucket');
     expect(metrics).toContain(`service="${service}"`);
+    // headers are read from the real Node request: the caller's request id comes back, and the shopper and ticket headers count
+    const traced = await fetch(`${base}/no-such-path`, { headers: { 'X-Request-Id': 'trace-42' } });
+    expect(traced.headers.get('x-request-id')).toBe('trace-42');
+    expect((await traced.json()).error).toMatchObject({ code: 'NOT_FOUND', requestId: 'trace-42' });
+    if (service !== 'admission') {
+      const path = service === 'ticketing' ? 'tickets/status' : 'checkout';
+      const anonymous = await fetch(`${base}/api/v1/deals/x/${path}`);
+      expect((await anonymous.json()).error.code).toBe('SHOPPER_ID_MISSING');
+      const unsigned = await fetch(`${base}/api/v1/deals/x/${path}`, { headers: { 'X-User-Id': 'alice', Authorization: 'Basic abc' } });
+      expect((await unsigned.json()).error.code).toBe('TICKET_INVALID');
+    }
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);

@@ -8,6 +8,7 @@ import {
   installCommon,
   installProbes,
   jsonBodyOf,
+  headerOf,
   shopperIdOf,
   systemClock,
   type AppEnv,
@@ -83,7 +84,7 @@ export function createApp(deps: PaymentDeps): Hono<AppEnv> {
     const claims = await ticketOf(c);
     const dealId = claims.deal;
     const count = (result: string) => deps.metrics.orders.inc({ deal: dealId, result });
-    const idempotencyKey = c.req.header('Idempotency-Key');
+    const idempotencyKey = headerOf(c, 'Idempotency-Key');
     if (!idempotencyKey) throw errors.badRequest('IDEMPOTENCY_KEY_MISSING', 'Send an Idempotency-Key header so a retried payment is not taken twice');
     if (!idempotencyKeyPattern.test(idempotencyKey)) throw errors.badRequest('IDEMPOTENCY_KEY_INVALID', 'The Idempotency-Key must be 1 to 200 visible ASCII characters');
     const body = await jsonBodyOf(c, orderBodySchema);

@@ -7,6 +7,7 @@ import {
   installCommon,
   installProbes,
   newTicketId,
+  headerOf,
   shopperIdOf,
   systemClock,
   topicForDeal,
@@ -51,7 +52,7 @@ export type TicketStatus = 'ITEM_SOLD_OUT' | 'ACCESS_DENIED' | 'ACCESS_GRANTED' 
 
 function clientAddressOf(c: Context, trustProxy: boolean): string | undefined {
   if (trustProxy) {
-    const forwarded = c.req.header('X-Forwarded-For')?.split(',')[0]?.trim();
+    const forwarded = headerOf(c, 'X-Forwarded-For')?.split(',')[0]?.trim();
     if (forwarded) return forwarded;
   }
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;

@@ -1,5 +1,5 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
-import { requestId } from 'hono/request-id';
 import type { z } from 'zod';
 import { AppError, errors } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -14,9 +14,33 @@ const requestIdPrefix = crypto.randomUUID().slice(0, 8);
 let requestCount = 0;
 const nextRequestId = () => `${requestIdPrefix}-${(++requestCount).toString(36)}`;
 
+const requestIdPattern = /^[\w\-=.:]{1,128}$/;
+
+/**
+ * A request header. On Node it is read from the incoming message itself: asking Hono's request
+ * for a header builds a WHATWG Headers object from every header first, a fifth of a poll's cost.
+ */
+export function headerOf(c: Context, name: string): string | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) return c.req.header(name);
+  const value = incoming.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/** Keeps the caller's X-Request-Id when it is a sane one, else makes one; echoes it on the answer. */
+function requestIds(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const given = headerOf(c, 'X-Request-Id');
+    const id = given && requestIdPattern.test(given) ? given : nextRequestId();
+    c.set('requestId', id);
+    c.header('X-Request-Id', id);
+    await next();
+  };
+}
+
 /** Request ids, request metrics by route template, and the one error shape, for every service. */
 export function installCommon(app: Hono<AppEnv>, deps: { logger: Logger; metrics: Metrics }): void {
-  app.use(requestId({ headerName: 'X-Request-Id', generator: nextRequestId }));
+  app.use(requestIds());
   app.use(requestMetrics(deps.metrics));
   app.onError((error, c) => {
     const id = c.get('requestId');
@@ -57,7 +81,7 @@ export function installProbes(app: Hono<AppEnv>, deps: { metrics: Metrics; readi
 
 /** The shopper, as the authenticating gateway in front of the ingress names them. */
 export function shopperIdOf(c: Context): string {
-  const shopperId = c.req.header('X-User-Id');
+  const shopperId = headerOf(c, 'X-User-Id');
   if (!shopperId) throw errors.unauthorized('SHOPPER_ID_MISSING', 'The X-User-Id header is missing');
   if (!shopperIdPattern.test(shopperId)) {
     throw errors.badRequest('SHOPPER_ID_INVALID', 'X-User-Id must be 1 to 128 characters of letters, digits and ._:@-');
@@ -67,7 +91,7 @@ export function shopperIdOf(c: Context): string {
 
 /** The ticket from `Authorization: Bearer <ticket>`. */
 export function bearerTicketOf(c: Context): string {
-  const header = c.req.header('Authorization');
+  const header = headerOf(c, 'Authorization');
   if (!header) throw errors.unauthorized('TICKET_MISSING', 'Send the ticket as Authorization: Bearer <ticket>');
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match?.[1]) throw errors.unauthorized('TICKET_INVALID', 'The Authorization header must be Bearer <ticket>');
