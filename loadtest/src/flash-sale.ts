@@ -396,12 +396,16 @@ export class FlashSaleGenerator {
     return Math.min(16_000, 1_000 * 2 ** Math.max(0, attempt - 1));
   }
 
-  /** POST …/tickets, retried like a browser would on 429/503/no answer; returns the answer that gave a ticket. */
+  /**
+   * POST …/tickets, retried like the waiting-room page does: on 429 for as long as the shopper is
+   * asked to come back (honouring Retry-After), on 503 or no answer up to 4 attempts in all.
+   * Returns the answer that gave a ticket.
+   */
   private async takeTicket(shopper: ShopperRecord, arrivalMs: number): Promise<LoadResponse | undefined> {
     let intendedMs = arrivalMs;
     this.ticketsOutstanding++;
     try {
-      for (let attempt = 1; ; attempt++) {
+      for (let attempt = 1, failures = 0; ; attempt++) {
         const answer = await this.call('ticket', intendedMs, { method: 'POST', path: `${apiBase}/${this.options.dealId}/tickets`, headers: this.headers(shopper), lane: 'tickets' });
         if (!(answer instanceof TransportError)) {
           if (answer.status === 201 || answer.status === 200) {
@@ -429,11 +433,13 @@ export class FlashSaleGenerator {
             return undefined;
           }
         }
-        if (attempt >= 4 || this.stopped) {
+        const askedToWait = !(answer instanceof TransportError) && answer.status === 429;
+        if (!askedToWait) failures++;
+        if (failures >= 4 || this.stopped) {
           shopper.outcome = this.stopped ? 'unfinished' : 'failed';
           return undefined;
         }
-        intendedMs = this.now() + this.retryDelayMs(answer, attempt);
+        intendedMs = this.now() + this.retryDelayMs(answer, askedToWait ? attempt : failures);
         if (!(await this.sleepUntil(intendedMs))) return undefined;
       }
     } finally {

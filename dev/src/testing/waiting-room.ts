@@ -27,7 +27,7 @@ import {
   type QuickDealSpecInput,
 } from '@quickdeal/core';
 import { CheckoutSweeper, OrderBook, TestPaymentProvider, createApp as createPaymentApp } from '@quickdeal/payment';
-import { RateLimits, TicketProducer, TicketQueue, createApp as createTicketingApp } from '@quickdeal/ticketing';
+import { Door, RateLimits, TicketProducer, TicketQueue, createApp as createTicketingApp } from '@quickdeal/ticketing';
 import { endpoints, type ProfileName } from '../profiles.js';
 
 export interface WaitingRoomOptions {
@@ -43,6 +43,8 @@ export interface WaitingRoomOptions {
   ticketsPerShopperPerMinute?: number;
   pollsPerShopperPer10s?: number;
   requestsPerClientPerSecond?: number;
+  /** Ticket requests in progress at once before the rest are asked to come back (0: no limit). */
+  maxTicketsInProgress?: number;
   clock?: Clock;
   startAdmission?: boolean;
 }
@@ -101,6 +103,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     logger,
     topicPrefix,
     trustProxy: true,
+    door: new Door(options.maxTicketsInProgress ?? 0),
     ...(clock ? { clock } : {}),
     readiness: async () => ({ redis: true }),
   });

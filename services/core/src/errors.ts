@@ -24,8 +24,8 @@ export const errors = {
   notFound: (code: string, message: string) => new AppError(404, code, message),
   conflict: (code: string, message: string, details?: Record<string, unknown>) => new AppError(409, code, message, details),
   gone: (code: string, message: string, details?: Record<string, unknown>) => new AppError(410, code, message, details),
-  tooManyRequests: (retryAfterSeconds: number, message = 'Too many requests; try again shortly') =>
-    new AppError(429, 'RATE_LIMITED', message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) }),
+  tooManyRequests: (retryAfterSeconds: number, message = 'Too many requests; try again shortly', code = 'RATE_LIMITED') =>
+    new AppError(429, code, message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) }),
   unavailable: (code: string, message: string, retryAfterSeconds = 1) =>
     new AppError(503, code, message, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) }),
 };

@@ -23,6 +23,7 @@ import {
   type TicketSigner,
   type TicketVerifier,
 } from '@quickdeal/core';
+import type { Door } from './door.js';
 import { installPages } from './pages/index.js';
 import { queuePosition } from './queue-position.js';
 import type { RateLimits } from './rate-limits.js';
@@ -46,6 +47,8 @@ export interface TicketingDeps {
   isShuttingDown?: () => boolean;
   /** How long a shopper's concurrent second request waits for the first one's ticket. */
   pendingWaitMs?: number;
+  /** Overload protection: ticket requests beyond its limit are asked to come back later. */
+  door?: Door;
 }
 
 export type TicketStatus = 'ITEM_SOLD_OUT' | 'ACCESS_DENIED' | 'ACCESS_GRANTED' | 'PURCHASED' | 'ACCESS_EXPIRED';
@@ -132,63 +135,74 @@ export function createApp(deps: TicketingDeps): Hono<AppEnv> {
       throw errors.gone('ITEM_SOLD_OUT', 'Everything in this deal is sold');
     }
 
-    const jti = newTicketId();
-    const reservation = await deps.store.reserveTicket(dealId, shopperId, jti, now);
-    const existing = async (token: string, queueNumber: number) => {
-      count('existing');
-      const { claims } = await deps.verifier.verify(token);
-      const record = await deps.store.shopperTicket(dealId, shopperId);
-      const view = queueNumber > deal.served ? waitingView(deal, queueNumber) : processedView(deal, queueNumber, claims.jti, record);
-      return c.json({ ticket: token, ...view }, 200);
-    };
-    switch (reservation.outcome) {
-      case 'existing':
-        return existing(reservation.token, reservation.queueNumber);
-      case 'pending': {
-        const record = await waitForPendingTicket(dealId, shopperId);
-        if (record?.token) return existing(record.token, record.queueNumber);
-        count('unavailable');
-        throw errors.unavailable('TICKET_PENDING', 'Your ticket is still being queued; try again in a moment');
-      }
-      case 'purchased':
-        count('already_purchased');
-        throw errors.conflict('ALREADY_PURCHASED', 'You have already bought this deal');
-      case 'sold_out':
-        count('sold_out');
-        throw errors.gone('ITEM_SOLD_OUT', 'Everything in this deal is sold');
-      case 'not_open':
-        count('not_open');
-        throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(reservation.opensAt).toISOString() });
-      case 'closed':
-        count('closed');
-        throw errors.conflict('DEAL_CLOSED', 'This deal has closed', { closesAt: new Date(reservation.closesAt).toISOString() });
-      case 'unknown_deal':
-        throw errors.notFound('DEAL_NOT_FOUND', `There is no deal "${dealId}"`);
-      case 'reserved':
-        break;
+    const entry = deps.door?.enter() ?? { entered: true };
+    if (!entry.entered) {
+      count('busy');
+      throw errors.tooManyRequests(entry.retryAfterSeconds, 'So many shoppers are joining right now that we could not take you in yet; try again in a moment', 'BUSY');
     }
-
-    const issuedAt = Math.floor(now / 1000);
-    const expiresAt = issuedAt + Math.ceil(deal.ticketTtlMs / 1000);
-    let queueNumber: number;
+    let issued = false;
     try {
-      const message = encodeTicketMessage({ v: 1, sub: shopperId, jti, iat: issuedAt, exp: expiresAt });
-      queueNumber = (await deps.queue.append(topicForDeal(dealId, deps.topicPrefix), message)) + 1;
-    } catch (error) {
-      deps.logger.warn({ err: error, dealId }, 'ticket could not be queued');
-      await deps.store.abortTicket(dealId, shopperId, jti).catch(() => undefined);
-      count('unavailable');
-      throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
+      const jti = newTicketId();
+      const reservation = await deps.store.reserveTicket(dealId, shopperId, jti, now);
+      const existing = async (token: string, queueNumber: number) => {
+        count('existing');
+        const { claims } = await deps.verifier.verify(token);
+        const record = await deps.store.shopperTicket(dealId, shopperId);
+        const view = queueNumber > deal.served ? waitingView(deal, queueNumber) : processedView(deal, queueNumber, claims.jti, record);
+        return c.json({ ticket: token, ...view }, 200);
+      };
+      switch (reservation.outcome) {
+        case 'existing':
+          return await existing(reservation.token, reservation.queueNumber);
+        case 'pending': {
+          const record = await waitForPendingTicket(dealId, shopperId);
+          if (record?.token) return await existing(record.token, record.queueNumber);
+          count('unavailable');
+          throw errors.unavailable('TICKET_PENDING', 'Your ticket is still being queued; try again in a moment');
+        }
+        case 'purchased':
+          count('already_purchased');
+          throw errors.conflict('ALREADY_PURCHASED', 'You have already bought this deal');
+        case 'sold_out':
+          count('sold_out');
+          throw errors.gone('ITEM_SOLD_OUT', 'Everything in this deal is sold');
+        case 'not_open':
+          count('not_open');
+          throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(reservation.opensAt).toISOString() });
+        case 'closed':
+          count('closed');
+          throw errors.conflict('DEAL_CLOSED', 'This deal has closed', { closesAt: new Date(reservation.closesAt).toISOString() });
+        case 'unknown_deal':
+          throw errors.notFound('DEAL_NOT_FOUND', `There is no deal "${dealId}"`);
+        case 'reserved':
+          break;
+      }
+
+      const issuedAt = Math.floor(now / 1000);
+      const expiresAt = issuedAt + Math.ceil(deal.ticketTtlMs / 1000);
+      let queueNumber: number;
+      try {
+        const message = encodeTicketMessage({ v: 1, sub: shopperId, jti, iat: issuedAt, exp: expiresAt });
+        queueNumber = (await deps.queue.append(topicForDeal(dealId, deps.topicPrefix), message)) + 1;
+      } catch (error) {
+        deps.logger.warn({ err: error, dealId }, 'ticket could not be queued');
+        await deps.store.abortTicket(dealId, shopperId, jti).catch(() => undefined);
+        count('unavailable');
+        throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
+      }
+      const token = await deps.signer.sign({ sub: shopperId, deal: dealId, qn: queueNumber, jti, iat: issuedAt, exp: expiresAt });
+      const recorded = await deps.store.finalizeTicket(dealId, shopperId, { jti, queueNumber, token, expiresAtMs: expiresAt * 1000 }, expiresAt * 1000 - now + deal.windowMs);
+      if (!recorded) {
+        count('unavailable');
+        throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
+      }
+      count('created');
+      issued = true;
+      deps.metrics.ticketsIssued.inc({ deal: dealId });
+      return c.json({ ticket: token, ...waitingView(deal, queueNumber) }, 201);
+    } finally {
+      deps.door?.leave(issued);
     }
-    const token = await deps.signer.sign({ sub: shopperId, deal: dealId, qn: queueNumber, jti, iat: issuedAt, exp: expiresAt });
-    const recorded = await deps.store.finalizeTicket(dealId, shopperId, { jti, queueNumber, token, expiresAtMs: expiresAt * 1000 }, expiresAt * 1000 - now + deal.windowMs);
-    if (!recorded) {
-      count('unavailable');
-      throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
-    }
-    count('created');
-    deps.metrics.ticketsIssued.inc({ deal: dealId });
-    return c.json({ ticket: token, ...waitingView(deal, queueNumber) }, 201);
   });
 
   app.get('/api/v1/deals/:dealId/tickets/status', async (c) => {

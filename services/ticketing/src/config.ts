@@ -14,5 +14,7 @@ export const ticketingConfigSchema = commonConfigSchema.omit({ DATABASE_URL: tru
   PRODUCE_MAX_BATCH: z.coerce.number().int().min(1).max(10_000).default(1000),
   DEAL_REFRESH_MS: z.coerce.number().int().min(20).max(5_000).default(250),
   VERIFIED_TICKET_CACHE_SIZE: z.coerce.number().int().min(0).default(200_000),
+  // Ticket requests one process works on at once; the rest are asked to come back (429 BUSY). 0: no limit.
+  MAX_TICKETS_IN_PROGRESS: z.coerce.number().int().min(0).default(64),
 });
 export type TicketingConfig = z.output<typeof ticketingConfigSchema>;

@@ -16,6 +16,7 @@ import {
 } from '@quickdeal/core';
 import { createApp } from './app.js';
 import { ticketingConfigSchema } from './config.js';
+import { Door } from './door.js';
 import { RateLimits } from './rate-limits.js';
 import { TicketProducer } from './ticket-producer.js';
 import { TicketQueue } from './ticket-queue.js';
@@ -55,6 +56,7 @@ async function main() {
     metrics,
     logger,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    door: new Door(config.MAX_TICKETS_IN_PROGRESS),
     trustProxy: config.TRUST_PROXY,
     readiness: async () => ({ redis: cacheStarted && (await redisAnswers(redis)), kafka: producer.isReady() }),
     isShuttingDown: () => running?.isShuttingDown() ?? false,

@@ -135,6 +135,33 @@ describe('issuing tickets', () => {
     }
   });
 
+  it('asks shoppers beyond the tickets in progress to come back later (429 BUSY, Retry-After), holding nothing for them', async () => {
+    const crowded = await startWaitingRoom({ startAdmission: false, maxTicketsInProgress: 4 });
+    try {
+      const { dealId } = await crowded.createDeal({ stock: 10 });
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => crowded.takeTicket(dealId, `crowd-${i}`)));
+      const busy = answers.filter((a) => a.status === 429);
+      const issued = answers.filter((a) => a.status === 201);
+      expect(busy.length).toBeGreaterThan(0);
+      expect(issued.length).toBeGreaterThanOrEqual(4);
+      expect(busy.length + issued.length).toBe(40);
+      for (const answer of busy) {
+        expect(answer.body.error.code).toBe('BUSY');
+        expect(Number(answer.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
+      }
+      // those turned away hold no ticket; those let in are numbered 1, 2, 3 … with no gap
+      const turnedAway = answers.flatMap((a, i) => (a.status === 429 ? [`crowd-${i}`] : []));
+      for (const shopper of turnedAway) expect(await crowded.store.shopperTicket(dealId, shopper)).toBeUndefined();
+      expect(issued.map((a) => a.body.queueNumber as number).sort((a, b) => a - b)).toEqual(issued.map((_, i) => i + 1));
+      // and the door lets them in once it is free
+      const again = await crowded.takeTicket(dealId, turnedAway[0]!);
+      expect(again.status).toBe(201);
+      expect(again.body.queueNumber).toBe(issued.length + 1);
+    } finally {
+      await crowded.close();
+    }
+  });
+
   it('serves its public keys at /.well-known/jwks.json', async () => {
     const response = await room.ticketing.request('/.well-known/jwks.json');
     expect(response.status).toBe(200);
