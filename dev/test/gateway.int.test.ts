@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../src/gateway/gateway.js';
+import { listenLocally } from '../src/testing/http-stack.js';
 
 interface Seen {
   name: string;
@@ -23,13 +24,6 @@ function echo(name: string): Server {
   });
 }
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('not listening');
-  return `http://127.0.0.1:${address.port}`;
-}
-
 const servers: Server[] = [];
 let gatewayUrl: string;
 let deadUrl: string;
@@ -39,11 +33,11 @@ beforeAll(async () => {
   const payment = echo('payment');
   const dead = createServer();
   servers.push(ticketing, payment);
-  deadUrl = await listen(dead);
+  deadUrl = await listenLocally(dead);
   await new Promise((resolve) => dead.close(resolve)); // a port nobody answers on any more
-  const gateway = createGateway({ ticketing: await listen(ticketing), payment: await listen(payment) });
+  const gateway = createGateway({ ticketing: await listenLocally(ticketing), payment: await listenLocally(payment) });
   servers.push(gateway);
-  gatewayUrl = await listen(gateway);
+  gatewayUrl = await listenLocally(gateway);
 });
 
 afterAll(async () => {
@@ -84,7 +78,7 @@ describe('the local gateway, over real HTTP', () => {
   it('answers 502 in JSON when the service does not answer', async () => {
     const gateway = createGateway({ ticketing: deadUrl, payment: deadUrl });
     servers.push(gateway);
-    const response = await fetch(`${await listen(gateway)}/api/v1/deals/phone/tickets`, { method: 'POST' });
+    const response = await fetch(`${await listenLocally(gateway)}/api/v1/deals/phone/tickets`, { method: 'POST' });
     expect(response.status).toBe(502);
     expect(await response.json()).toMatchObject({ error: { code: 'UPSTREAM_UNAVAILABLE' } });
   });

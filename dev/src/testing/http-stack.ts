@@ -26,14 +26,15 @@ async function listen(app: FetchApp): Promise<{ url: string; server: Server }> {
   });
 }
 
-async function listenGateway(server: Server): Promise<{ url: string; server: Server }> {
+/** Listens on a free port of 127.0.0.1; resolves with the server's origin. */
+export async function listenLocally(server: Server): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const address = server.address();
-  if (!address || typeof address === 'string') throw new Error('the gateway is not listening on a TCP port');
-  return { url: `http://127.0.0.1:${address.port}`, server };
+  if (!address || typeof address === 'string') throw new Error('the server is not listening on a TCP port');
+  return `http://127.0.0.1:${address.port}`;
 }
 
 function close(server: Server): Promise<void> {
@@ -47,7 +48,8 @@ function close(server: Server): Promise<void> {
 export async function startHttpStack(room: { ticketing: FetchApp; payment: FetchApp }): Promise<HttpStack> {
   const ticketing = await listen(room.ticketing);
   const payment = await listen(room.payment);
-  const gateway = await listenGateway(createGateway({ ticketing: ticketing.url, payment: payment.url }));
+  const gatewayServer = createGateway({ ticketing: ticketing.url, payment: payment.url });
+  const gateway = { url: await listenLocally(gatewayServer), server: gatewayServer };
   return {
     url: gateway.url,
     ticketingUrl: ticketing.url,

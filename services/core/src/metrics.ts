@@ -18,7 +18,7 @@ export function createMetrics(service: string) {
     ticketsIssued: new Counter({ name: 'quickdeal_tickets_issued_total', help: 'Tickets issued (answered 201)', labelNames: ['deal'] as const, registers }),
     ticketRequests: new Counter({
       name: 'quickdeal_ticket_requests_total',
-      help: 'Ticket requests by result (created, existing, sold_out, not_open, closed, already_purchased, rate_limited, unavailable)',
+      help: 'Ticket requests by result (created, existing, sold_out, not_open, closed, already_purchased, rate_limited, busy, unavailable)',
       labelNames: ['deal', 'result'] as const,
       registers,
     }),

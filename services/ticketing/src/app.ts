@@ -114,6 +114,68 @@ export function createApp(deps: TicketingDeps): Hono<AppEnv> {
     return undefined;
   }
 
+  /** Reserves the shopper's place, appends the ticket to the deal's log and signs it; 201 for a new ticket, 200 for the one they have. */
+  async function issueTicket(c: Context<AppEnv>, deal: DealSnapshot, shopperId: string, now: number, count: (result: string) => void): Promise<Response> {
+    const dealId = deal.dealId;
+    const jti = newTicketId();
+    const reservation = await deps.store.reserveTicket(dealId, shopperId, jti, now);
+    const existing = async (token: string, queueNumber: number) => {
+      count('existing');
+      const { claims } = await deps.verifier.verify(token);
+      const record = await deps.store.shopperTicket(dealId, shopperId);
+      const view = queueNumber > deal.served ? waitingView(deal, queueNumber) : processedView(deal, queueNumber, claims.jti, record);
+      return c.json({ ticket: token, ...view }, 200);
+    };
+    switch (reservation.outcome) {
+      case 'existing':
+        return existing(reservation.token, reservation.queueNumber);
+      case 'pending': {
+        const record = await waitForPendingTicket(dealId, shopperId);
+        if (record?.token) return existing(record.token, record.queueNumber);
+        count('unavailable');
+        throw errors.unavailable('TICKET_PENDING', 'Your ticket is still being queued; try again in a moment');
+      }
+      case 'purchased':
+        count('already_purchased');
+        throw errors.conflict('ALREADY_PURCHASED', 'You have already bought this deal');
+      case 'sold_out':
+        count('sold_out');
+        throw errors.gone('ITEM_SOLD_OUT', 'Everything in this deal is sold');
+      case 'not_open':
+        count('not_open');
+        throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(reservation.opensAt).toISOString() });
+      case 'closed':
+        count('closed');
+        throw errors.conflict('DEAL_CLOSED', 'This deal has closed', { closesAt: new Date(reservation.closesAt).toISOString() });
+      case 'unknown_deal':
+        throw errors.notFound('DEAL_NOT_FOUND', `There is no deal "${dealId}"`);
+      case 'reserved':
+        break;
+    }
+
+    const issuedAt = Math.floor(now / 1000);
+    const expiresAt = issuedAt + Math.ceil(deal.ticketTtlMs / 1000);
+    let queueNumber: number;
+    try {
+      const message = encodeTicketMessage({ v: 1, sub: shopperId, jti, iat: issuedAt, exp: expiresAt });
+      queueNumber = (await deps.queue.append(topicForDeal(dealId, deps.topicPrefix), message)) + 1;
+    } catch (error) {
+      deps.logger.warn({ err: error, dealId }, 'ticket could not be queued');
+      await deps.store.abortTicket(dealId, shopperId, jti).catch(() => undefined);
+      count('unavailable');
+      throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
+    }
+    const token = await deps.signer.sign({ sub: shopperId, deal: dealId, qn: queueNumber, jti, iat: issuedAt, exp: expiresAt });
+    const recorded = await deps.store.finalizeTicket(dealId, shopperId, { jti, queueNumber, token, expiresAtMs: expiresAt * 1000 }, expiresAt * 1000 - now + deal.windowMs);
+    if (!recorded) {
+      count('unavailable');
+      throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
+    }
+    count('created');
+    deps.metrics.ticketsIssued.inc({ deal: dealId });
+    return c.json({ ticket: token, ...waitingView(deal, queueNumber) }, 201);
+  }
+
   app.post('/api/v1/deals/:dealId/tickets', async (c) => {
     const shopperId = shopperIdOf(c);
     const dealId = c.req.param('dealId');
@@ -140,68 +202,12 @@ export function createApp(deps: TicketingDeps): Hono<AppEnv> {
       count('busy');
       throw errors.tooManyRequests(entry.retryAfterSeconds, 'So many shoppers are joining right now that we could not take you in yet; try again in a moment', 'BUSY');
     }
-    let issued = false;
+    let answer: Response | undefined;
     try {
-      const jti = newTicketId();
-      const reservation = await deps.store.reserveTicket(dealId, shopperId, jti, now);
-      const existing = async (token: string, queueNumber: number) => {
-        count('existing');
-        const { claims } = await deps.verifier.verify(token);
-        const record = await deps.store.shopperTicket(dealId, shopperId);
-        const view = queueNumber > deal.served ? waitingView(deal, queueNumber) : processedView(deal, queueNumber, claims.jti, record);
-        return c.json({ ticket: token, ...view }, 200);
-      };
-      switch (reservation.outcome) {
-        case 'existing':
-          return await existing(reservation.token, reservation.queueNumber);
-        case 'pending': {
-          const record = await waitForPendingTicket(dealId, shopperId);
-          if (record?.token) return await existing(record.token, record.queueNumber);
-          count('unavailable');
-          throw errors.unavailable('TICKET_PENDING', 'Your ticket is still being queued; try again in a moment');
-        }
-        case 'purchased':
-          count('already_purchased');
-          throw errors.conflict('ALREADY_PURCHASED', 'You have already bought this deal');
-        case 'sold_out':
-          count('sold_out');
-          throw errors.gone('ITEM_SOLD_OUT', 'Everything in this deal is sold');
-        case 'not_open':
-          count('not_open');
-          throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(reservation.opensAt).toISOString() });
-        case 'closed':
-          count('closed');
-          throw errors.conflict('DEAL_CLOSED', 'This deal has closed', { closesAt: new Date(reservation.closesAt).toISOString() });
-        case 'unknown_deal':
-          throw errors.notFound('DEAL_NOT_FOUND', `There is no deal "${dealId}"`);
-        case 'reserved':
-          break;
-      }
-
-      const issuedAt = Math.floor(now / 1000);
-      const expiresAt = issuedAt + Math.ceil(deal.ticketTtlMs / 1000);
-      let queueNumber: number;
-      try {
-        const message = encodeTicketMessage({ v: 1, sub: shopperId, jti, iat: issuedAt, exp: expiresAt });
-        queueNumber = (await deps.queue.append(topicForDeal(dealId, deps.topicPrefix), message)) + 1;
-      } catch (error) {
-        deps.logger.warn({ err: error, dealId }, 'ticket could not be queued');
-        await deps.store.abortTicket(dealId, shopperId, jti).catch(() => undefined);
-        count('unavailable');
-        throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
-      }
-      const token = await deps.signer.sign({ sub: shopperId, deal: dealId, qn: queueNumber, jti, iat: issuedAt, exp: expiresAt });
-      const recorded = await deps.store.finalizeTicket(dealId, shopperId, { jti, queueNumber, token, expiresAtMs: expiresAt * 1000 }, expiresAt * 1000 - now + deal.windowMs);
-      if (!recorded) {
-        count('unavailable');
-        throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
-      }
-      count('created');
-      issued = true;
-      deps.metrics.ticketsIssued.inc({ deal: dealId });
-      return c.json({ ticket: token, ...waitingView(deal, queueNumber) }, 201);
+      answer = await issueTicket(c, deal, shopperId, now, count);
+      return answer;
     } finally {
-      deps.door?.leave(issued);
+      deps.door?.leave(answer?.status === 201);
     }
   });
 

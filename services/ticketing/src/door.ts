@@ -11,8 +11,8 @@ import { systemClock, type Clock } from '@quickdeal/core';
 export class Door {
   private inProgress = 0;
   private second = 0;
-  private issued = [0, 0];
-  private turnedAway = [0, 0];
+  private issued = { previous: 0, current: 0 };
+  private turnedAway = { previous: 0, current: 0 };
 
   constructor(
     /** 0 lets everyone in. */
@@ -24,7 +24,7 @@ export class Door {
   enter(): { entered: true } | { entered: false; retryAfterSeconds: number } {
     this.rotate();
     if (this.limit > 0 && this.inProgress >= this.limit) {
-      this.turnedAway[1]!++;
+      this.turnedAway.current++;
       return { entered: false, retryAfterSeconds: this.retryAfterSeconds() };
     }
     this.inProgress++;
@@ -36,25 +36,25 @@ export class Door {
     this.inProgress--;
     if (issued) {
       this.rotate();
-      this.issued[1]!++;
+      this.issued.current++;
     }
   }
 
   private retryAfterSeconds(): number {
-    const turnedAway = this.turnedAway[0]! + this.turnedAway[1]!;
-    const issued = Math.max(1, this.issued[0]! + this.issued[1]!);
+    const turnedAway = this.turnedAway.previous + this.turnedAway.current;
+    const issued = Math.max(1, this.issued.previous + this.issued.current);
     const base = Math.max(1, turnedAway / issued);
     const jittered = base * (1 + (this.options.random ?? Math.random)());
     return Math.min(this.options.maxRetryAfterSeconds ?? 60, Math.ceil(jittered));
   }
 
-  /** Keeps two one-second buckets: the last whole second and the current one. */
+  /** Keeps two one-second counts: the last whole second and the current one. */
   private rotate(): void {
     const second = Math.floor((this.options.clock ?? systemClock).now() / 1000);
     if (second === this.second) return;
-    const gap = second - this.second;
-    this.issued = gap === 1 ? [this.issued[1]!, 0] : [0, 0];
-    this.turnedAway = gap === 1 ? [this.turnedAway[1]!, 0] : [0, 0];
+    const justBefore = second - this.second === 1;
+    this.issued = { previous: justBefore ? this.issued.current : 0, current: 0 };
+    this.turnedAway = { previous: justBefore ? this.turnedAway.current : 0, current: 0 };
     this.second = second;
   }
 }
