@@ -24,6 +24,7 @@ COPY services/admission/package.json services/admission/
 COPY services/payment/package.json services/payment/
 COPY operator/package.json operator/
 COPY loadtest/package.json loadtest/
+COPY dev/package.json dev/
 
 # Every dependency, then the TypeScript build of the packages the images run.
 FROM manifests AS build

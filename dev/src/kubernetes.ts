@@ -12,12 +12,13 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renam
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { SetupError } from './errors.js';
 import { cacheDir, installLogPath, logPath, repoRoot, stateDir } from './paths.js';
 import { type ProfileName, profile } from './profiles.js';
-import { report, secondsSince, sleep } from './report.js';
-import { ensureRunning, stopServer } from './supervisor.js';
+import { report, secondsSince } from './report.js';
+import { ensureRunning } from './supervisor.js';
 
 export interface Kubernetes {
   kubeconfig: string; // <state>/kubernetes/kubeconfig, context quickdeal-<profile>, admin (system:masters)
@@ -26,8 +27,6 @@ export interface Kubernetes {
   binDir: string; // kubectl, helm, kube-apiserver, ... of the version the cluster runs
 }
 
-/** Stopped in this order, the reverse of the start order. */
-const SERVERS = ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
 const NODE_NAME = 'kwok-node-0';
 const READY_TIMEOUT_MS = 90_000;
 
@@ -153,11 +152,6 @@ export async function ensureKubernetes(name: ProfileName, opts: { withNodes?: bo
   }
   report('kubernetes', `ready at ${server} in ${secondsSince(start)} (export KUBECONFIG=${kubeconfig})`);
   return { kubeconfig, server, token, binDir };
-}
-
-/** Stops the profile's control plane; its data stays for the next start. */
-export async function stopKubernetes(name: ProfileName): Promise<void> {
-  for (const server of SERVERS) await stopServer(name, server);
 }
 
 /** The profile names the API server's and etcd's ports; the helpers (health endpoints only) take the next ones. */

@@ -14,7 +14,6 @@ export interface Profile {
     kafkaController: number;
     redis: number;
     postgres: number;
-    prometheus: number;
     gateway: number;
     ticketing: number;
     payment: number;
@@ -30,7 +29,7 @@ const profiles: Record<ProfileName, Profile> = {
   dev: {
     name: 'dev',
     ports: {
-      kafka: 19092, kafkaController: 19093, redis: 16379, postgres: 15432, prometheus: 19090,
+      kafka: 19092, kafkaController: 19093, redis: 16379, postgres: 15432,
       gateway: 8080, ticketing: 8081, payment: 8082, admission: 8083, operator: 8084,
       kubeApiserver: 16443, etcdClient: 12379, etcdPeer: 12380,
     },
@@ -38,7 +37,7 @@ const profiles: Record<ProfileName, Profile> = {
   test: {
     name: 'test',
     ports: {
-      kafka: 29092, kafkaController: 29093, redis: 26379, postgres: 25432, prometheus: 29090,
+      kafka: 29092, kafkaController: 29093, redis: 26379, postgres: 25432,
       gateway: 28080, ticketing: 28081, payment: 28082, admission: 28083, operator: 28084,
       kubeApiserver: 26443, etcdClient: 22379, etcdPeer: 22380,
     },
@@ -46,7 +45,7 @@ const profiles: Record<ProfileName, Profile> = {
   fault: {
     name: 'fault',
     ports: {
-      kafka: 21092, kafkaController: 21093, redis: 21379, postgres: 21432, prometheus: 21090,
+      kafka: 21092, kafkaController: 21093, redis: 21379, postgres: 21432,
       gateway: 21080, ticketing: 21081, payment: 21082, admission: 21083, operator: 21084,
       kubeApiserver: 21443, etcdClient: 21479, etcdPeer: 21480,
     },
@@ -72,6 +71,5 @@ export function endpoints(name: ProfileName) {
     kafkaBrokers: [`127.0.0.1:${ports.kafka}`],
     redisUrl: `redis://127.0.0.1:${ports.redis}`,
     postgresUrl: `postgres://quickdeal:quickdeal@127.0.0.1:${ports.postgres}/quickdeal`,
-    prometheusUrl: `http://127.0.0.1:${ports.prometheus}`,
   };
 }

@@ -4,10 +4,6 @@ export function report(name: string, message: string): void {
   process.stdout.write(`${name.padEnd(11)} ${message}\n`);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Seconds with one decimal, for "ready in 2.3s" lines. */
 export function secondsSince(start: number): string {
   return `${((Date.now() - start) / 1000).toFixed(1)}s`;

@@ -1,9 +1,16 @@
-/** The local stack as a whole: the infrastructure servers a profile needs, and stopping everything. */
+/**
+ * The local stack as a whole: the infrastructure servers a profile needs, and stopping everything.
+ * `@quickdeal/dev/stack` for the load tester and the tests that start or stop a server themselves.
+ */
 import { endpoints, type ProfileName } from './profiles.js';
 import { ensureKafka } from './servers/kafka.js';
 import { ensurePostgres } from './servers/postgres.js';
 import { ensureRedis } from './servers/redis.js';
 import { listServers, stopServer } from './supervisor.js';
+
+export { ensureKafka, ensureRedis, listServers, stopServer };
+export { installPrometheus } from './servers/prometheus.js';
+export { startServices } from './services.js';
 
 export type Endpoints = ReturnType<typeof endpoints>;
 

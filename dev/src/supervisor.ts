@@ -9,10 +9,10 @@ import {
 } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from './errors.js';
 import { logPath, stateDir } from './paths.js';
 import type { ProfileName } from './profiles.js';
-import { sleep } from './report.js';
 
 export interface ServerSpec {
   name: string; // pid file <state>/<name>.pid, log <state>/logs/<name>.log

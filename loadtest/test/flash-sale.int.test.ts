@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { upstreamFor } from '../../dev/src/gateway/routes.js';
-import { startWaitingRoom, type WaitingRoom } from '../../dev/src/testing/waiting-room.js';
+import { upstreamFor } from '@quickdeal/dev/gateway';
+import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 import { planFor } from '../src/plan.js';
 import { formatReport } from '../src/report.js';
 import { runFlashSale } from '../src/run-flash-sale.js';

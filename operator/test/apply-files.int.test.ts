@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QuickDealFileError, applyQuickDealFiles, listLocalDeals, withLocalRegistry } from '@quickdeal/operator';
-import { endpoints } from '../../dev/src/profiles.js';
-import { uniqueName } from '../../dev/src/testing/waiting-room.js';
+import { endpoints } from '@quickdeal/dev/profiles';
+import { uniqueName } from '@quickdeal/dev/testing';
 
 const dir = mkdtempSync(join(tmpdir(), 'qd-apply-'));
 const target = { ...endpoints('test'), topicPrefix: `qdtest.${uniqueName('apply').replace(/-/g, '')}.` };

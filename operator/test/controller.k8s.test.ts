@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Operator } from '@quickdeal/operator';
 import { quickDealFinalizer } from '@quickdeal/operator';
-import { startWaitingRoom, type WaitingRoom } from '../../dev/src/testing/waiting-room.js';
+import { eventually, startWaitingRoom, uniqueName, type WaitingRoom } from '@quickdeal/dev/testing';
 import {
   clients,
   conditionOf,
@@ -15,7 +15,6 @@ import {
   deleteNamespace,
   deleteQuickDeals,
   eventsOf,
-  eventually,
   installCrd,
   isGone,
   isReady,
@@ -23,10 +22,9 @@ import {
   quickDeal,
   readQuickDeal,
   startOperator,
-  uniqueName,
   waitForDeal,
   type Clients,
-} from './support/kube.js';
+} from '@quickdeal/dev/testing/kubernetes';
 
 const cluster = inject('kubernetes');
 let api: Clients;

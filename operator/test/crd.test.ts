@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '@quickdeal/core';
+import { repoRoot } from '@quickdeal/dev/paths';
 import { crdManifestFile, quickDealCrd, quickDealCrdYaml, lagMetric, waitingMetric } from '@quickdeal/operator';
-
-const repoRoot = join(import.meta.dirname, '..', '..');
 
 /** Every node of a schema, with its path. */
 function* nodes(schema: Record<string, unknown>, path = ''): Generator<[string, Record<string, unknown>]> {

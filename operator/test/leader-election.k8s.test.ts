@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKafka } from '@quickdeal/core';
-import { endpoints } from '../../dev/src/profiles.js';
+import { endpoints } from '@quickdeal/dev/profiles';
+import { repoRoot } from '@quickdeal/dev/paths';
+import { eventually, freePort, kubectl, metricValue, nodeEntry, startProcess, uniqueName, waitForHttp } from '@quickdeal/dev/testing';
 import {
   clients,
   conditionOf,
@@ -18,23 +20,14 @@ import {
   createQuickDeal,
   deleteNamespace,
   eventsOf,
-  eventually,
-  freePort,
   installCrd,
   isGone,
   isReady,
-  kubectl,
-  metricValue,
-  nodeEntry,
   patchSpec,
   quickDeal,
-  repoRoot,
-  startProcess,
-  uniqueName,
   waitForDeal,
-  waitForHttp,
   type Clients,
-} from './support/kube.js';
+} from '@quickdeal/dev/testing/kubernetes';
 
 const cluster = inject('kubernetes');
 const leaseNamespace = 'quickdeal-system';

@@ -7,18 +7,9 @@ import { join } from 'node:path';
 import { ApiException } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { group, plural, version, type QuickDeal } from '@quickdeal/operator';
-import {
-  clients,
-  createNamespace,
-  createQuickDeal,
-  deleteNamespace,
-  installCrd,
-  kubectl,
-  quickDeal,
-  repoRoot,
-  uniqueName,
-  type Clients,
-} from './support/kube.js';
+import { repoRoot } from '@quickdeal/dev/paths';
+import { kubectl, uniqueName } from '@quickdeal/dev/testing';
+import { clients, createNamespace, createQuickDeal, deleteNamespace, installCrd, quickDeal, type Clients } from '@quickdeal/dev/testing/kubernetes';
 
 const cluster = inject('kubernetes');
 let api: Clients;

@@ -8,10 +8,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { endpoints } from '../../dev/src/profiles.js';
-import { installPrometheus } from '../../dev/src/servers/prometheus.js';
-import { startWaitingRoom, type WaitingRoom } from '../../dev/src/testing/waiting-room.js';
-import type { Operator } from '@quickdeal/operator';
+import { endpoints } from '@quickdeal/dev/profiles';
+import { installPrometheus } from '@quickdeal/dev/stack';
+import {
+  eventually,
+  freePort,
+  metricValue,
+  nodeEntry,
+  startProcess,
+  startWaitingRoom,
+  uniqueName,
+  waitForHttp,
+  type WaitingRoom,
+} from '@quickdeal/dev/testing';
 import {
   clients,
   conditionOf,
@@ -19,21 +28,15 @@ import {
   createQuickDeal,
   deleteNamespace,
   deleteQuickDeals,
-  eventually,
-  freePort,
   installCrd,
   isReady,
-  metricValue,
-  nodeEntry,
   patchSpec,
   quickDeal,
   startOperator,
-  startProcess,
-  uniqueName,
   waitForDeal,
-  waitForHttp,
   type Clients,
-} from './support/kube.js';
+} from '@quickdeal/dev/testing/kubernetes';
+import type { Operator } from '@quickdeal/operator';
 
 const cluster = inject('kubernetes');
 const admissionDeployment = 'quickdeal-admission';

@@ -13,16 +13,11 @@ import { admissionConfigSchema } from '@quickdeal/admission';
 import { operatorConfigSchema } from '@quickdeal/operator';
 import { paymentConfigSchema } from '@quickdeal/payment';
 import { ticketingConfigSchema } from '@quickdeal/ticketing';
-import { publicRoutes, upstreamFor } from '../../../dev/src/gateway/routes.js';
-import {
-  clients,
-  createNamespace,
-  deleteNamespace,
-  installCrd,
-  kubectl,
-  type Clients,
-} from '../../../operator/test/support/kube.js';
-import { chartDir, ciValuesFiles, dashboardsDir, find, helm, installMonitoringCrds, one, render, repoRoot, rulesFile, type K8sObject } from './support/chart.js';
+import { repoRoot } from '@quickdeal/dev/paths';
+import { publicRoutes, upstreamFor } from '@quickdeal/dev/gateway';
+import { kubectl } from '@quickdeal/dev/testing';
+import { clients, createNamespace, deleteNamespace, installCrd, type Clients } from '@quickdeal/dev/testing/kubernetes';
+import { chartDir, ciValuesFiles, dashboardsDir, find, helm, installMonitoringCrds, one, render, rulesFile, type K8sObject } from './support/chart.js';
 import { parseDockerfile, stageByName } from './support/dockerfile.js';
 
 const cluster = inject('kubernetes');

@@ -12,18 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TicketKeyring } from '@quickdeal/core';
-import { endpoints } from '../../../dev/src/profiles.js';
-import {
-  clients,
-  createNamespace,
-  deleteNamespace,
-  freePort,
-  startProcess,
-  uniqueName,
-  waitForHttp,
-  type Clients,
-} from '../../../operator/test/support/kube.js';
-import { repoRoot } from './support/chart.js';
+import { repoRoot } from '@quickdeal/dev/paths';
+import { endpoints } from '@quickdeal/dev/profiles';
+import { freePort, startProcess, uniqueName, waitForHttp } from '@quickdeal/dev/testing';
+import { clients, createNamespace, deleteNamespace, type Clients } from '@quickdeal/dev/testing/kubernetes';
 import { dockerBuilder, dockerignore, effective, execForm, parseDockerfile, splitFlags, stageByName, type BuiltStage } from './support/dockerfile.js';
 
 const cluster = inject('kubernetes');

@@ -10,8 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadKeyring } from '@quickdeal/core';
-import { clients, createNamespace, deleteNamespace, installCrd, kubectl, startProcess, uniqueName, type Clients } from '../../../operator/test/support/kube.js';
-import { chartDir, helm, installMonitoringCrds, repoRoot } from './support/chart.js';
+import { repoRoot } from '@quickdeal/dev/paths';
+import { kubectl, startProcess, uniqueName } from '@quickdeal/dev/testing';
+import { clients, createNamespace, deleteNamespace, installCrd, type Clients } from '@quickdeal/dev/testing/kubernetes';
+import { chartDir, helm, installMonitoringCrds } from './support/chart.js';
 
 const cluster = inject('kubernetes');
 const release = uniqueName('qdi');

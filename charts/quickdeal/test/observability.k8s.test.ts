@@ -14,26 +14,29 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TicketKeyring } from '@quickdeal/core';
 import { group, mergePatch, plural, version } from '@quickdeal/operator';
-import { logPath } from '../../../dev/src/paths.js';
-import { endpoints } from '../../../dev/src/profiles.js';
-import { startPrometheus, type PrometheusInstance } from '../../../dev/src/testing/prometheus-instance.js';
+import { logPath } from '@quickdeal/dev/paths';
+import {
+  eventually,
+  freePort,
+  nodeEntry,
+  startProcess,
+  startPrometheus,
+  uniqueName,
+  waitForHttp,
+  type PrometheusInstance,
+} from '@quickdeal/dev/testing';
 import {
   clients,
   createNamespace,
   createQuickDeal,
   deleteNamespace,
   deleteQuickDeals,
-  eventually,
-  freePort,
   installCrd,
-  nodeEntry,
   quickDeal,
-  startProcess,
-  uniqueName,
   waitForDeal,
-  waitForHttp,
   type Clients,
-} from '../../../operator/test/support/kube.js';
+} from '@quickdeal/dev/testing/kubernetes';
+import { endpoints } from '@quickdeal/dev/profiles';
 import {
   alertRules,
   dashboardQueries,

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { installPrometheus } from '../../../dev/src/servers/prometheus.js';
-import { alertRules, chartDir, repoRoot, rulesFile } from './support/chart.js';
+import { repoRoot } from '@quickdeal/dev/paths';
+import { installPrometheus } from '@quickdeal/dev/stack';
+import { alertRules, chartDir, rulesFile } from './support/chart.js';
 
 const exec = promisify(execFile);
 const unitTests = join(chartDir, 'test', 'rules', 'quickdeal-alerts.test.yaml');

@@ -1,13 +1,14 @@
 /**
  * A Prometheus of a test's own: Debian's binary (installed by dev/src/servers/prometheus.ts) on a
  * free port, with its own config and data in a temporary directory, scraping the targets the test
- * names. Unlike the profile's shared Prometheus, nothing else reconfigures or stops it while the
- * test runs; `stop()` ends it and removes its data.
+ * names, so nothing else reconfigures or stops it while the test runs; `stop()` ends it and
+ * removes its data.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { installPrometheus, type ScrapeJob } from '../servers/prometheus.js';
 
@@ -53,7 +54,7 @@ export async function startPrometheus(jobs: ScrapeJob[], options: { port: number
     const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`Prometheus was not ready in 30 s: ${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 
   return {
@@ -76,12 +77,12 @@ export async function startPrometheus(jobs: ScrapeJob[], options: { port: number
         const stale = targets.activeTargets.filter((t) => t.health !== 'up' || Date.parse(t.lastScrape) <= since.getTime());
         if (targets.activeTargets.length > 0 && stale.length === 0) return;
         if (Date.now() > until) throw new Error(`Prometheus has not scraped ${stale.map((t) => `${t.scrapeUrl} (${t.health} ${t.lastError})`).join(', ')}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await sleep(250);
       }
     },
     async stop() {
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      await Promise.race([exited, sleep(5_000)]);
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },

@@ -29,6 +29,7 @@ import {
 import { CheckoutSweeper, OrderBook, TestPaymentProvider, createApp as createPaymentApp } from '@quickdeal/payment';
 import { Door, RateLimits, TicketProducer, TicketQueue, createApp as createTicketingApp } from '@quickdeal/ticketing';
 import { endpoints, type ProfileName } from '../profiles.js';
+import { uniqueName } from './names.js';
 
 export interface WaitingRoomOptions {
   profile?: ProfileName;
@@ -50,10 +51,6 @@ export interface WaitingRoomOptions {
 }
 
 export type WaitingRoom = Awaited<ReturnType<typeof startWaitingRoom>>;
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`;
-}
 
 export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const stack = endpoints(options.profile ?? 'test');

@@ -6,10 +6,8 @@ import { Redis } from 'ioredis';
 import { AssignerProtocol, type Kafka } from 'kafkajs';
 import { DealStore, connectDatabase, createKafka, type Database } from '@quickdeal/core';
 import type { Kysely } from 'kysely';
-import { endpoints, profile as profileOf, type ProfileName } from '../../../dev/src/profiles.js';
-import { startServices } from '../../../dev/src/services.js';
-import { ensureInfra } from '../../../dev/src/stack.js';
-import { listServers, stopServer } from '../../../dev/src/supervisor.js';
+import { endpoints, profile as profileOf, type ProfileName } from '@quickdeal/dev/profiles';
+import { ensureInfra, listServers, startServices, stopServer } from '@quickdeal/dev/stack';
 
 
 export interface Stack {

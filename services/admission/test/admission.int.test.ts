@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, encodeTicketMessage } from '@quickdeal/core';
-import { startWaitingRoom, type WaitingRoom } from '../../../dev/src/testing/waiting-room.js';
+import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 import { installDealGauges } from '../src/deal-gauges.js';
 
 let room: WaitingRoom;

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpoints } from '../../../dev/src/profiles.js';
-import { startWaitingRoom, type WaitingRoom } from '../../../dev/src/testing/waiting-room.js';
+import { endpoints } from '@quickdeal/dev/profiles';
+import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
 const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 let room: WaitingRoom;

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dealKeys } from '@quickdeal/core';
-import { startWaitingRoom, type WaitingRoom } from '../../../dev/src/testing/waiting-room.js';
+import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
 let room: WaitingRoom;
 

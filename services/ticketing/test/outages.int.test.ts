@@ -1,10 +1,8 @@
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpoints } from '../../../dev/src/profiles.js';
-import { ensureKafka } from '../../../dev/src/servers/kafka.js';
-import { ensureRedis } from '../../../dev/src/servers/redis.js';
-import { stopServer } from '../../../dev/src/supervisor.js';
-import { startWaitingRoom, type WaitingRoom } from '../../../dev/src/testing/waiting-room.js';
+import { endpoints } from '@quickdeal/dev/profiles';
+import { ensureKafka, ensureRedis, stopServer } from '@quickdeal/dev/stack';
+import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
 // These tests stop and restart servers, so they use the `fault` profile's own Kafka and Redis.
 const fault = endpoints('fault');

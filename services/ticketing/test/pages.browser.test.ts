@@ -6,9 +6,15 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchChromium, screenshotDir } from '../../../dev/src/testing/browser.js';
-import { startHttpStack, type HttpStack } from '../../../dev/src/testing/http-stack.js';
-import { startWaitingRoom, uniqueName, type WaitingRoom } from '../../../dev/src/testing/waiting-room.js';
+import {
+  launchChromium,
+  screenshotDir,
+  startHttpStack,
+  startWaitingRoom,
+  uniqueName,
+  type HttpStack,
+  type WaitingRoom,
+} from '@quickdeal/dev/testing';
 import { messages } from '../src/pages/index.js';
 
 const PHONE = { width: 390, height: 844 };

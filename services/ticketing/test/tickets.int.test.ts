@@ -1,7 +1,7 @@
 import { decodeJwt, jwtVerify, createLocalJWKSet, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TicketKeyring, TicketSigner } from '@quickdeal/core';
-import { startWaitingRoom, type WaitingRoom } from '../../../dev/src/testing/waiting-room.js';
+import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
 let room: WaitingRoom;
 

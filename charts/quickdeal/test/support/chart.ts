@@ -5,10 +5,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import type { Kubernetes } from '../../../../dev/src/kubernetes.js';
-import { kubectl, run } from '../../../../dev/src/testing/kubectl.js';
+import { repoRoot } from '@quickdeal/dev/paths';
+import { kubectl, run } from '@quickdeal/dev/testing';
+import type { Kubernetes } from '@quickdeal/dev/testing/kubernetes';
 
-export const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 export const chartDir = join(repoRoot, 'charts', 'quickdeal');
 export const ciValuesFiles = readdirSync(join(chartDir, 'ci')).filter((file) => file.endsWith('-values.yaml')).sort();
 export const rulesFile = join(chartDir, 'rules', 'quickdeal-alerts.yaml');

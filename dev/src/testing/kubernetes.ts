@@ -1,10 +1,8 @@
 /**
- * What the operator's Kubernetes tests share: clients for the test API server, kubectl, the CRD,
- * a namespace per test file, QuickDeal objects and an in-process operator wired to a waiting room.
+ * What the Kubernetes tests (the operator's, the chart's) share: clients for the test API server,
+ * the CRD, a namespace per test file, QuickDeal objects and an in-process operator wired to a
+ * waiting room's deal registry.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   ApiException,
@@ -29,11 +27,13 @@ import {
   type QuickDeal,
   type QuickDealCondition,
 } from '@quickdeal/operator';
-import type { Kubernetes } from '../../../dev/src/kubernetes.js';
-import { kubectl } from '../../../dev/src/testing/kubectl.js';
+import type { Kubernetes } from '../kubernetes.js';
+import { repoRoot } from '../paths.js';
+import { eventually } from './eventually.js';
+import { kubectl } from './kubectl.js';
+import { uniqueName } from './names.js';
 
-export const repoRoot = join(import.meta.dirname, '..', '..', '..');
-
+export type { Kubernetes };
 export type Cluster = Kubernetes;
 
 export function clients(cluster: Cluster) {
@@ -49,36 +49,12 @@ export function clients(cluster: Cluster) {
 }
 export type Clients = ReturnType<typeof clients>;
 
-export { kubectl, run } from '../../../dev/src/testing/kubectl.js';
-
 /** Installs (or updates) the committed CRD and waits until the API server serves QuickDeals. */
 export async function installCrd(cluster: Cluster): Promise<void> {
   const applied = await kubectl(cluster, ['apply', '-f', join(repoRoot, 'manifests', 'crd')]);
   if (applied.code !== 0) throw new Error(`installing the CRD failed: ${applied.stderr}`);
   const established = await kubectl(cluster, ['wait', '--for=condition=Established', `crd/${crdName}`, '--timeout=30s']);
   if (established.code !== 0) throw new Error(`the CRD was not established: ${established.stderr}`);
-}
-
-/** Polls until the check returns something other than undefined. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not there after ${timeoutMs} ms${lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : String(lastError)})` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomBytes(3).toString('hex')}`;
 }
 
 export async function createNamespace(api: Clients, prefix: string): Promise<string> {
@@ -178,47 +154,4 @@ export async function startOperator(cluster: Cluster, registry: DealRegistry, na
   );
   await operator.start();
   return { operator, metrics };
-}
-
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-/** Starts a process with its output kept (printed when a test fails to start it). */
-export function startProcess(command: string, args: string[], env: Record<string, string>) {
-  const child: ChildProcess = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
-  return { child, output: () => output, exited };
-}
-
-/** A TypeScript entry point of the repo, run as the services run in development. */
-export function nodeEntry(entry: string): [string, string[]] {
-  return [process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', join(repoRoot, entry)]];
-}
-
-/** Waits until an HTTP endpoint answers 200. */
-export function waitForHttp(url: string, what: string, alive: () => boolean = () => true, timeoutMs = 60_000): Promise<true> {
-  return eventually(what, async () => {
-    if (!alive()) throw new Error(`${what}: the process exited`);
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
-    return response?.ok ? true : undefined;
-  }, timeoutMs);
-}
-
-/** A sample's value from Prometheus text exposition (0 when absent). */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels).map(([label, value]) => `${label}="${value}"`);
-  const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && wanted.every((w) => l.includes(w)));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }

@@ -1,0 +1,9 @@
+/** `@quickdeal/dev/testing`: what tests across the packages share (Kubernetes helpers: `@quickdeal/dev/testing/kubernetes`). */
+export { launchChromium, screenshotDir } from './browser.js';
+export { eventually } from './eventually.js';
+export { listenLocally, startHttpStack, type HttpStack } from './http-stack.js';
+export { kubectl, run, type CommandResult } from './kubectl.js';
+export { uniqueName } from './names.js';
+export { freePort, metricValue, nodeEntry, startProcess, waitForHttp } from './processes.js';
+export { startPrometheus, type PrometheusInstance } from './prometheus-instance.js';
+export { startWaitingRoom, type WaitingRoom, type WaitingRoomOptions } from './waiting-room.js';
