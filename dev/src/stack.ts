@@ -1,6 +1,7 @@
 /**
  * The local stack as a whole: the infrastructure servers a profile needs, and stopping everything.
  * `@quickdeal/dev/stack` for the load tester and the tests that start or stop a server themselves.
+ * It imports no workspace package: vitest's globalSetup loads it without the quickdeal-source condition.
  */
 import { endpoints, type ProfileName } from './profiles.js';
 import { ensureKafka } from './servers/kafka.js';
@@ -10,7 +11,6 @@ import { listServers, stopServer } from './supervisor.js';
 
 export { ensureKafka, ensureRedis, listServers, stopServer };
 export { installPrometheus } from './servers/prometheus.js';
-export { startServices } from './services.js';
 
 export type Endpoints = ReturnType<typeof endpoints>;
 

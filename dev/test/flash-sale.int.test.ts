@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWaitingRoom, type WaitingRoom } from '../src/testing/waiting-room.js';
 
@@ -11,7 +12,6 @@ afterAll(async () => {
 });
 
 type Plan = 'pay' | 'cancel' | 'walk-away';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a small flash sale', () => {
   it('500 shoppers race for 20 units with a cap of 5: in order, within the cap, nothing oversold, every ticket accounted for', async () => {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Consumer, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endpoints } from '../src/profiles.js';
-import { waitFor } from './wait-for.js';
+import { eventually } from '../src/testing/eventually.js';
 
 const run = randomUUID().slice(0, 8);
 const topic = `quickdeal.test.roundtrip-${run}`;
@@ -68,7 +69,7 @@ describe('kafka (kafkajs 2.2.4 against the local broker)', () => {
         if (next <= 60) await first.commitOffsets([{ topic, partition, offset: String(next) }]);
       },
     });
-    await waitFor('the first member to read 100 messages', () => seenByFirst.length >= 100);
+    await eventually('the first member to read 100 messages', async () => seenByFirst.length >= 100 || undefined, 30_000, 50);
     expect(seenByFirst).toEqual(values);
     await first.disconnect();
 
@@ -85,8 +86,8 @@ describe('kafka (kafkajs 2.2.4 against the local broker)', () => {
         seenBySecond.push(message.value?.toString() ?? '');
       },
     });
-    await waitFor('the second member to read the 40 uncommitted messages', () => seenBySecond.length >= 40);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more may arrive
+    await eventually('the second member to read the 40 uncommitted messages', async () => seenBySecond.length >= 40 || undefined, 30_000, 50);
+    await sleep(300); // nothing more may arrive
     expect(seenBySecond).toEqual(values.slice(60));
   });
 });

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException, ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig,
   type V1CustomResourceDefinition,
@@ -159,6 +160,6 @@ async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30
     const value = await check();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`still not there after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }

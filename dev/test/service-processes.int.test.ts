@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TicketKeyring } from '@quickdeal/core';
 import { repoRoot } from '../src/paths.js';
@@ -60,7 +61,7 @@ describe.each(['ticketing', 'admission', 'payment'])('the %s service as a proces
     // ready once its dependencies answer (admission: once it has joined its consumer group)
     let ready = await fetch(`${base}/readyz`);
     for (let tries = 0; ready.status !== 200 && tries < 100; tries++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       ready = await fetch(`${base}/readyz`);
     }
     const body = await ready.json();

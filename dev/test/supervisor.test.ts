@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { logPath, stateDir } from '../src/paths.js';
 import { ensureRunning, listServers, type ServerSpec, stopServer, SupervisorError } from '../src/supervisor.js';
+import { freePort } from '../src/testing/processes.js';
 
 const PROFILE = 'test';
 const names: string[] = [];
@@ -13,15 +14,6 @@ function serverName(what: string): string {
   const name = `unit-supervisor-${what}-${process.pid}`;
   names.push(name);
   return name;
-}
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A tiny node process: by default a TCP server on `port`, or any other `script`. */

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { arrivalSchedule } from './arrivals.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import type { FlashSalePlan } from './plan.js';
@@ -218,7 +219,7 @@ export class FlashSaleGenerator {
     const durationMs = this.now();
     this.stop();
     const until = performance.now() + 10_000;
-    while (this.inFlight > 0 && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (this.inFlight > 0 && performance.now() < until) await sleep(20);
     for (const shopper of this.shoppers) {
       if (shopper.outcome === undefined) shopper.outcome = 'unfinished';
     }

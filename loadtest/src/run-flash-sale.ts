@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FlashSaleGenerator, type GeneratorResult } from './flash-sale.js';
 import { checkInvariants } from './invariants.js';
 import type { FlashSalePlan } from './plan.js';
@@ -64,7 +65,7 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
   }
   run.log?.(`generator stopped (${result.endReason}) after ${(result.durationMs / 1000).toFixed(1)} s; pausing the deal and reading back the truth …`);
   await run.pause();
-  await new Promise((resolve) => setTimeout(resolve, 1_000)); // what the services were still doing for the last requests lands
+  await sleep(1_000); // what the services were still doing for the last requests lands
 
   const withTicket = result.shoppers.filter((s) => s.queueNumber !== undefined && s.ticket !== undefined);
   const truth = await readTruth(run, withTicket.map((s) => s.shopperId));

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DealStore } from '@quickdeal/core';
 import { cpuSeconds, residentMemory, servesFromChildren } from './proc.js';
 
@@ -55,7 +56,7 @@ export class RunSampler {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    while (this.busy) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (this.busy) await sleep(10);
     this.sampleMemory();
     const seconds = Math.max(0.001, (Date.now() - this.startedAt) / 1000);
     for (const p of this.processes) {

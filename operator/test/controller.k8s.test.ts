@@ -3,6 +3,7 @@
  * (in this process, watching one namespace) serves QuickDeals to an in-process waiting room
  * (ticketing and payment through their HTTP apps, an admission consumer) that shares its topic prefix.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Operator } from '@quickdeal/operator';
 import { quickDealFinalizer } from '@quickdeal/operator';
@@ -90,13 +91,13 @@ describe('the QuickDeal controller', () => {
     const alice = await ticketFor(name, 'alice');
     await room.waitFor(() => pollStatus(name, 'alice', alice), (status) => status === 'ACCESS_GRANTED');
     const bob = await ticketFor(name, 'bob');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     expect(await pollStatus(name, 'bob', bob)).toBe('ACCESS_DENIED');
 
     // a larger cap alone lets nobody in: the one unit is held by alice
     await patchSpec(api, namespace, name, { admission: { maxActiveShoppers: 5 } });
     await waitForDeal(api, namespace, name, 'the new cap applied', (d) => isReady(d) && d.status?.observedGeneration === 2);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     expect(await pollStatus(name, 'bob', bob)).toBe('ACCESS_DENIED');
 
     // one more unit: bob is admitted
@@ -174,7 +175,7 @@ describe('the QuickDeal controller', () => {
     const name = uniqueName('steady');
     await createQuickDeal(api, namespace, quickDeal(name));
     const ready = await waitForDeal(api, namespace, name, 'Ready', isReady);
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // three resyncs
+    await sleep(1_500); // three resyncs
     const later = await readQuickDeal(api, namespace, name);
     expect(later.status?.conditions).toEqual(ready.status?.conditions);
     expect(later.metadata.generation).toBe(1);

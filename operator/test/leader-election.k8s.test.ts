@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKafka } from '@quickdeal/core';
@@ -119,7 +120,7 @@ describe('two operator processes', () => {
 
     // The leader keeps the Lease across renewals: its renewTime moves on, the holder and transitions stay.
     const first = await holder();
-    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    await sleep(7_000);
     const later = await holder();
     expect(later.holderIdentity).toBe(leader);
     expect(later.leaseTransitions ?? 0).toBe(first.leaseTransitions ?? 0);

@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { endpoints } from '@quickdeal/dev/profiles';
 import { installPrometheus } from '@quickdeal/dev/stack';
@@ -166,7 +167,7 @@ describe('scaling the admission consumers', () => {
       const text = await (await fetch(`${admissionUrl}/metrics`)).text();
       return deals.every((name) => metricValue(text, 'quickdeal_queue_waiting', { deal: name }) === 0) ? true : undefined;
     }, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 2_000)); // four scaling intervals
+    await sleep(2_000); // four scaling intervals
     expect(await replicas()).toBe(3);
 
     // Prometheus is back: the empty lines scale the consumers down to the minimum

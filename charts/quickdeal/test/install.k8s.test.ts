@@ -8,6 +8,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadKeyring } from '@quickdeal/core';
 import { repoRoot } from '@quickdeal/dev/paths';
@@ -112,7 +113,7 @@ describe('docs/deploy.md, as written', () => {
       const done = deployments.every((d) => d.status.observedGeneration === d.metadata.generation && d.status.replicas === (d.spec.replicas ?? 1) && d.status.updatedReplicas === d.status.replicas && d.status.availableReplicas === d.status.replicas);
       return done && (await livePods()).length === wanted;
     };
-    for (let tries = 0; !(await settled()) && tries < 150; tries++) await new Promise((resolve) => setTimeout(resolve, 200));
+    for (let tries = 0; !(await settled()) && tries < 150; tries++) await sleep(200);
     const before = await livePods();
     const upgraded = await helm(cluster, ['upgrade', release, chartDir, '--namespace', namespace, '--reuse-values', '--wait', '--timeout', '60s']);
     expect(upgraded.code).toBe(0);

@@ -11,6 +11,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TicketKeyring } from '@quickdeal/core';
 import { group, mergePatch, plural, version } from '@quickdeal/operator';
@@ -136,7 +137,7 @@ afterAll(async () => {
   processes.forEach((started, i) => writeFileSync(logPath('test', `chart-observability-${components[i]}`), started.output()));
   for (const started of processes.reverse()) {
     started.child.kill('SIGTERM');
-    await Promise.race([started.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    await Promise.race([started.exited, sleep(15_000)]);
   }
   await prometheus?.stop();
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
@@ -209,7 +210,7 @@ describe('a small flash sale, watched by Prometheus', () => {
     await setPaused(true);
     const late = [1, 2, 3].map((n) => shopper(`${id}-waits-${n}`));
     await takeTickets(late);
-    await new Promise((resolve) => setTimeout(resolve, 6_000)); // past the tickets' 5 s TTL
+    await sleep(6_000); // past the tickets' 5 s TTL
     await setPaused(false);
 
     // 3. The last two units sell; whoever is behind them is told the deal sold out.

@@ -9,9 +9,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dealKeys, parseDuration, topicForDeal } from '@quickdeal/core';
 import { repoRoot } from '@quickdeal/dev/paths';
 import { endpoints, type ProfileName } from '@quickdeal/dev/profiles';
+import { formatTable } from '@quickdeal/dev/table';
 import { cpuSeconds, servesFromChildren } from '../proc.js';
 import { cannon, closedLoop, openLoop, type CannonMeasurement, type Measurement } from '../bench/drivers.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
@@ -54,7 +56,6 @@ interface PathResult {
 
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
 const n = (value: number) => Math.round(value).toLocaleString('en-US');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 /** Runs the baselines' server as its own process; resolves with its URL once it listens. */
@@ -318,11 +319,6 @@ async function main(argv: string[]): Promise<number> {
 
 const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? (a / b).toFixed(2) : '—');
 
-function formatTable(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')).join('\n');
-}
-
 /** The figures as a terminal table and as Markdown, with the targets met or missed. */
 function summarize(results: PathResult[], fills: number[], options: Options): { terminal: string; markdown: string } {
   const [bare, sign, issue, poll] = results;
@@ -358,7 +354,7 @@ function summarize(results: PathResult[], fills: number[], options: Options): { 
     `Payment: one run, each admitted shopper paying once (${n(payment?.closed.requests ?? 0)} closed, ${n(payment?.open.requests ?? 0)} open). ` +
     'Issue, poll and payment go straight to the services (no gateway), like the baselines; polls are of shoppers still in line (a paused deal), their tickets verified once before.';
   const terminal = [
-    formatTable([header, ...rows]),
+    formatTable([header, ...rows], { rightAligned: (column) => column > 0 }),
     '',
     drainLine,
     '',

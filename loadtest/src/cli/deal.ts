@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import type { Kafka } from 'kafkajs';
 import { formatDuration, topicForDeal } from '@quickdeal/core';
@@ -85,7 +86,7 @@ export async function retireLoadDeals(target: LocalTarget, kafka: Kafka, deals: 
           log(`${deal.dealId}: its line did not drain within 2 minutes; removing it anyway (the admission consumers will keep skipping it)`);
           break;
         }
-        await new Promise((resolve) => setTimeout(resolve, 250));
+        await sleep(250);
       }
     }
   } finally {

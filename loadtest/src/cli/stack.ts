@@ -2,12 +2,14 @@
  * The local stack the load test and the benchmark run against: found running, or started here
  * (and then stopped again at the end, unless asked to keep it), with dev/'s own code.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { AssignerProtocol, type Kafka } from 'kafkajs';
 import { DealStore, connectDatabase, createKafka, type Database } from '@quickdeal/core';
 import type { Kysely } from 'kysely';
 import { endpoints, profile as profileOf, type ProfileName } from '@quickdeal/dev/profiles';
-import { ensureInfra, listServers, startServices, stopServer } from '@quickdeal/dev/stack';
+import { startServices } from '@quickdeal/dev/services';
+import { ensureInfra, listServers, stopServer } from '@quickdeal/dev/stack';
 
 
 export interface Stack {
@@ -101,7 +103,7 @@ export async function waitForAdmission(kafka: Kafka, topics: string[], timeoutMs
       }
       if (topics.every((topic) => assigned.has(topic))) return;
       if (Date.now() > deadline) throw new Error(`the admission consumers did not pick up ${topics.join(', ')} within ${timeoutMs / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
   } finally {
     await admin.disconnect();

@@ -6,6 +6,7 @@
  * period and steps down when it could not renew within the renew deadline. Updates carry the
  * resourceVersion, so two candidates can never both win one round.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '@quickdeal/core';
 import { describeApiError, isConflict, isNotFound } from './kube-api.js';
@@ -25,7 +26,6 @@ export interface LeaderCallbacks {
   onNewLeader?: (identity: string) => void;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class LeaderElector {
   private leading = false;
