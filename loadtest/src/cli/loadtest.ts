@@ -4,8 +4,7 @@
  * Writes loadtest/out/<deal>/report.json and chart.png; exits 1 when an invariant broke.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpoints, type ProfileName } from '@quickdeal/dev/profiles';
 import { upstreamFor } from '@quickdeal/dev/gateway';
@@ -16,9 +15,9 @@ import { formatReport, type FlashSaleReport } from '../report.js';
 import { runFlashSale } from '../run-flash-sale.js';
 import { httpTransport } from '../transport.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from './deal.js';
+import { loadtestDir, log } from './output.js';
 import { connectClients, describeStack, ensureStack, waitForAdmission } from './stack.js';
 
-const loadtestDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const memoryLimitMiB = 300;
 
 function usage(): string {
@@ -83,7 +82,6 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
   const abort = new AbortController();
   const onSignal = () => {
     if (abort.signal.aborted) return;

@@ -1,0 +1,91 @@
+/**
+ * The bench's measurements of a path: closed loops interleaved round by round, the CPU time of the
+ * processes that serve them, then an open loop at a share of the throughput.
+ */
+import { cpuSeconds, servesFromChildren } from '../proc.js';
+import { httpTransport, type LoadRequest } from '../transport.js';
+import { cannon, openLoop, type CannonMeasurement, type Measurement } from './drivers.js';
+
+export interface BenchOptions {
+  durationMs: number;
+  repeat: number;
+  connections: number;
+  openShare: number;
+  openMaxRate: number;
+  pollTickets: number;
+  payShoppers: number;
+  drainRounds: number;
+}
+
+export interface BenchPath {
+  name: string;
+  url: string;
+  request: (i: number) => LoadRequest;
+  /** The processes that serve it, whose CPU time per answer is measured. */
+  servedBy: string[];
+}
+
+export interface PathResult {
+  name: string;
+  servedBy: string[];
+  /** The median closed-loop run, and every run's throughput. */
+  closed: CannonMeasurement;
+  runs: number[];
+  /** CPU time the serving processes spent per 2xx answer (median over the runs), µs, in all and by process. */
+  cpuUs: number;
+  cpuUsBy: Record<string, number>;
+  open: Measurement & { ratePerSecond: number };
+}
+
+export const n = (value: number) => Math.round(value).toLocaleString('en-US');
+export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+export const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+/** The open loop's rate: a share of the closed loop's throughput, at least 1 and at most the cap. */
+export const openRate = (okPerSecond: number, options: BenchOptions) => Math.max(1, Math.min(options.openMaxRate, Math.round(okPerSecond * options.openShare)));
+
+/**
+ * Each path's closed loop `repeat` times, the paths interleaved round by round so that a moment
+ * when the (shared) machine is busier does not favour one path; the median run counts. The CPU
+ * time of the serving processes is read from /proc around each run. Then each path's open loop.
+ */
+export async function measurePaths(paths: BenchPath[], pids: Map<string, number>, options: BenchOptions, log: (line: string) => void): Promise<PathResult[]> {
+  log('warming up every path (2 s each, not counted) …');
+  for (const path of paths) await cannon({ url: path.url, connections: options.connections, durationMs: 2_000, request: path.request });
+  const runs = paths.map(() => [] as Array<{ m: CannonMeasurement; cpuUsBy: Record<string, number> }>);
+  for (let round = 1; round <= options.repeat; round++) {
+    for (const [i, path] of paths.entries()) {
+      const { result: m, cpuUsBy } = await withCpu(path.servedBy, pids, () => cannon({ url: path.url, connections: options.connections, durationMs: options.durationMs, request: path.request }));
+      runs[i]?.push({ m, cpuUsBy });
+      log(`round ${round}/${options.repeat}: ${path.name}: ${n(m.okPerSecond)}/s, CPU per answer ${describeCpu(cpuUsBy)} (p50 ${m.latency.p50Ms} ms, p99 ${m.latency.p99Ms} ms)`);
+    }
+  }
+  const results: PathResult[] = [];
+  for (const [i, path] of paths.entries()) {
+    const all = runs[i] ?? [];
+    const closed = [...all].sort((a, b) => a.m.okPerSecond - b.m.okPerSecond)[Math.floor(all.length / 2)]?.m as CannonMeasurement;
+    const ratePerSecond = openRate(closed.okPerSecond, options);
+    log(`${path.name}: open loop at ${n(ratePerSecond)}/s …`);
+    const transport = httpTransport(() => path.url, { connections: options.connections * 4 });
+    const open = await openLoop(transport, { ratePerSecond, durationMs: options.durationMs, request: path.request });
+    await transport.close();
+    const cpuUsBy = Object.fromEntries(path.servedBy.map((name) => [name, median(all.map((r) => r.cpuUsBy[name] ?? NaN))]));
+    results.push({ name: path.name, servedBy: path.servedBy, closed, runs: all.map((r) => r.m.okPerSecond), cpuUs: sum(Object.values(cpuUsBy)), cpuUsBy, open: { ...open, ratePerSecond } });
+  }
+  return results;
+}
+
+/** Runs `work` and reads from /proc how much CPU each named process (with its children) spent per 2xx answer, in µs. */
+export async function withCpu<T extends { ok: number }>(names: string[], pids: Map<string, number>, work: () => Promise<T>): Promise<{ result: T; cpuUsBy: Record<string, number> }> {
+  const read = () => names.map((name) => { const pid = pids.get(name); return pid === undefined ? NaN : cpuSeconds([pid], { withChildren: servesFromChildren(name) }); });
+  const before = read();
+  const result = await work();
+  const after = read();
+  return { result, cpuUsBy: Object.fromEntries(names.map((name, i) => [name, result.ok > 0 ? (((after[i] ?? NaN) - (before[i] ?? NaN)) * 1e6) / result.ok : NaN])) };
+}
+
+export function describeCpu(cpuUsBy: Record<string, number>): string {
+  const entries = Object.entries(cpuUsBy);
+  const total = `${n(sum(entries.map(([, v]) => v)))} µs`;
+  return entries.length > 1 ? `${total} (${entries.map(([name, v]) => `${name} ${n(v)}`).join(' + ')})` : total;
+}

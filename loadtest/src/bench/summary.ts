@@ -1,0 +1,62 @@
+/** The bench's figures as a terminal table and as Markdown for RESULTS.md, with the targets met or missed. */
+import { formatTable } from '@quickdeal/dev/table';
+import { describeCpu, median, n, type BenchOptions, type PathResult } from './measure.js';
+
+const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? (a / b).toFixed(2) : '—');
+
+/** The figures as a terminal table and as Markdown, with the targets met or missed. */
+export function summarize(results: PathResult[], fills: number[], options: BenchOptions): { terminal: string; markdown: string } {
+  const [bare, sign, issue, poll] = results;
+  const payment = results.find((r) => r.name.startsWith('payment'));
+  const bareRate = bare?.closed.okPerSecond ?? 0;
+  const signRate = sign?.closed.okPerSecond ?? 0;
+  const header = ['path', '2xx/s', '× bare', '× sign-only', 'runs (2xx/s)', 'CPU µs/answer', 'CPU × bare', 'p50 ms', 'p99 ms', 'open rate/s', 'open p50', 'open p99', 'open max', 'non-2xx'];
+  const rows = results.map((r) => {
+    const statuses: Record<string, number> = { ...r.closed.statuses };
+    for (const [k, v] of Object.entries(r.open.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+    const non2xx = Object.entries(statuses).filter(([k]) => !/^2\d\d$/.test(k)).map(([k, v]) => `${k}×${v}`).join(' ');
+    return [
+      r.name, n(r.closed.okPerSecond), ratio(r.closed.okPerSecond, bareRate), ratio(r.closed.okPerSecond, signRate), r.runs.map(n).join(' / '),
+      describeCpu(r.cpuUsBy), ratio(r.cpuUs, bare?.cpuUs ?? NaN),
+      String(r.closed.latency.p50Ms), String(r.closed.latency.p99Ms), n(r.open.ratePerSecond),
+      String(r.open.latency.p50Ms), String(r.open.latency.p99Ms), String(r.open.latency.maxMs), non2xx || '—',
+    ];
+  });
+  const sortedFills = [...fills].sort((a, b) => a - b);
+  const worst = sortedFills[sortedFills.length - 1] ?? NaN;
+  const pollRatio = (poll?.closed.okPerSecond ?? 0) / bareRate;
+  const issueRatio = (issue?.closed.okPerSecond ?? 0) / signRate;
+  const targets = [
+    ['status poll ≥ 0.8 × bare', pollRatio >= 0.8, `${pollRatio.toFixed(2)} × (CPU per answer ${ratio(poll?.cpuUs ?? NaN, bare?.cpuUs ?? NaN)} × the bare route's)`],
+    ['ticket issue ≥ 0.5 × sign-only', issueRatio >= 0.5, `${issueRatio.toFixed(2)} ×`],
+    ['1,000 freed slots filled < 1 s', worst < 1_000, `median ${median(fills)} ms, worst ${worst} ms over ${fills.length} rounds`],
+  ] as const;
+  const drainLine = `admission drain: 1,000 freed slots filled in ${fills.map((f) => `${n(f)} ms`).join(', ')} (median ${n(median(fills))} ms)`;
+  const method =
+    `Closed loop (autocannon): ${options.connections} connections for ${options.durationMs / 1000} s, ${options.repeat} runs per path interleaved round by round after a 2 s warm-up, ` +
+    'the median run shown (throughput; latency at saturation, 2xx only). CPU µs/answer: user+system time of each serving process (Postgres with its backends) from /proc over the run, per 2xx answer, median over the runs. ' +
+    `Open loop (undici): a fixed rate of ${options.openShare} × the path's throughput (at most ${n(options.openMaxRate)}/s) for ${options.durationMs / 1000} s, latency from each request's intended send time. ` +
+    `Payment: one run, each admitted shopper paying once (${n(payment?.closed.requests ?? 0)} closed, ${n(payment?.open.requests ?? 0)} open). ` +
+    'Issue, poll and payment go straight to the services (no gateway), like the baselines; polls are of shoppers still in line (a paused deal), their tickets verified once before.';
+  const terminal = [
+    formatTable([header, ...rows], { rightAligned: (column) => column > 0 }),
+    '',
+    drainLine,
+    '',
+    ...targets.map(([name, met, figure]) => `${met ? 'met   ' : 'MISSED'} ${name}: ${figure}`),
+    '',
+    method,
+  ].join('\n');
+  const markdown = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    '',
+    drainLine,
+    '',
+    ...targets.map(([name, met, figure]) => `- ${met ? 'met' : '**missed**'}: ${name} — ${figure}`),
+    '',
+    method,
+  ].join('\n');
+  return { terminal, markdown };
+}
