@@ -1,0 +1,53 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * A run's time: milliseconds since its time zero, sleeps until a moment of it, and its end, which
+ * wakes every sleeper at once (false: the run stopped) and aborts what is in flight.
+ */
+export class RunClock {
+  private t0 = 0;
+  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: (ran: boolean) => void }>();
+  private readonly ended = new AbortController();
+
+  start(): void {
+    this.t0 = performance.now();
+  }
+
+  /** Milliseconds since time zero. */
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  get stopped(): boolean {
+    return this.ended.signal.aborted;
+  }
+
+  /** Aborted when the run ends: what is still queued or in flight is abandoned. */
+  get signal(): AbortSignal {
+    return this.ended.signal;
+  }
+
+  /** Resolves true at `atMs` (ms after time zero), or false at once when the run stops. */
+  sleepUntil(atMs: number): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const sleeper = {
+        timer: setTimeout(() => {
+          this.sleepers.delete(sleeper);
+          resolve(true);
+        }, Math.max(0, atMs - this.now())),
+        wake: resolve,
+      };
+      this.sleepers.add(sleeper);
+    });
+  }
+
+  stop(): void {
+    this.ended.abort();
+    for (const sleeper of this.sleepers) {
+      clearTimeout(sleeper.timer);
+      sleeper.wake(false);
+    }
+    this.sleepers.clear();
+  }
+}
