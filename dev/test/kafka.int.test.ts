@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Consumer, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { type Consumer, type EachMessagePayload, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { endpoints } from '../src/profiles.js';
 import { eventually } from '../src/testing/eventually.js';
@@ -19,6 +19,21 @@ function groupMember(): Consumer {
   });
   consumers.push(consumer);
   return consumer;
+}
+
+/** A new group member reading the topic (from the group's committed offset, else the start) into `seen`, without committing unless `then` does. */
+async function readingMember(seen: string[], then?: (member: Consumer, payload: EachMessagePayload) => Promise<void>): Promise<Consumer> {
+  const member = groupMember();
+  await member.connect();
+  await member.subscribe({ topic, fromBeginning: true });
+  await member.run({
+    autoCommit: false,
+    eachMessage: async (payload) => {
+      seen.push(payload.message.value?.toString() ?? '');
+      await then?.(member, payload);
+    },
+  });
+  return member;
 }
 
 afterAll(async () => {
@@ -56,18 +71,11 @@ describe('kafka (kafkajs 2.2.4 against the local broker)', () => {
   });
 
   it('reads them in order in a consumer group and resumes after the committed offset when a new member takes over', async () => {
-    const first = groupMember();
     const seenByFirst: string[] = [];
-    await first.connect();
-    await first.subscribe({ topic, fromBeginning: true });
-    await first.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        seenByFirst.push(message.value?.toString() ?? '');
-        const next = Number(message.offset) + 1;
-        // Commit only the first 60: the rest counts as read but not processed.
-        if (next <= 60) await first.commitOffsets([{ topic, partition, offset: String(next) }]);
-      },
+    const first = await readingMember(seenByFirst, async (member, { partition, message }) => {
+      const next = Number(message.offset) + 1;
+      // Commit only the first 60: the rest counts as read but not processed.
+      if (next <= 60) await member.commitOffsets([{ topic, partition, offset: String(next) }]);
     });
     await eventually('the first member to read 100 messages', async () => seenByFirst.length >= 100 || undefined, 30_000, 50);
     expect(seenByFirst).toEqual(values);
@@ -76,16 +84,8 @@ describe('kafka (kafkajs 2.2.4 against the local broker)', () => {
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     expect(committed?.partitions).toEqual([expect.objectContaining({ partition: 0, offset: '60' })]);
 
-    const second = groupMember();
     const seenBySecond: string[] = [];
-    await second.connect();
-    await second.subscribe({ topic, fromBeginning: true });
-    await second.run({
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
-        seenBySecond.push(message.value?.toString() ?? '');
-      },
-    });
+    await readingMember(seenBySecond);
     await eventually('the second member to read the 40 uncommitted messages', async () => seenBySecond.length >= 40 || undefined, 30_000, 50);
     await sleep(300); // nothing more may arrive
     expect(seenBySecond).toEqual(values.slice(60));

@@ -9,19 +9,17 @@ import type { Operator } from '@quickdeal/operator';
 import { quickDealFinalizer } from '@quickdeal/operator';
 import { eventually, startWaitingRoom, uniqueName, type WaitingRoom } from '@quickdeal/dev/testing';
 import {
-  clients,
   conditionOf,
-  createNamespace,
   createQuickDeal,
   deleteNamespace,
   deleteQuickDeals,
   eventsOf,
-  installCrd,
   isGone,
   isReady,
   patchSpec,
   quickDeal,
   readQuickDeal,
+  setUpTestNamespace,
   startOperator,
   waitForDeal,
   type Clients,
@@ -34,9 +32,7 @@ let room: WaitingRoom;
 let operator: Operator;
 
 beforeAll(async () => {
-  api = clients(cluster);
-  await installCrd(cluster);
-  namespace = await createNamespace(api, 'qd-controller');
+  ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-controller'));
   room = await startWaitingRoom({ backoffMs: 100 });
   ({ operator } = await startOperator(cluster, room.registry, namespace));
 });

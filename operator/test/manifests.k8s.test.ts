@@ -9,16 +9,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { group, plural, version, type QuickDeal } from '@quickdeal/operator';
 import { repoRoot } from '@quickdeal/dev/paths';
 import { kubectl, uniqueName } from '@quickdeal/dev/testing';
-import { clients, createNamespace, createQuickDeal, deleteNamespace, installCrd, quickDeal, type Clients } from '@quickdeal/dev/testing/kubernetes';
+import { createQuickDeal, deleteNamespace, quickDeal, setUpTestNamespace, type Clients } from '@quickdeal/dev/testing/kubernetes';
 
 const cluster = inject('kubernetes');
 let api: Clients;
 let namespace: string;
 
 beforeAll(async () => {
-  api = clients(cluster);
-  await installCrd(cluster);
-  namespace = await createNamespace(api, 'qd-manifests');
+  ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-manifests'));
 });
 
 afterAll(async () => {

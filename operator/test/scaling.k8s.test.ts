@@ -23,16 +23,14 @@ import {
   type WaitingRoom,
 } from '@quickdeal/dev/testing';
 import {
-  clients,
   conditionOf,
-  createNamespace,
   createQuickDeal,
   deleteNamespace,
   deleteQuickDeals,
-  installCrd,
   isReady,
   patchSpec,
   quickDeal,
+  setUpTestNamespace,
   startOperator,
   waitForDeal,
   type Clients,
@@ -66,9 +64,7 @@ async function stopPrometheus() {
 const replicas = async () => (await api.apps.readNamespacedDeploymentScale({ name: admissionDeployment, namespace })).spec?.replicas;
 
 beforeAll(async () => {
-  api = clients(cluster);
-  await installCrd(cluster);
-  namespace = await createNamespace(api, 'qd-scaling');
+  ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-scaling'));
   const labels = { app: 'quickdeal-admission' };
   await api.apps.createNamespacedDeployment({
     namespace,

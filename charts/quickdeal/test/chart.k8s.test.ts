@@ -16,7 +16,7 @@ import { ticketingConfigSchema } from '@quickdeal/ticketing';
 import { repoRoot } from '@quickdeal/dev/paths';
 import { publicRoutes, upstreamFor } from '@quickdeal/dev/gateway';
 import { kubectl } from '@quickdeal/dev/testing';
-import { clients, createNamespace, deleteNamespace, installCrd, type Clients } from '@quickdeal/dev/testing/kubernetes';
+import { deleteNamespace, setUpTestNamespace, type Clients } from '@quickdeal/dev/testing/kubernetes';
 import { chartDir, ciValuesFiles, dashboardsDir, find, helm, installMonitoringCrds, one, render, rulesFile, type K8sObject } from './support/chart.js';
 import { parseDockerfile, stageByName } from './support/dockerfile.js';
 
@@ -27,10 +27,8 @@ let namespace: string;
 const createdNamespaces: string[] = [];
 
 beforeAll(async () => {
-  api = clients(cluster);
-  await installCrd(cluster);
+  ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-chart'));
   await installMonitoringCrds(cluster);
-  namespace = await createNamespace(api, 'qd-chart');
 }, 120_000);
 
 afterAll(async () => {

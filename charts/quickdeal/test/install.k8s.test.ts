@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadKeyring } from '@quickdeal/core';
 import { repoRoot } from '@quickdeal/dev/paths';
 import { kubectl, startProcess, uniqueName } from '@quickdeal/dev/testing';
-import { clients, createNamespace, deleteNamespace, installCrd, type Clients } from '@quickdeal/dev/testing/kubernetes';
+import { deleteNamespace, setUpTestNamespace, type Clients } from '@quickdeal/dev/testing/kubernetes';
 import { chartDir, helm, installMonitoringCrds } from './support/chart.js';
 
 const cluster = inject('kubernetes');
@@ -45,10 +45,8 @@ async function sh(commands: string) {
 }
 
 beforeAll(async () => {
-  api = clients(cluster);
-  await installCrd(cluster);
+  ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-install'));
   await installMonitoringCrds(cluster); // the doc's values enable a ServiceMonitor and a PrometheusRule
-  namespace = await createNamespace(api, 'qd-install');
   workDir = mkdtempSync(join(tmpdir(), 'qd-deploy-doc-'));
 }, 60_000);
 

@@ -27,13 +27,11 @@ import {
   type PrometheusInstance,
 } from '@quickdeal/dev/testing';
 import {
-  clients,
-  createNamespace,
   createQuickDeal,
   deleteNamespace,
   deleteQuickDeals,
-  installCrd,
   quickDeal,
+  setUpTestNamespace,
   waitForDeal,
   type Clients,
 } from '@quickdeal/dev/testing/kubernetes';
@@ -70,9 +68,7 @@ let keyDir: string;
 let saleEnded: Date;
 
 beforeAll(async () => {
-  api = clients(cluster);
-  await installCrd(cluster);
-  namespace = await createNamespace(api, 'qd-obs');
+  ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-obs'));
   // The Deployment the operator scales, as the chart names it for the operator.
   await api.apps.createNamespacedDeployment({
     namespace,

@@ -57,6 +57,13 @@ export async function installCrd(cluster: Cluster): Promise<void> {
   if (established.code !== 0) throw new Error(`the CRD was not established: ${established.stderr}`);
 }
 
+/** What a Kubernetes test file starts with: clients, the CRD installed, and a namespace of its own. */
+export async function setUpTestNamespace(cluster: Cluster, prefix: string): Promise<{ api: Clients; namespace: string }> {
+  const api = clients(cluster);
+  await installCrd(cluster);
+  return { api, namespace: await createNamespace(api, prefix) };
+}
+
 export async function createNamespace(api: Clients, prefix: string): Promise<string> {
   const name = uniqueName(prefix);
   await api.core.createNamespace({ body: { metadata: { name, labels: { 'quickdeal.io/test': 'operator' } } } });
