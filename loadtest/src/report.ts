@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import { formatTable } from '@quickdeal/dev/table';
 import type { Endpoint, GeneratorResult, SecondCounts, ShopperOutcome } from './flash-sale.js';
 import type { InvariantReport } from './invariants.js';
 import type { LatencySummary } from './latency.js';
@@ -135,10 +136,8 @@ const n = (value: number) => value.toLocaleString('en-US');
 export const services = ['ticketing', 'admission', 'payment'];
 const endpoints: Endpoint[] = ['ticket', 'status', 'checkout', 'pay', 'cancel'];
 
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
-  return rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ')).join('\n');
-}
+/** Names on the left, figures right-aligned. */
+const table = (rows: string[][]) => formatTable(rows, { rightAligned: (column) => column > 0 });
 
 /** The report as a person reads it in a terminal. */
 export function formatReport(report: FlashSaleReport, memoryLimitMiB = 300): string {

@@ -11,7 +11,6 @@ import { endpoints, profile as profileOf, type ProfileName } from '@quickdeal/de
 import { startServices } from '@quickdeal/dev/services';
 import { ensureInfra, listServers, stopServer } from '@quickdeal/dev/stack';
 
-
 export interface Stack {
   profile: ProfileName;
   /** Pids of the running servers of the profile by name (ticketing, redis, postgres, …). */
@@ -25,13 +24,19 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** The profile's servers that are running, by name. */
+async function running(profile: ProfileName): Promise<Array<{ name: string; pid: number }>> {
+  return (await listServers(profile)).filter((s) => s.running).map((s) => ({ name: s.name, pid: s.pid }));
+}
+
+const pidsByName = async (profile: ProfileName) => new Map((await running(profile)).map((s) => [s.name, s.pid]));
+
 export async function ensureStack(profile: ProfileName, log: (line: string) => void): Promise<Stack> {
-  const running = async () => new Map((await listServers(profile)).filter((s) => s.running).map((s) => [s.name, s.pid]));
-  const before = await running();
+  const before = await pidsByName(profile);
   log(`stack: making sure the ${profile} profile runs (Kafka, Redis, Postgres, payment, ticketing, admission, gateway) …`);
   await ensureInfra(profile);
   await startServices(profile);
-  const after = await running();
+  const after = await pidsByName(profile);
   const started = [...after].filter(([name, pid]) => before.get(name) !== pid).map(([name]) => name);
   log(started.length > 0 ? `stack: started ${started.join(', ')} (stopped again at the end)` : 'stack: everything was already running');
   const { ports } = profileOf(profile);
@@ -41,12 +46,8 @@ export async function ensureStack(profile: ProfileName, log: (line: string) => v
     ticketingUrl: `http://127.0.0.1:${ports.ticketing}`,
     paymentUrl: `http://127.0.0.1:${ports.payment}`,
     started,
-    async pids() {
-      return new Map((await listServers(profile)).filter((s) => s.running).map((s) => [s.name, s.pid]));
-    },
-    async processes() {
-      return (await listServers(profile)).filter((s) => s.running).map((s) => ({ name: s.name, pid: s.pid }));
-    },
+    pids: () => pidsByName(profile),
+    processes: () => running(profile),
     async stop() {
       for (const name of [...started].reverse()) {
         if (await stopServer(profile, name)) log(`stack: stopped ${name}`);
