@@ -180,9 +180,9 @@ describe('polling a ticket', () => {
       const tickets = [];
       for (let i = 0; i < 30; i++) tickets.push((await quiet.takeTicket(dealId, `s${i}`)).body.ticket as string);
       await quiet.status(dealId, 's29', tickets[29]!); // first poll may load the deal
-      const reads = vi.spyOn(quiet.store, 'shopperTicket');
-      const snapshots = vi.spyOn(quiet.store, 'snapshot');
-      const redisCalls = vi.spyOn(quiet.redis, 'sendCommand');
+      const reads = vi.spyOn(quiet.ticketingStore, 'shopperTicket');
+      const snapshots = vi.spyOn(quiet.ticketingStore, 'snapshot');
+      const redisCalls = vi.spyOn(quiet.ticketingStore.redis, 'sendCommand');
       for (let i = 0; i < 50; i++) {
         const poll = await quiet.status(dealId, 's29', tickets[29]!);
         expect(poll.status).toBe(200);
