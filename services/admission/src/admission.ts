@@ -1,10 +1,11 @@
+import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { DealStore, connectRedis, createKafka, createLogger, redisAnswers, type Clock, type ComposedService, type Logger, type ServingState } from '@quickdeal/core';
+import { DealStore, connectRedis, createKafka, createLogger, redisAnswers, type AppEnv, type Clock, type ComposedService, type Logger, type ServingState } from '@quickdeal/core';
 import { AdmissionConsumer, type AdmissionOptions } from './admission-consumer.js';
 import { createApp } from './app.js';
 import type { AdmissionConfig } from './config.js';
 import { registerDealGauges } from './deal-gauges.js';
-import { createAdmissionMetrics } from './metrics.js';
+import { createAdmissionMetrics, type AdmissionMetrics } from './metrics.js';
 
 export interface AdmissionOverrides extends Partial<ServingState> {
   logger?: Logger;
@@ -13,14 +14,20 @@ export interface AdmissionOverrides extends Partial<ServingState> {
   consumer?: Partial<AdmissionOptions>;
 }
 
-export type Admission = ReturnType<typeof createAdmission>;
+/** The admission service, and the parts tests look into. */
+export interface Admission extends ComposedService {
+  app: Hono<AppEnv>;
+  start: () => Promise<void>;
+  consumer: AdmissionConsumer;
+  metrics: AdmissionMetrics;
+}
 
 /**
  * The admission service, wired from its configuration: the consumer that admits each deal's line,
  * the per-deal gauges read on scrape, and the app with the probes. `start` joins the consumer
  * group; `stop` leaves it and closes the connections.
  */
-export function createAdmission(config: AdmissionConfig, overrides: AdmissionOverrides = {}) {
+export function createAdmission(config: AdmissionConfig, overrides: AdmissionOverrides = {}): Admission {
   const logger = overrides.logger ?? createLogger('admission', config.LOG_LEVEL);
   const redis = connectRedis(config.REDIS_URL);
   const subscriber = new Redis(config.REDIS_URL);
@@ -60,5 +67,5 @@ export function createAdmission(config: AdmissionConfig, overrides: AdmissionOve
         await redis.quit();
       }
     },
-  } satisfies ComposedService & Record<string, unknown>;
+  };
 }

@@ -1,3 +1,4 @@
+import type { Hono } from 'hono';
 import { sql } from 'kysely';
 import {
   DealStore,
@@ -7,6 +8,7 @@ import {
   createLogger,
   migrateToLatest,
   redisAnswers,
+  type AppEnv,
   type Clock,
   type ComposedService,
   type Logger,
@@ -16,7 +18,7 @@ import {
 import { createApp } from './app.js';
 import { CheckoutSweeper } from './checkout-sweeper.js';
 import type { PaymentConfig } from './config.js';
-import { createPaymentMetrics } from './metrics.js';
+import { createPaymentMetrics, type PaymentMetrics } from './metrics.js';
 import { OrderBook } from './order-book.js';
 import { TestPaymentProvider } from './payment-provider.js';
 
@@ -29,14 +31,22 @@ export interface PaymentOverrides extends Partial<ServingState> {
   sweptDealIds?: () => Promise<string[]>;
 }
 
-export type Payment = Awaited<ReturnType<typeof createPayment>>;
+/** The payment service, and the parts tests look into. */
+export interface Payment extends ComposedService {
+  app: Hono<AppEnv>;
+  start: () => Promise<void>;
+  orders: OrderBook;
+  provider: TestPaymentProvider;
+  sweeper: CheckoutSweeper;
+  metrics: PaymentMetrics;
+}
 
 /**
  * The payment service, wired from its configuration: connects to Redis and Postgres (migrating it
  * before this returns), builds the order book, the payment provider, the checkout sweeper and the
  * app. `start` starts the sweeper; `stop` lets its pass finish and closes the connections.
  */
-export async function createPayment(config: PaymentConfig, overrides: PaymentOverrides) {
+export async function createPayment(config: PaymentConfig, overrides: PaymentOverrides): Promise<Payment> {
   const logger = overrides.logger ?? createLogger('payment', config.LOG_LEVEL);
   const clock = overrides.clock;
   const redis = connectRedis(config.REDIS_URL);
@@ -87,5 +97,5 @@ export async function createPayment(config: PaymentConfig, overrides: PaymentOve
         await redis.quit();
       }
     },
-  } satisfies ComposedService & Record<string, unknown>;
+  };
 }

@@ -1,3 +1,4 @@
+import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import type { RetryOptions } from 'kafkajs';
 import {
@@ -9,6 +10,7 @@ import {
   createKafka,
   createLogger,
   redisAnswers,
+  type AppEnv,
   type Clock,
   type ComposedService,
   type Logger,
@@ -18,7 +20,7 @@ import {
 import { createApp } from './app.js';
 import type { TicketingConfig } from './config.js';
 import { Door } from './door.js';
-import { createTicketingMetrics } from './metrics.js';
+import { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
 import { RateLimits } from './rate-limits.js';
 import { TicketProducer } from './ticket-producer.js';
 import { TicketQueue } from './ticket-queue.js';
@@ -32,14 +34,22 @@ export interface TicketingOverrides extends Partial<ServingState> {
   producerRetry?: RetryOptions;
 }
 
-export type Ticketing = Awaited<ReturnType<typeof createTicketing>>;
+/** The ticketing service, and the parts tests look into. */
+export interface Ticketing extends ComposedService {
+  app: Hono<AppEnv>;
+  start: () => Promise<void>;
+  store: DealStore;
+  cache: DealCache;
+  queue: TicketQueue;
+  metrics: TicketingMetrics;
+}
 
 /**
  * The ticketing service, wired from its configuration: connects to Redis and Kafka (the producer
  * connects before this returns), builds the deal cache, the ticket queue and the app.
  * `start` follows the deals' changes; `stop` sends what is queued and closes the connections.
  */
-export async function createTicketing(config: TicketingConfig, overrides: TicketingOverrides) {
+export async function createTicketing(config: TicketingConfig, overrides: TicketingOverrides): Promise<Ticketing> {
   const logger = overrides.logger ?? createLogger('ticketing', config.LOG_LEVEL);
   const clock = overrides.clock;
   const redis = connectRedis(config.REDIS_URL);
@@ -96,5 +106,5 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
         await redis.quit();
       }
     },
-  } satisfies ComposedService & Record<string, unknown>;
+  };
 }
