@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Kysely } from 'kysely';
-import { dealKeys, decodeTicketMessage, type Database, type DealStore } from '@quickdeal/core';
+import { decodeTicketMessage, type Database, type DealStore } from '@quickdeal/core';
 
 /** One message of the deal's topic: the queue as Kafka holds it (offset + 1 = queue number). */
 export interface LogEntry {
@@ -65,9 +65,7 @@ export async function readTruth(sources: TruthSources, shopperIds: Iterable<stri
   const orders = await db.selectFrom('orders').select(['shopper_id', 'queue_number', 'created_at']).where('deal_id', '=', dealId).execute();
   const snapshot = await store.snapshot(dealId);
   const admissions = await store.admissions(dealId);
-  const flat = await store.redis.zrange(dealKeys(dealId).active, '0', '-1', 'WITHSCORES');
-  const activeDeadlines: Truth['activeDeadlines'] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) activeDeadlines.push({ shopperId: flat[i] as string, deadline: Number(flat[i + 1]) });
+  const activeDeadlines: Truth['activeDeadlines'] = await store.activeShoppers(dealId);
 
   const wanted = new Set(shopperIds);
   for (const entry of log) if (entry.valid) wanted.add(entry.shopperId);

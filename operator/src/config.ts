@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { commonConfigSchema } from '@quickdeal/core';
+import { commonConfigSchema, flag } from '@quickdeal/core';
 import type { OperatorOptions } from './operator.js';
 
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
@@ -9,11 +9,6 @@ const optionalText = z
   .string()
   .optional()
   .transform((value) => (value?.trim() ? value.trim() : undefined));
-const flag = (fallback: boolean) =>
-  z
-    .enum(['true', 'false'])
-    .default(fallback ? 'true' : 'false')
-    .transform((value) => value === 'true');
 const kubernetesName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes name');
 
 /** The operator's configuration, from the environment (see docs/operator.md for the table). */

@@ -1,10 +1,9 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { createRegistry } from '@quickdeal/core';
 
 /** The operator's own metrics (one registry per operator, so two in one process never clash). */
 export function createOperatorMetrics(options: { processMetrics?: boolean } = {}) {
-  const registry = new Registry();
-  registry.setDefaultLabels({ service: 'operator' });
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'quickdeal_process_' });
+  const registry = createRegistry('operator', { processMetrics: options.processMetrics ?? false });
   const registers = [registry];
   return {
     registry,

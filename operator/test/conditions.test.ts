@@ -27,6 +27,12 @@ describe('the operator’s configuration', () => {
     expect(config).toMatchObject({ PORT: 8084, identity: 'op-0', leaseNamespace: 'shop', admissionNamespace: 'shop', LEADER_ELECT: true, SCALING_MAX_REPLICAS: 10 });
   });
 
+  it('reads LEADER_ELECT as every service reads a yes/no setting', () => {
+    expect(parseConfig(operatorConfigSchema, { ...env, LEADER_ELECT: '0' }).LEADER_ELECT).toBe(false);
+    expect(parseConfig(operatorConfigSchema, { ...env, LEADER_ELECT: 'false' }).LEADER_ELECT).toBe(false);
+    expect(parseConfig(operatorConfigSchema, { ...env, LEADER_ELECT: '1' }).LEADER_ELECT).toBe(true);
+  });
+
   it('fails fast, naming the variable', () => {
     expect(() => parseConfig(operatorConfigSchema, { ...env, SCALING_MIN_REPLICAS: '4', SCALING_MAX_REPLICAS: '2' })).toThrow(ConfigError);
     expect(() => parseConfig(operatorConfigSchema, { ...env, SCALING_MIN_REPLICAS: '4', SCALING_MAX_REPLICAS: '2' })).toThrow(/SCALING_MIN_REPLICAS: must not be above SCALING_MAX_REPLICAS/);

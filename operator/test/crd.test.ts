@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { createMetrics } from '@quickdeal/core';
+import { createAdmissionMetrics, registerDealGauges } from '@quickdeal/admission';
+import { createLogger } from '@quickdeal/core';
 import { repoRoot } from '@quickdeal/dev/paths';
 import { crdManifestFile, quickDealCrd, quickDealCrdYaml, lagMetric, waitingMetric } from '@quickdeal/operator';
 
@@ -55,7 +56,8 @@ describe('the QuickDeal CRD', () => {
 
 describe('the metrics the scaler reads', () => {
   it('are metrics the admission service exports', async () => {
-    const { registry } = createMetrics('admission');
+    const { registry } = createAdmissionMetrics();
+    registerDealGauges(registry, { store: { dealIds: async () => [], snapshot: () => Promise.reject(new Error('no deals')) }, lag: async () => new Map(), logger: createLogger('test', 'silent') });
     for (const name of [waitingMetric, lagMetric]) expect(registry.getSingleMetric(name), name).toBeDefined();
   });
 });

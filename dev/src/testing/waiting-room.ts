@@ -8,26 +8,23 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Kysely } from 'kysely';
-import { AdmissionConsumer, type AdmissionOptions } from '@quickdeal/admission';
+import { admissionConfigSchema, createAdmission, type Admission, type AdmissionOptions } from '@quickdeal/admission';
 import {
-  DealCache,
   DealRegistry,
   DealStore,
   TicketKeyring,
-  TicketSigner,
-  TicketVerifier,
   connectDatabase,
   createKafka,
   createLogger,
-  createMetrics,
   migrateToLatest,
+  parseConfig,
   quickDealSpecSchema,
   type Clock,
   type Database,
   type QuickDealSpecInput,
 } from '@quickdeal/core';
-import { CheckoutSweeper, OrderBook, TestPaymentProvider, createApp as createPaymentApp } from '@quickdeal/payment';
-import { Door, RateLimits, TicketProducer, TicketQueue, createApp as createTicketingApp } from '@quickdeal/ticketing';
+import { createPayment, paymentConfigSchema } from '@quickdeal/payment';
+import { createTicketing, ticketingConfigSchema } from '@quickdeal/ticketing';
 import { endpoints, type ProfileName } from '../profiles.js';
 import { uniqueName } from './names.js';
 
@@ -59,84 +56,69 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const id = randomBytes(4).toString('hex');
   const topicPrefix = `qdtest.${id}.`;
   const logger = createLogger(`test-${id}`, process.env.TEST_LOG_LEVEL ?? 'silent');
-  const connections: Redis[] = [];
-  const redisClient = () => {
-    const client = new Redis(redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false });
-    client.on('error', () => undefined);
-    connections.push(client);
-    return client;
-  };
-  const redis = redisClient();
+  const redis = new Redis(redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false });
+  redis.on('error', () => undefined);
   const store = new DealStore(redis);
   const kafka = createKafka({ brokers, clientId: `test-${id}`, logger });
   const admin = kafka.admin();
   await admin.connect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } });
   await producer.connect();
-  const ticketProducer = new TicketProducer(kafka, { maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } }, logger);
-  await ticketProducer.connect();
   const db: Kysely<Database> = connectDatabase(stack.postgresUrl, { maxConnections: 5 });
   await migrateToLatest(db);
   const keyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
   const clock = options.clock;
-
-  const ticketingMetrics = createMetrics('ticketing');
-  const cache = new DealCache(store, redisClient(), { refreshMs: options.dealRefreshMs ?? 100, logger, ...(clock ? { clock } : {}) });
-  await cache.start();
-  const queue = new TicketQueue(ticketProducer, { metrics: ticketingMetrics });
-  const ticketing = createTicketingApp({
-    store,
-    cache,
-    queue,
-    signer: new TicketSigner(keyring),
-    verifier: new TicketVerifier(keyring, clock ? { clock } : {}),
-    keyring,
-    limits: new RateLimits({
-      ticketsPerShopperPerMinute: options.ticketsPerShopperPerMinute ?? 1_000,
-      pollsPerShopperPer10s: options.pollsPerShopperPer10s ?? 10_000,
-      requestsPerClientPerSecond: options.requestsPerClientPerSecond ?? 0,
-    }),
-    metrics: ticketingMetrics,
-    logger,
-    topicPrefix,
-    trustProxy: true,
-    door: new Door(options.maxTicketsInProgress ?? 0),
-    ...(clock ? { clock } : {}),
-    readiness: async () => ({ redis: true }),
-  });
-
-  const paymentMetrics = createMetrics('payment');
-  const orders = new OrderBook(db);
-  const provider = new TestPaymentProvider('approve');
-  const payment = createPaymentApp({
-    store,
-    orders,
-    provider,
-    verifier: new TicketVerifier(keyring, clock ? { clock } : {}),
-    metrics: paymentMetrics,
-    logger,
-    paymentLeaseMs: options.paymentLeaseMs ?? 30_000,
-    providerTimeoutMs: options.providerTimeoutMs ?? 2_000,
-    ...(clock ? { clock } : {}),
-    readiness: async () => ({ redis: true }),
-  });
-  const deals: string[] = [];
-  // Sweeps only this room's deals, so its metrics count only what it did.
-  const sweeper = new CheckoutSweeper({ store, orders, metrics: paymentMetrics, logger, dealIds: async () => [...deals], ...(clock ? { clock } : {}) }, options.sweepIntervalMs ?? 100);
-  sweeper.start();
-
-  const admissionMetrics = createMetrics('admission');
   const groupId = `qdtest-admission-${id}`;
-  const newConsumer = (overrides: Partial<AdmissionOptions> = {}) =>
-    new AdmissionConsumer(
-      { kafka, store, subscriber: redisClient(), metrics: admissionMetrics, logger, ...(clock ? { clock } : {}) },
-      { groupId, topicPrefix, batchSize: options.admissionBatchSize ?? 500, backoffMs: options.backoffMs ?? 300, topicRefreshMs: 500, concurrentDeals: 4, ...overrides },
-    );
-  let consumer: AdmissionConsumer | undefined;
-  if (options.startAdmission !== false) {
-    consumer = newConsumer();
-    await consumer.start();
-  }
+  const deals: string[] = [];
+
+  // The services as their mains build them, from configuration: this room's topics and group, and test limits beyond what an operator may set.
+  const settings = { REDIS_URL: redisUrl, KAFKA_BROKERS: brokers.join(','), DATABASE_URL: stack.postgresUrl, KAFKA_CLIENT_ID: `test-${id}`, KAFKA_TOPIC_PREFIX: topicPrefix, PORT: '0' };
+  const parts = { logger, keyring, clock };
+  const ticketing = await createTicketing(
+    {
+      ...parseConfig(ticketingConfigSchema, settings),
+      DEAL_REFRESH_MS: options.dealRefreshMs ?? 100,
+      TICKETS_PER_SHOPPER_PER_MINUTE: options.ticketsPerShopperPerMinute ?? 1_000,
+      POLLS_PER_SHOPPER_PER_10S: options.pollsPerShopperPer10s ?? 10_000,
+      REQUESTS_PER_CLIENT_PER_SECOND: options.requestsPerClientPerSecond ?? 0,
+      MAX_TICKETS_IN_PROGRESS: options.maxTicketsInProgress ?? 0,
+      TRUST_PROXY: true,
+    },
+    { ...parts, producerRetry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } },
+  );
+  await ticketing.start();
+
+  const payment = await createPayment(
+    {
+      ...parseConfig(paymentConfigSchema, settings),
+      PAYMENT_LEASE_MS: options.paymentLeaseMs ?? 30_000,
+      PAYMENT_TIMEOUT_MS: options.providerTimeoutMs ?? 2_000,
+      SWEEP_INTERVAL_MS: options.sweepIntervalMs ?? 100,
+      DATABASE_POOL_SIZE: 5,
+    },
+    // Sweeps only this room's deals, so its metrics count only what it did.
+    { ...parts, sweptDealIds: async () => [...deals] },
+  );
+  await payment.start();
+
+  const admissionConfig = {
+    ...parseConfig(admissionConfigSchema, settings),
+    ADMISSION_GROUP_ID: groupId,
+    ADMISSION_BATCH_SIZE: options.admissionBatchSize ?? 500,
+    ADMISSION_BACKOFF_MS: options.backoffMs ?? 300,
+    TOPIC_REFRESH_MS: 500,
+    CONCURRENT_DEALS: 4,
+  };
+  // A stopped consumer cannot start again, so each start builds a new admission service; all are closed with the room.
+  const admissions: Admission[] = [];
+  const newAdmission = (consumer: Partial<AdmissionOptions> = {}) => {
+    const built = createAdmission(admissionConfig, { logger, clock, consumer });
+    admissions.push(built);
+    return built;
+  };
+  let admission = newAdmission();
+  let admitting = options.startAdmission !== false;
+  if (admitting) await admission.start();
 
   const registry = new DealRegistry({ db, store, admin, topicPrefix, topicSettings: { replicationFactor: 1, minInsyncReplicas: 1 }, ...(clock ? { clock } : {}) });
 
@@ -162,17 +144,26 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     db,
     keyring,
     registry,
-    ticketing,
-    payment,
-    provider,
-    sweeper,
-    orders,
-    metrics: { ticketing: ticketingMetrics, payment: paymentMetrics, admission: admissionMetrics },
+    ticketing: ticketing.app,
+    /** The store ticketing reads through (to watch what a poll costs). */
+    ticketingStore: ticketing.store,
+    payment: payment.app,
+    provider: payment.provider,
+    sweeper: payment.sweeper,
+    orders: payment.orders,
+    metrics: {
+      ticketing: ticketing.metrics,
+      payment: payment.metrics,
+      /** The metrics of the admission service running now (or last built). */
+      get admission() {
+        return admission.metrics;
+      },
+    },
     get consumer() {
-      return consumer;
+      return admitting ? admission.consumer : undefined;
     },
     /** A consumer of this room's deal topics that the caller starts and stops itself. */
-    newAdmissionConsumer: newConsumer,
+    newAdmissionConsumer: (overrides: Partial<AdmissionOptions> = {}) => newAdmission(overrides).consumer,
     /** Applies a deal with a unique id (opened a minute ago unless said otherwise). */
     async createDeal(spec: Partial<QuickDealSpecInput> & { stock: number }, dealId = uniqueName('deal')) {
       const parsed = quickDealSpecSchema.parse({
@@ -185,17 +176,17 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       return { dealId, applied, spec: parsed };
     },
     async takeTicket(dealId: string, shopperId: string, init: { headers?: Record<string, string> } = {}) {
-      return json(await ticketing.request(`/api/v1/deals/${dealId}/tickets`, { method: 'POST', headers: { ...headers(shopperId), ...init.headers } }));
+      return json(await ticketing.app.request(`/api/v1/deals/${dealId}/tickets`, { method: 'POST', headers: { ...headers(shopperId), ...init.headers } }));
     },
     async status(dealId: string, shopperId: string, ticket: string) {
-      return json(await ticketing.request(`/api/v1/deals/${dealId}/tickets/status`, { headers: headers(shopperId, ticket) }));
+      return json(await ticketing.app.request(`/api/v1/deals/${dealId}/tickets/status`, { headers: headers(shopperId, ticket) }));
     },
     async checkout(dealId: string, shopperId: string, ticket: string) {
-      return json(await payment.request(`/api/v1/deals/${dealId}/checkout`, { headers: headers(shopperId, ticket) }));
+      return json(await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { headers: headers(shopperId, ticket) }));
     },
     async pay(dealId: string, shopperId: string, ticket: string, idempotencyKey = uniqueName('pay'), paymentToken?: string) {
       return json(
-        await payment.request(`/api/v1/deals/${dealId}/orders`, {
+        await payment.app.request(`/api/v1/deals/${dealId}/orders`, {
           method: 'POST',
           headers: headers(shopperId, ticket, { 'Idempotency-Key': idempotencyKey, 'Content-Type': 'application/json' }),
           body: JSON.stringify(paymentToken ? { paymentMethod: { token: paymentToken } } : {}),
@@ -203,7 +194,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       );
     },
     async cancel(dealId: string, shopperId: string, ticket: string) {
-      return json(await payment.request(`/api/v1/deals/${dealId}/checkout`, { method: 'DELETE', headers: headers(shopperId, ticket) }));
+      return json(await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { method: 'DELETE', headers: headers(shopperId, ticket) }));
     },
     /** Polls until `check` passes or the time is up; returns the last value. */
     async waitFor<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 15_000, everyMs = 50): Promise<T> {
@@ -217,27 +208,26 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       return value;
     },
     async startAdmission() {
-      consumer = newConsumer();
-      await consumer.start();
-      return consumer;
+      admission = newAdmission();
+      await admission.start();
+      admitting = true;
+      return admission.consumer;
     },
     async stopAdmission() {
-      await consumer?.stop();
-      consumer = undefined;
+      if (admitting) await admission.consumer.stop();
+      admitting = false;
     },
     async close() {
-      await consumer?.stop().catch(() => undefined);
-      await sweeper.stop();
-      await cache.stop().catch(() => undefined);
-      await queue.drain().catch(() => undefined);
-      await ticketProducer.disconnect().catch(() => undefined);
+      for (const built of admissions) await built.stop().catch(() => undefined);
+      await payment.stop().catch(() => undefined);
+      await ticketing.stop().catch(() => undefined);
       await producer.disconnect().catch(() => undefined);
       for (const dealId of deals) await store.removeDeal(dealId).catch(() => undefined);
       const topics = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(topicPrefix));
       if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await db.destroy();
-      for (const connection of connections) connection.disconnect();
+      redis.disconnect();
     },
   };
   return room;

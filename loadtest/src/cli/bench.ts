@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { dealKeys, parseDuration, topicForDeal } from '@quickdeal/core';
+import { parseDuration, topicForDeal } from '@quickdeal/core';
 import { repoRoot } from '@quickdeal/dev/paths';
 import { endpoints, type ProfileName } from '@quickdeal/dev/profiles';
 import type { LocalTarget } from '@quickdeal/operator';
@@ -77,20 +77,19 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
  */
 async function drainRounds(clients: StackClients, dealId: string, cap: number, rounds: number): Promise<number[]> {
   const { store } = clients;
-  const keys = dealKeys(dealId);
   await waitUntil('the first checkouts filling the cap', async () => (await store.snapshot(dealId)).active === cap);
   const fills: number[] = [];
   for (let round = 1; round <= rounds; round++) {
     await sleep(300); // the consumer settles into its blocked state
     const trail = await store.admissions(dealId);
     const qnOf = new Map(trail.map((a) => [a.shopperId, a.queueNumber]));
-    const active = await store.redis.zrange(keys.active, '0', '-1');
+    const active = (await store.activeShoppers(dealId)).map((a) => a.shopperId);
     const target = trail.length + active.length;
     const t0 = Date.now();
     const released = await Promise.all(active.map((shopperId) => store.releaseCheckout(dealId, shopperId, qnOf.get(shopperId) ?? 0)));
     const releasedMs = Date.now() - t0;
     if (released.some((r) => r !== 'released')) throw new Error('a checkout could not be released');
-    await waitUntil(`refilling ${active.length} slots`, async () => (await store.redis.llen(keys.admissions)) >= target, 30_000);
+    await waitUntil(`refilling ${active.length} slots`, async () => (await store.admissionCount(dealId)) >= target, 30_000);
     const refill = (await store.admissions(dealId)).slice(trail.length, target);
     const fillMs = Math.max(...refill.map((a) => a.admittedAt)) - t0;
     fills.push(fillMs);

@@ -2,17 +2,17 @@ import type { Redis } from 'ioredis';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import {
   decodeTicketMessage,
-  dealForEventsChannel,
   dealForTopic,
-  eventsPattern,
+  subscribeToDealEvents,
   systemClock,
   type AdmitResult,
   type BlockReason,
   type Clock,
+  type DealEventsSubscription,
   type DealStore,
   type Logger,
-  type Metrics,
 } from '@quickdeal/core';
+import type { AdmissionMetrics } from './metrics.js';
 
 export interface AdmissionOptions {
   groupId: string;
@@ -51,10 +51,11 @@ export class AdmissionConsumer {
   private refreshing: Promise<void> | undefined;
   private running = false;
   private stopped = false;
+  private events: DealEventsSubscription | undefined;
   private readonly clock: Clock;
 
   constructor(
-    private readonly deps: { kafka: Kafka; store: DealStore; subscriber: Redis; metrics: Metrics; logger: Logger; clock?: Clock },
+    private readonly deps: { kafka: Kafka; store: DealStore; subscriber: Redis; metrics: AdmissionMetrics; logger: Logger; clock?: Clock },
     private readonly options: AdmissionOptions,
   ) {
     this.admin = deps.kafka.admin();
@@ -71,11 +72,9 @@ export class AdmissionConsumer {
   }
 
   async start(): Promise<void> {
-    this.deps.subscriber.on('pmessage', (_pattern: string, channel: string, event: string) => {
-      const dealId = dealForEventsChannel(channel);
-      if (dealId && event !== 'changed') this.wake(dealId);
+    this.events = await subscribeToDealEvents(this.deps.subscriber, (dealId, event) => {
+      if (event !== 'changed') this.wake(dealId);
     });
-    await this.deps.subscriber.psubscribe(eventsPattern);
     await this.admin.connect();
     await this.followTopics();
     this.topicTimer = setInterval(() => void this.followTopics().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not refresh deal topics')), this.options.topicRefreshMs);
@@ -89,7 +88,7 @@ export class AdmissionConsumer {
     this.releaseBlocked();
     await this.consumer?.disconnect();
     await this.admin.disconnect();
-    await this.deps.subscriber.punsubscribe(eventsPattern).catch(() => undefined);
+    await this.events?.unsubscribe();
     this.running = false;
   }
 

@@ -9,3 +9,4 @@ export const admissionConfigSchema = commonConfigSchema.omit({ DATABASE_URL: tru
   TOPIC_REFRESH_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   CONCURRENT_DEALS: z.coerce.number().int().min(1).max(64).default(4),
 });
+export type AdmissionConfig = z.output<typeof admissionConfigSchema>;

@@ -1,38 +1,43 @@
-import type { DealStore, Logger, Metrics } from '@quickdeal/core';
-import type { AdmissionConsumer } from './admission-consumer.js';
+import { Gauge, type Registry } from 'prom-client';
+import type { DealStore, Logger } from '@quickdeal/core';
 
 /**
- * Fills the per-deal gauges (waiting, active vs cap, stock, lag) from Redis and Kafka just
- * before each scrape, so they are never staler than the scrape itself.
+ * The per-deal gauges (waiting, active vs cap, stock, lag), read from Redis and Kafka when
+ * Prometheus scrapes (prom-client `collect`), so they are never staler than the scrape itself.
+ * One read serves every gauge of a scrape.
  */
-export function installDealGauges(deps: { metrics: Metrics; store: DealStore; consumer: AdmissionConsumer; logger: Logger }): void {
-  const { metrics, store, consumer } = deps;
-  const gauges = [metrics.queueWaiting, metrics.activeShoppers, metrics.activeShoppersCap, metrics.stockTotal, metrics.stockRemaining, metrics.stockSold, metrics.consumerLag];
-  let refreshing: Promise<void> | undefined;
-  const refresh = () =>
-    (refreshing ??= (async () => {
-      try {
-        const [dealIds, lag] = await Promise.all([store.dealIds(), consumer.lag().catch(() => new Map<string, number>())]);
-        for (const gauge of gauges) gauge.reset();
-        for (const dealId of dealIds) {
-          const deal = await store.snapshot(dealId);
-          if (!deal.exists) continue;
-          const labels = { deal: dealId };
-          metrics.queueWaiting.set(labels, Math.max(0, deal.lastQueueNumber - deal.served));
-          metrics.activeShoppers.set(labels, deal.active);
-          metrics.activeShoppersCap.set(labels, deal.cap);
-          metrics.stockTotal.set(labels, deal.stock);
-          metrics.stockRemaining.set(labels, Math.max(0, deal.stock - deal.sold));
-          metrics.stockSold.set(labels, deal.sold);
-          metrics.consumerLag.set(labels, lag.get(dealId) ?? 0);
-        }
-      } catch (error) {
-        deps.logger.warn({ err: error }, 'could not read deal gauges');
-      }
-    })().finally(() => (refreshing = undefined)));
-  const originalMetrics = metrics.registry.metrics.bind(metrics.registry);
-  metrics.registry.metrics = async () => {
-    await refresh();
-    return originalMetrics();
+export function registerDealGauges(registry: Registry, source: { store: Pick<DealStore, 'dealIds' | 'snapshot'>; lag: () => Promise<Map<string, number>>; logger: Logger }): void {
+  let reading: Promise<void> | undefined;
+  const collect = () => (reading ??= read().finally(() => (reading = undefined)));
+  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['deal'] as const, registers: [registry], collect });
+  const gauges = {
+    queueWaiting: gauge('quickdeal_queue_waiting', 'Tickets in a deal’s line not yet processed'),
+    activeShoppers: gauge('quickdeal_active_shoppers', 'Shoppers holding checkout access'),
+    activeShoppersCap: gauge('quickdeal_active_shoppers_cap', 'The deal’s cap on shoppers holding checkout access'),
+    stockTotal: gauge('quickdeal_stock_units', 'Units the deal sells in all'),
+    stockRemaining: gauge('quickdeal_stock_remaining_units', 'Units not yet sold'),
+    stockSold: gauge('quickdeal_stock_sold_units', 'Units sold'),
+    consumerLag: gauge('quickdeal_consumer_lag_messages', 'Messages in a deal’s topic after the admission group’s committed offset'),
   };
+
+  async function read(): Promise<void> {
+    try {
+      const [dealIds, lag] = await Promise.all([source.store.dealIds(), source.lag().catch(() => new Map<string, number>())]);
+      for (const g of Object.values(gauges)) g.reset();
+      for (const dealId of dealIds) {
+        const deal = await source.store.snapshot(dealId);
+        if (!deal.exists) continue;
+        const labels = { deal: dealId };
+        gauges.queueWaiting.set(labels, Math.max(0, deal.lastQueueNumber - deal.served));
+        gauges.activeShoppers.set(labels, deal.active);
+        gauges.activeShoppersCap.set(labels, deal.cap);
+        gauges.stockTotal.set(labels, deal.stock);
+        gauges.stockRemaining.set(labels, Math.max(0, deal.stock - deal.sold));
+        gauges.stockSold.set(labels, deal.sold);
+        gauges.consumerLag.set(labels, lag.get(dealId) ?? 0);
+      }
+    } catch (error) {
+      source.logger.warn({ err: error }, 'could not read deal gauges');
+    }
+  }
 }

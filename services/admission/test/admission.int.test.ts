@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, encodeTicketMessage } from '@quickdeal/core';
+import { encodeTicketMessage } from '@quickdeal/core';
 import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
-import { installDealGauges } from '../src/deal-gauges.js';
 
 let room: WaitingRoom;
 
@@ -156,7 +155,6 @@ describe('admission', () => {
     await queueShoppers(dealId, 5, 'm');
     await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 2);
     const metrics = room.metrics.admission;
-    installDealGauges({ metrics, store: room.store, consumer: room.consumer!, logger: createLogger('test', 'silent') });
     const text = await room.waitFor(() => metrics.registry.metrics(), (t) => t.includes(`quickdeal_consumer_lag_messages{deal="${dealId}",service="admission"} 3`));
     const value = (name: string, extra = '') => {
       const line = text.split('\n').find((l) => l.startsWith(`${name}{deal="${dealId}"${extra}`));

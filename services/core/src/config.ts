@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { describeIssues } from './deal-spec.js';
 
+/** A yes/no setting: `true`/`false` or `1`/`0`, `fallback` when unset. */
+export const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true' || value === '1');
+
 /** Settings every service shares; each service extends this with its own. */
 export const commonConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535),

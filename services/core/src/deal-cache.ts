@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { systemClock, type Clock } from './clock.js';
+import { subscribeToDealEvents, type DealEventsSubscription } from './deal-events.js';
+import type { DealSnapshot } from './deal-types.js';
 import type { Logger } from './logger.js';
-import type { DealSnapshot, DealStore } from './redis/deal-store.js';
-import { dealForEventsChannel, eventsPattern } from './redis/keys.js';
+import type { DealStore } from './redis/deal-store.js';
 
 interface TrackedDeal {
   snapshot: DealSnapshot;
@@ -25,6 +26,7 @@ export class DealCache {
   private readonly deals = new Map<string, TrackedDeal>();
   private readonly missing: LRUCache<string, true>;
   private timer: NodeJS.Timeout | undefined;
+  private events: DealEventsSubscription | undefined;
   private readonly clock: Clock;
 
   constructor(
@@ -37,20 +39,17 @@ export class DealCache {
   }
 
   async start(): Promise<void> {
-    this.subscriber.on('pmessage', (_pattern: string, channel: string) => {
-      const dealId = dealForEventsChannel(channel);
-      if (!dealId) return;
+    this.events = await subscribeToDealEvents(this.subscriber, (dealId) => {
       this.missing.delete(dealId);
       if (this.deals.has(dealId)) void this.refresh(dealId);
     });
-    await this.subscriber.psubscribe(eventsPattern);
     this.timer = setInterval(() => this.refreshAll(), this.options.refreshMs ?? 250);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.subscriber.punsubscribe(eventsPattern).catch(() => undefined);
+    await this.events?.unsubscribe();
   }
 
   /** The deal's latest known state, or undefined when no such deal exists. */

@@ -1,7 +1,7 @@
 import { Kafka, logLevel, type Admin, type KafkaConfig } from 'kafkajs';
 import { z } from 'zod';
 import type { Logger } from './logger.js';
-import type { QueuedTicket } from './redis/deal-store.js';
+import type { QueuedTicket } from './deal-types.js';
 
 export function createKafka(options: { brokers: string[]; clientId: string; logger?: Logger }): Kafka {
   const config: KafkaConfig = {

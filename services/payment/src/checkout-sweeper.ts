@@ -1,4 +1,5 @@
-import { systemClock, type Clock, type DealStore, type Logger, type Metrics } from '@quickdeal/core';
+import { systemClock, type Clock, type DealStore, type Logger } from '@quickdeal/core';
+import type { PaymentMetrics } from './metrics.js';
 import type { OrderBook } from './order-book.js';
 
 /**
@@ -15,7 +16,7 @@ export class CheckoutSweeper {
     private readonly deps: {
       store: DealStore;
       orders: OrderBook;
-      metrics: Metrics;
+      metrics: PaymentMetrics;
       logger: Logger;
       clock?: Clock;
       /** Which deals to sweep: every deal in Redis unless narrowed (tests sharing one Redis). */

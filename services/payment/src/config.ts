@@ -10,3 +10,4 @@ export const paymentConfigSchema = commonConfigSchema.omit({ KAFKA_BROKERS: true
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).max(60_000).default(250),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
 });
+export type PaymentConfig = z.output<typeof paymentConfigSchema>;

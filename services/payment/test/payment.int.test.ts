@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dealKeys } from '@quickdeal/core';
 import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
 let room: WaitingRoom;
@@ -172,9 +171,10 @@ describe('checkout and payment', () => {
 
   it('settles a checkout whose payment process died, from Postgres', async () => {
     const { dealId, tickets } = await admitted(1, { window: '1s' });
-    const keys = dealKeys(dealId);
-    // a payment that claimed the checkout and then vanished: lease already lapsed, no order
-    await room.redis.hset(keys.ticket('buyer0'), 'state', 'paying', 'payingUntil', Date.now() - 1);
+    // a payment that claimed the checkout and then vanished: its lease lapses at the deadline, no order
+    const held = await room.store.shopperTicket(dealId, 'buyer0');
+    const claim = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, held!.deadline! - 1, 1);
+    expect(claim.outcome).toBe('claimed');
     await room.waitFor(() => room.store.shopperTicket(dealId, 'buyer0'), (t) => t?.state === 'expired', 5_000);
     expect((await room.store.snapshot(dealId)).active).toBe(0);
     expect(tickets).toHaveLength(1);

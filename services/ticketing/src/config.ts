@@ -1,11 +1,9 @@
 import { z } from 'zod';
-import { commonConfigSchema } from '@quickdeal/core';
-
-const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+import { commonConfigSchema, flag } from '@quickdeal/core';
 
 export const ticketingConfigSchema = commonConfigSchema.omit({ DATABASE_URL: true }).extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8081),
-  TRUST_PROXY: flag.default(false),
+  TRUST_PROXY: flag(false),
   TICKETS_PER_SHOPPER_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   POLLS_PER_SHOPPER_PER_10S: z.coerce.number().int().min(1).default(20),
   // Generous: many shoppers can share one address behind a carrier NAT.

@@ -1,7 +1,10 @@
-export { createApp, type TicketingDeps, type TicketStatus } from './app.js';
-export { ticketingConfigSchema } from './config.js';
+export { createApp, type TicketingDeps } from './app.js';
+export { ticketingConfigSchema, type TicketingConfig } from './config.js';
 export { Door } from './door.js';
+export { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
 export { pollAfterMs, queuePosition } from './queue-position.js';
 export { RateLimits } from './rate-limits.js';
 export { TicketProducer, type BatchSender } from './ticket-producer.js';
 export { TicketQueue } from './ticket-queue.js';
+export { processedView, waitingView, type TicketStatus, type TicketView } from './ticket-view.js';
+export { createTicketing, type Ticketing, type TicketingOverrides } from './ticketing.js';

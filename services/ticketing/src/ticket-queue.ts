@@ -1,4 +1,4 @@
-import type { Metrics } from '@quickdeal/core';
+import type { TicketingMetrics } from './metrics.js';
 import type { BatchSender } from './ticket-producer.js';
 
 interface PendingTicket {
@@ -21,7 +21,7 @@ export class TicketQueue {
 
   constructor(
     private readonly producer: BatchSender,
-    private readonly options: { lingerMs?: number; maxBatch?: number; metrics?: Metrics } = {},
+    private readonly options: { lingerMs?: number; maxBatch?: number; metrics?: TicketingMetrics } = {},
   ) {}
 
   /** Resolves with the message's offset once the broker acknowledged it (acks=all). */

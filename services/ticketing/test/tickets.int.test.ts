@@ -12,6 +12,16 @@ afterAll(async () => {
   await room?.close();
 });
 
+/** Runs `test` in a waiting room of its own (no admission), closed after it. */
+async function inOwnRoom(options: Parameters<typeof startWaitingRoom>[0], test: (own: WaitingRoom) => Promise<void>): Promise<void> {
+  const own = await startWaitingRoom({ startAdmission: false, ...options });
+  try {
+    await test(own);
+  } finally {
+    await own.close();
+  }
+}
+
 describe('issuing tickets', () => {
   it('answers 201 with a signed ticket whose queue number is its Kafka offset + 1, and 200 with the same ticket on a retry', async () => {
     const { dealId } = await room.createDeal({ stock: 10 });
@@ -106,9 +116,8 @@ describe('issuing tickets', () => {
     expect((await room.admin.fetchTopicOffsets(room.registry.topicFor(dealId)))[0]?.high).toBe('0');
   });
 
-  it('limits how often one shopper may ask, with 429 and Retry-After', async () => {
-    const limited = await startWaitingRoom({ startAdmission: false, ticketsPerShopperPerMinute: 3 });
-    try {
+  it('limits how often one shopper may ask, with 429 and Retry-After', () =>
+    inOwnRoom({ ticketsPerShopperPerMinute: 3 }, async (limited) => {
       const { dealId } = await limited.createDeal({ stock: 10 });
       const answers = [];
       for (let i = 0; i < 5; i++) answers.push(await limited.takeTicket(dealId, 'hammer'));
@@ -116,28 +125,20 @@ describe('issuing tickets', () => {
       expect(Number(answers[3]!.headers.get('Retry-After'))).toBeGreaterThanOrEqual(1);
       expect(answers[3]!.body.error.code).toBe('RATE_LIMITED');
       expect((await limited.takeTicket(dealId, 'someone-else')).status).toBe(201);
-    } finally {
-      await limited.close();
-    }
-  });
+    }));
 
-  it('limits one client address across shoppers, with 429 and Retry-After', async () => {
-    const limited = await startWaitingRoom({ startAdmission: false, requestsPerClientPerSecond: 3 });
-    try {
+  it('limits one client address across shoppers, with 429 and Retry-After', () =>
+    inOwnRoom({ requestsPerClientPerSecond: 3 }, async (limited) => {
       const { dealId } = await limited.createDeal({ stock: 10 });
       const from = (address: string, shopper: string) => limited.takeTicket(dealId, shopper, { headers: { 'X-Forwarded-For': address } });
       const statuses = [];
       for (let i = 0; i < 5; i++) statuses.push((await from('203.0.113.7', `nat-${i}`)).status);
       expect(statuses).toEqual([201, 201, 201, 429, 429]);
       expect((await from('198.51.100.1', 'elsewhere')).status).toBe(201);
-    } finally {
-      await limited.close();
-    }
-  });
+    }));
 
-  it('asks shoppers beyond the tickets in progress to come back later (429 BUSY, Retry-After), holding nothing for them', async () => {
-    const crowded = await startWaitingRoom({ startAdmission: false, maxTicketsInProgress: 4 });
-    try {
+  it('asks shoppers beyond the tickets in progress to come back later (429 BUSY, Retry-After), holding nothing for them', () =>
+    inOwnRoom({ maxTicketsInProgress: 4 }, async (crowded) => {
       const { dealId } = await crowded.createDeal({ stock: 10 });
       const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => crowded.takeTicket(dealId, `crowd-${i}`)));
       const busy = answers.filter((a) => a.status === 429);
@@ -157,10 +158,7 @@ describe('issuing tickets', () => {
       const again = await crowded.takeTicket(dealId, turnedAway[0]!);
       expect(again.status).toBe(201);
       expect(again.body.queueNumber).toBe(issued.length + 1);
-    } finally {
-      await crowded.close();
-    }
-  });
+    }));
 
   it('serves its public keys at /.well-known/jwks.json', async () => {
     const response = await room.ticketing.request('/.well-known/jwks.json');
@@ -173,16 +171,15 @@ describe('issuing tickets', () => {
 });
 
 describe('polling a ticket', () => {
-  it('answers a waiting shopper from memory, without Redis', async () => {
-    const quiet = await startWaitingRoom({ startAdmission: false, dealRefreshMs: 60_000 });
-    try {
+  it('answers a waiting shopper from memory, without Redis', () =>
+    inOwnRoom({ dealRefreshMs: 60_000 }, async (quiet) => {
       const { dealId } = await quiet.createDeal({ stock: 5, admission: { maxActiveShoppers: 2, checkoutWindow: '1m' } });
       const tickets = [];
       for (let i = 0; i < 30; i++) tickets.push((await quiet.takeTicket(dealId, `s${i}`)).body.ticket as string);
       await quiet.status(dealId, 's29', tickets[29]!); // first poll may load the deal
-      const reads = vi.spyOn(quiet.store, 'shopperTicket');
-      const snapshots = vi.spyOn(quiet.store, 'snapshot');
-      const redisCalls = vi.spyOn(quiet.redis, 'sendCommand');
+      const reads = vi.spyOn(quiet.ticketingStore, 'shopperTicket');
+      const snapshots = vi.spyOn(quiet.ticketingStore, 'snapshot');
+      const redisCalls = vi.spyOn(quiet.ticketingStore.redis, 'sendCommand');
       for (let i = 0; i < 50; i++) {
         const poll = await quiet.status(dealId, 's29', tickets[29]!);
         expect(poll.status).toBe(200);
@@ -193,10 +190,7 @@ describe('polling a ticket', () => {
       expect(redisCalls).not.toHaveBeenCalled();
       const near = await quiet.status(dealId, 's0', tickets[0]!);
       expect(near.body.pollAfterMs).toBeLessThan((await quiet.status(dealId, 's29', tickets[29]!)).body.pollAfterMs);
-    } finally {
-      await quiet.close();
-    }
-  });
+    }));
 
   it('refuses forged, expired, foreign and other shoppers’ tickets', async () => {
     const { dealId } = await room.createDeal({ stock: 5 });

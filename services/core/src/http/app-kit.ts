@@ -3,7 +3,7 @@ import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { AppError, errors } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Metrics } from '../metrics.js';
+import type { ServiceMetrics } from '../metrics.js';
 
 export type AppEnv = { Variables: { requestId: string } };
 
@@ -39,7 +39,7 @@ function requestIds(): MiddlewareHandler<AppEnv> {
 }
 
 /** Request ids, request metrics by route template, and the one error shape, for every service. */
-export function installCommon(app: Hono<AppEnv>, deps: { logger: Logger; metrics: Metrics }): void {
+export function installCommon(app: Hono<AppEnv>, deps: { logger: Logger; metrics: ServiceMetrics }): void {
   app.use(requestIds());
   app.use(requestMetrics(deps.metrics));
   app.onError((error, c) => {
@@ -56,7 +56,7 @@ export function installCommon(app: Hono<AppEnv>, deps: { logger: Logger; metrics
   );
 }
 
-function requestMetrics(metrics: Metrics): MiddlewareHandler<AppEnv> {
+function requestMetrics(metrics: ServiceMetrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const stop = metrics.httpRequestDuration.startTimer();
     await next();
@@ -66,7 +66,7 @@ function requestMetrics(metrics: Metrics): MiddlewareHandler<AppEnv> {
 }
 
 /** /healthz (the process is alive), /readyz (its dependencies answer) and /metrics. */
-export function installProbes(app: Hono<AppEnv>, deps: { metrics: Metrics; readiness: () => Promise<Record<string, boolean>>; isShuttingDown?: () => boolean }): void {
+export function installProbes(app: Hono<AppEnv>, deps: { metrics: ServiceMetrics; readiness: () => Promise<Record<string, boolean>>; isShuttingDown?: () => boolean }): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const checks = await deps.readiness().catch(() => ({ dependencies: false }));

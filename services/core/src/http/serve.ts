@@ -1,7 +1,23 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
-import { ConfigError } from '../config.js';
-import type { Logger } from '../logger.js';
+import type { z } from 'zod';
+import { ConfigError, parseConfig } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+
+/** What a service's composition function builds: its app, and how its work starts and stops. */
+export interface ComposedService {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  app: Hono<any>;
+  /** Runs once the server listens, so the probes answer (not ready) while dependencies are still out of reach. */
+  start?: () => Promise<void>;
+  /** Flushes and closes what the service holds (producer, consumer commits, connections). */
+  stop: () => Promise<void>;
+}
+
+/** What the readiness probe of a served service asks of the server. */
+export interface ServingState {
+  isShuttingDown: () => boolean;
+}
 
 export interface RunningService {
   server: ServerType;
@@ -10,23 +26,29 @@ export interface RunningService {
   shutdown: (reason: string) => Promise<void>;
 }
 
+interface ServeConfig {
+  PORT: number;
+  HOST: string;
+  SHUTDOWN_GRACE_MS: number;
+}
+
 /**
- * Serves an app and shuts it down gracefully on SIGTERM/SIGINT: readiness turns false, the
- * server stops taking requests and finishes those in flight, then `onShutdown` flushes and
- * closes what the service holds (producer, consumer commits, connections), then the process exits.
+ * Builds a service with `compose` and serves its app; shuts it down gracefully on SIGTERM/SIGINT:
+ * readiness turns false, the server stops taking requests and finishes those in flight, then the
+ * service's `stop` flushes and closes what it holds, then the process exits.
  */
-export function runService(options: {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  app: Hono<any>;
-  config: { PORT: number; HOST: string; SHUTDOWN_GRACE_MS: number };
+export async function runService(options: {
+  compose: (serving: ServingState) => ComposedService | Promise<ComposedService>;
+  config: ServeConfig;
   logger: Logger;
-  onShutdown: () => Promise<void>;
   exitOnShutdown?: boolean;
 }): Promise<RunningService> {
   const { PORT: port, HOST: hostname, SHUTDOWN_GRACE_MS: graceMs } = options.config;
   let shuttingDown = false;
-  return new Promise((resolve) => {
-    const server = serve({ fetch: options.app.fetch, port, hostname }, (info) => {
+  const isShuttingDown = () => shuttingDown;
+  const service = await options.compose({ isShuttingDown });
+  const running = await new Promise<RunningService>((resolve) => {
+    const server = serve({ fetch: service.app.fetch, port, hostname }, (info) => {
       options.logger.info({ port: info.port }, 'listening');
       const shutdown = async (reason: string) => {
         if (shuttingDown) return;
@@ -39,7 +61,7 @@ export function runService(options: {
         forced.unref();
         await new Promise<void>((done) => server.close(() => done()));
         try {
-          await options.onShutdown();
+          await service.stop();
         } catch (error) {
           options.logger.error({ err: error }, 'error while shutting down');
         }
@@ -50,16 +72,32 @@ export function runService(options: {
         process.once('SIGTERM', () => void shutdown('SIGTERM'));
         process.once('SIGINT', () => void shutdown('SIGINT'));
       }
-      resolve({ server, port: info.port, isShuttingDown: () => shuttingDown, shutdown });
+      resolve({ server, port: info.port, isShuttingDown, shutdown });
     });
   });
+  await service.start?.();
+  return running;
 }
 
-/** Runs a service's main; a bad configuration or a failed start exits non-zero with one clear line. */
-export function startService(service: string, logger: Logger, main: () => Promise<void>): void {
+/**
+ * A service's main: parses its configuration from `env`, builds the service with `compose` and
+ * serves it. A bad configuration or a failed start exits non-zero with one clear line.
+ */
+export function serviceMain<T extends z.ZodType<ServeConfig & { LOG_LEVEL: string }>>(options: {
+  service: string;
+  configSchema: T;
+  env: Record<string, string | undefined>;
+  compose: (config: z.output<T>, logger: Logger, serving: ServingState) => ComposedService | Promise<ComposedService>;
+}): void {
+  const logger = createLogger(options.service);
+  const main = async () => {
+    const config = parseConfig(options.configSchema, options.env);
+    logger.level = config.LOG_LEVEL;
+    await runService({ config, logger, compose: (serving) => options.compose(config, logger, serving) });
+  };
   main().catch((error: unknown) => {
-    if (error instanceof ConfigError) logger.fatal(`${service}: ${error.message}`);
-    else logger.fatal({ err: error }, `${service} could not start`);
+    if (error instanceof ConfigError) logger.fatal(`${options.service}: ${error.message}`);
+    else logger.fatal({ err: error }, `${options.service} could not start`);
     process.exit(1);
   });
 }

@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { DealSettings } from '../deal-spec.js';
-import { dealKeys, dealsIndexKey, fixedKeys, type TicketState } from './keys.js';
+import type { Admission, AdmitResult, BlockReason, ClaimResult, DealSnapshot, QueuedTicket, ReleaseResult, ReserveResult, ShopperTicket } from '../deal-types.js';
+import type { TicketState } from '../ticket-state.js';
+import { dealKeys, dealsIndexKey, fixedKeys } from './keys.js';
 import * as lua from './lua.js';
 
 const scripts = {
@@ -19,78 +21,6 @@ const scripts = {
 
 type ScriptName = keyof typeof scripts;
 type ScriptCall = (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
-
-export type ReserveResult =
-  | { outcome: 'reserved' }
-  | { outcome: 'existing'; token: string; queueNumber: number }
-  | { outcome: 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' }
-  | { outcome: 'not_open'; opensAt: number }
-  | { outcome: 'closed'; closesAt: number };
-
-/** A ticket as read from Kafka, ready for admission. `valid` is false when the message did not parse. */
-export interface QueuedTicket {
-  queueNumber: number;
-  shopperId: string;
-  jti: string;
-  expiresAtMs: number;
-  valid: boolean;
-}
-
-export type BlockReason = 'pending' | 'paused' | 'stock' | 'cap' | 'unknown_deal';
-
-export interface AdmitResult {
-  processed: number;
-  blockedBy: BlockReason | undefined;
-  admitted: number;
-  invalid: number;
-  expired: number;
-  soldOut: number;
-  duplicate: number;
-  /** Checkouts whose deadline had passed, ended before deciding. */
-  checkoutsExpired: number;
-}
-
-export type ClaimResult =
-  | { outcome: 'claimed'; deadline: number }
-  | { outcome: 'purchased'; orderId: string }
-  | { outcome: 'expired'; checkoutsExpired: number }
-  | { outcome: 'in_progress' | 'not_admitted' };
-
-export interface DealSnapshot {
-  dealId: string;
-  exists: boolean;
-  stock: number;
-  cap: number;
-  windowMs: number;
-  opensAt: number;
-  closesAt: number | null;
-  paused: boolean;
-  ticketTtlMs: number;
-  productName: string;
-  price: number;
-  currency: string;
-  available: number;
-  active: number;
-  served: number;
-  sold: number;
-  issued: number;
-  lastQueueNumber: number;
-  admitted: number;
-  skipped: number;
-  soldOutTickets: number;
-  expired: number;
-  cancelled: number;
-  purchased: number;
-}
-
-export interface ShopperTicket {
-  state: TicketState;
-  jti: string;
-  queueNumber: number;
-  token: string | undefined;
-  deadline: number | undefined;
-  orderId: string | undefined;
-}
 
 /** How long a reservation may wait for Kafka's acknowledgement before a retry may take a new ticket. */
 export const pendingTicketTtlMs = 30_000;
@@ -163,8 +93,8 @@ export class DealStore {
     return { freed, stuck };
   }
 
-  async releaseCheckout(dealId: string, shopperId: string, queueNumber: number): Promise<'released' | 'paying' | 'purchased' | 'expired' | 'not_admitted'> {
-    return (await this.run('qdReleaseCheckout', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber])) as 'released';
+  async releaseCheckout(dealId: string, shopperId: string, queueNumber: number): Promise<ReleaseResult> {
+    return (await this.run('qdReleaseCheckout', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber])) as ReleaseResult;
   }
 
   async claimForPayment(dealId: string, shopperId: string, queueNumber: number, now: number, leaseMs: number): Promise<ClaimResult> {
@@ -236,13 +166,26 @@ export class DealStore {
   }
 
   /** The admission audit trail in admission order: queue number, shopper and time. */
-  async admissions(dealId: string): Promise<Array<{ queueNumber: number; shopperId: string; admittedAt: number }>> {
+  async admissions(dealId: string): Promise<Admission[]> {
     const entries = await this.redis.lrange(dealKeys(dealId).admissions, 0, -1);
     return entries.map((entry) => {
       const first = entry.indexOf(':');
       const last = entry.lastIndexOf(':');
       return { queueNumber: Number(entry.slice(0, first)), shopperId: entry.slice(first + 1, last), admittedAt: Number(entry.slice(last + 1)) };
     });
+  }
+
+  /** How many admissions the audit trail holds (one read, for watching it grow). */
+  admissionCount(dealId: string): Promise<number> {
+    return this.redis.llen(dealKeys(dealId).admissions);
+  }
+
+  /** The shoppers holding checkout access, each with their checkout deadline (ms). */
+  async activeShoppers(dealId: string): Promise<Array<{ shopperId: string; deadline: number }>> {
+    const flat = await this.redis.zrange(dealKeys(dealId).active, '0', '-1', 'WITHSCORES');
+    const active: Array<{ shopperId: string; deadline: number }> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) active.push({ shopperId: flat[i] as string, deadline: Number(flat[i + 1]) });
+    return active;
   }
 
   async dealIds(): Promise<string[]> {

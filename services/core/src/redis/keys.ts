@@ -44,6 +44,3 @@ export function dealForEventsChannel(channel: string): string | undefined {
   const match = /^qd:\{(.+)\}:events$/.exec(channel);
   return match?.[1];
 }
-
-/** What a shopper's ticket record says about them. */
-export type TicketState = 'pending' | 'waiting' | 'admitted' | 'paying' | 'purchased' | 'expired' | 'skipped' | 'soldout';

@@ -1,0 +1,85 @@
+import type { TicketState } from './ticket-state.js';
+
+/** What reserving a shopper's place says, before the ticket goes to Kafka. */
+export type ReserveResult =
+  | { outcome: 'reserved' }
+  | { outcome: 'existing'; token: string; queueNumber: number }
+  | { outcome: 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' }
+  | { outcome: 'not_open'; opensAt: number }
+  | { outcome: 'closed'; closesAt: number };
+
+/** A ticket as read from Kafka, ready for admission. `valid` is false when the message did not parse. */
+export interface QueuedTicket {
+  queueNumber: number;
+  shopperId: string;
+  jti: string;
+  expiresAtMs: number;
+  valid: boolean;
+}
+
+export type BlockReason = 'pending' | 'paused' | 'stock' | 'cap' | 'unknown_deal';
+
+export interface AdmitResult {
+  processed: number;
+  blockedBy: BlockReason | undefined;
+  admitted: number;
+  invalid: number;
+  expired: number;
+  soldOut: number;
+  duplicate: number;
+  /** Checkouts whose deadline had passed, ended before deciding. */
+  checkoutsExpired: number;
+}
+
+export type ClaimResult =
+  | { outcome: 'claimed'; deadline: number }
+  | { outcome: 'purchased'; orderId: string }
+  | { outcome: 'expired'; checkoutsExpired: number }
+  | { outcome: 'in_progress' | 'not_admitted' };
+
+export type ReleaseResult = 'released' | 'paying' | 'purchased' | 'expired' | 'not_admitted';
+
+/** A deal's settings and counts, as one atomic read of Redis. */
+export interface DealSnapshot {
+  dealId: string;
+  exists: boolean;
+  stock: number;
+  cap: number;
+  windowMs: number;
+  opensAt: number;
+  closesAt: number | null;
+  paused: boolean;
+  ticketTtlMs: number;
+  productName: string;
+  price: number;
+  currency: string;
+  available: number;
+  active: number;
+  served: number;
+  sold: number;
+  issued: number;
+  lastQueueNumber: number;
+  admitted: number;
+  skipped: number;
+  soldOutTickets: number;
+  expired: number;
+  cancelled: number;
+  purchased: number;
+}
+
+/** A shopper's ticket record for one deal. */
+export interface ShopperTicket {
+  state: TicketState;
+  jti: string;
+  queueNumber: number;
+  token: string | undefined;
+  deadline: number | undefined;
+  orderId: string | undefined;
+}
+
+/** One admission in the audit trail. */
+export interface Admission {
+  queueNumber: number;
+  shopperId: string;
+  admittedAt: number;
+}

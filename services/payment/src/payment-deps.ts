@@ -1,0 +1,21 @@
+import type { Clock, DealStore, Logger, TicketVerifier } from '@quickdeal/core';
+import type { PaymentMetrics } from './metrics.js';
+import type { OrderBook } from './order-book.js';
+import type { PaymentProvider } from './payment-provider.js';
+
+/** What payment's routes work with; createPayment (payment.ts) wires them. */
+export interface PaymentDeps {
+  store: DealStore;
+  orders: OrderBook;
+  provider: PaymentProvider;
+  verifier: TicketVerifier;
+  metrics: PaymentMetrics;
+  logger: Logger;
+  clock?: Clock;
+  /** How long a payment may take before the sweeper may settle its checkout without it. */
+  paymentLeaseMs: number;
+  /** How long the provider may take to answer. */
+  providerTimeoutMs: number;
+  readiness: () => Promise<Record<string, boolean>>;
+  isShuttingDown?: () => boolean;
+}

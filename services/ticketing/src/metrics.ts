@@ -1,0 +1,27 @@
+import { Counter, Histogram } from 'prom-client';
+import { createServiceMetrics } from '@quickdeal/core';
+
+/** Ticketing's metrics: tickets issued and asked for, polls, and the batches tickets go to Kafka in. */
+export function createTicketingMetrics() {
+  const metrics = createServiceMetrics('ticketing');
+  const registers = [metrics.registry];
+  return {
+    ...metrics,
+    ticketsIssued: new Counter({ name: 'quickdeal_tickets_issued_total', help: 'Tickets issued (answered 201)', labelNames: ['deal'] as const, registers }),
+    ticketRequests: new Counter({
+      name: 'quickdeal_ticket_requests_total',
+      help: 'Ticket requests by result (created, existing, sold_out, not_open, closed, already_purchased, rate_limited, busy, unavailable)',
+      labelNames: ['deal', 'result'] as const,
+      registers,
+    }),
+    statusPolls: new Counter({ name: 'quickdeal_status_polls_total', help: 'Ticket status polls by answered status', labelNames: ['deal', 'status'] as const, registers }),
+    produceBatchSize: new Histogram({
+      name: 'quickdeal_ticket_produce_batch_size',
+      help: 'Tickets sent to Kafka in one produce request',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers,
+    }),
+  };
+}
+
+export type TicketingMetrics = ReturnType<typeof createTicketingMetrics>;

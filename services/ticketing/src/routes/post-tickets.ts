@@ -1,0 +1,126 @@
+import type { Context, Hono } from 'hono';
+import { encodeTicketMessage, errors, isPending, newTicketId, shopperIdOf, systemClock, topicForDeal, type AppEnv, type DealSnapshot, type ShopperTicket } from '@quickdeal/core';
+import type { TicketingDeps } from '../ticketing-deps.js';
+import { processedView, soldOut, waitingView, type TicketView } from '../ticket-view.js';
+import { clientAddressOf, dealOf } from './request-context.js';
+
+/** A ticket answer: the signed ticket and where it stands. */
+export type TicketAnswer = TicketView & { ticket: string };
+
+/**
+ * `POST /api/v1/deals/{dealId}/tickets`: takes the shopper into the deal's line. 201 with a new
+ * ticket, 200 with the one they already hold.
+ */
+export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void {
+  const clock = deps.clock ?? systemClock;
+
+  async function waitForPendingTicket(dealId: string, shopperId: string): Promise<ShopperTicket | undefined> {
+    const until = clock.now() + (deps.pendingWaitMs ?? 3_000);
+    while (clock.now() < until) {
+      const record = await deps.store.shopperTicket(dealId, shopperId);
+      if (!record || !isPending(record)) return record;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return undefined;
+  }
+
+  /** Reserves the shopper's place, appends the ticket to the deal's log and signs it; 201 for a new ticket, 200 for the one they have. */
+  async function issueTicket(c: Context<AppEnv>, deal: DealSnapshot, shopperId: string, now: number, count: (result: string) => void): Promise<Response> {
+    const dealId = deal.dealId;
+    const jti = newTicketId();
+    const reservation = await deps.store.reserveTicket(dealId, shopperId, jti, now);
+    const existing = async (token: string, queueNumber: number) => {
+      count('existing');
+      const { claims } = await deps.verifier.verify(token);
+      const record = await deps.store.shopperTicket(dealId, shopperId);
+      const admissionRate = deps.cache.admissionRate(dealId);
+      const view = queueNumber > deal.served ? waitingView(deal, queueNumber, admissionRate) : processedView(deal, queueNumber, claims.jti, record, clock.now(), admissionRate);
+      const answer: TicketAnswer = { ticket: token, ...view };
+      return c.json(answer, 200);
+    };
+    switch (reservation.outcome) {
+      case 'existing':
+        return existing(reservation.token, reservation.queueNumber);
+      case 'pending': {
+        const record = await waitForPendingTicket(dealId, shopperId);
+        if (record?.token) return existing(record.token, record.queueNumber);
+        count('unavailable');
+        throw errors.unavailable('TICKET_PENDING', 'Your ticket is still being queued; try again in a moment');
+      }
+      case 'purchased':
+        count('already_purchased');
+        throw errors.conflict('ALREADY_PURCHASED', 'You have already bought this deal');
+      case 'sold_out':
+        count('sold_out');
+        throw errors.gone('ITEM_SOLD_OUT', 'Everything in this deal is sold');
+      case 'not_open':
+        count('not_open');
+        throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(reservation.opensAt).toISOString() });
+      case 'closed':
+        count('closed');
+        throw errors.conflict('DEAL_CLOSED', 'This deal has closed', { closesAt: new Date(reservation.closesAt).toISOString() });
+      case 'unknown_deal':
+        throw errors.notFound('DEAL_NOT_FOUND', `There is no deal "${dealId}"`);
+      case 'reserved':
+        break;
+    }
+
+    const issuedAt = Math.floor(now / 1000);
+    const expiresAt = issuedAt + Math.ceil(deal.ticketTtlMs / 1000);
+    let queueNumber: number;
+    try {
+      const message = encodeTicketMessage({ v: 1, sub: shopperId, jti, iat: issuedAt, exp: expiresAt });
+      queueNumber = (await deps.queue.append(topicForDeal(dealId, deps.topicPrefix), message)) + 1;
+    } catch (error) {
+      deps.logger.warn({ err: error, dealId }, 'ticket could not be queued');
+      await deps.store.abortTicket(dealId, shopperId, jti).catch(() => undefined);
+      count('unavailable');
+      throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
+    }
+    const token = await deps.signer.sign({ sub: shopperId, deal: dealId, qn: queueNumber, jti, iat: issuedAt, exp: expiresAt });
+    const recorded = await deps.store.finalizeTicket(dealId, shopperId, { jti, queueNumber, token, expiresAtMs: expiresAt * 1000 }, expiresAt * 1000 - now + deal.windowMs);
+    if (!recorded) {
+      count('unavailable');
+      throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
+    }
+    count('created');
+    deps.metrics.ticketsIssued.inc({ deal: dealId });
+    const answer: TicketAnswer = { ticket: token, ...waitingView(deal, queueNumber, deps.cache.admissionRate(dealId)) };
+    return c.json(answer, 201);
+  }
+
+  app.post('/api/v1/deals/:dealId/tickets', async (c) => {
+    const shopperId = shopperIdOf(c);
+    const dealId = c.req.param('dealId');
+    const deal = await dealOf(deps.cache, dealId);
+    const count = (result: string) => deps.metrics.ticketRequests.inc({ deal: dealId, result });
+    try {
+      await deps.limits.ticketRequest(dealId, shopperId, clientAddressOf(c, deps.trustProxy ?? false));
+    } catch (error) {
+      count('rate_limited');
+      throw error;
+    }
+    const now = clock.now();
+    if (now < deal.opensAt) {
+      count('not_open');
+      throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(deal.opensAt).toISOString() });
+    }
+    if (soldOut(deal)) {
+      count('sold_out');
+      throw errors.gone('ITEM_SOLD_OUT', 'Everything in this deal is sold');
+    }
+
+    const entry = deps.door?.enter() ?? { entered: true };
+    if (!entry.entered) {
+      count('busy');
+      throw errors.tooManyRequests(entry.retryAfterSeconds, 'So many shoppers are joining right now that we could not take you in yet; try again in a moment', 'BUSY');
+    }
+    let answer: Response | undefined;
+    try {
+      answer = await issueTicket(c, deal, shopperId, now, count);
+      return answer;
+    } finally {
+      deps.door?.leave(answer?.status === 201);
+    }
+  });
+}

@@ -1,0 +1,28 @@
+import type { Clock, DealCache, DealStore, Logger, TicketKeyring, TicketSigner, TicketVerifier } from '@quickdeal/core';
+import type { Door } from './door.js';
+import type { TicketingMetrics } from './metrics.js';
+import type { RateLimits } from './rate-limits.js';
+import type { TicketQueue } from './ticket-queue.js';
+
+/** What ticketing's routes work with; createTicketing (ticketing.ts) wires them. */
+export interface TicketingDeps {
+  store: DealStore;
+  cache: DealCache;
+  queue: TicketQueue;
+  signer: TicketSigner;
+  verifier: TicketVerifier;
+  keyring: TicketKeyring;
+  limits: RateLimits;
+  metrics: TicketingMetrics;
+  logger: Logger;
+  topicPrefix: string;
+  clock?: Clock;
+  /** Use X-Forwarded-For as the client address (only behind a trusted ingress or gateway). */
+  trustProxy?: boolean;
+  readiness: () => Promise<Record<string, boolean>>;
+  isShuttingDown?: () => boolean;
+  /** How long a shopper's concurrent second request waits for the first one's ticket. */
+  pendingWaitMs?: number;
+  /** Overload protection: ticket requests beyond its limit are asked to come back later. */
+  door?: Door;
+}
