@@ -11,8 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createKafka } from '@quickdeal/core';
-import { endpoints } from '@quickdeal/dev/profiles';
 import { repoRoot } from '@quickdeal/dev/paths';
+import { endpoints } from '@quickdeal/dev/profiles';
 import { eventually, freePort, kubectl, metricValue, nodeEntry, startProcess, uniqueName, waitForHttp } from '@quickdeal/dev/testing';
 import {
   clients,

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TicketKeyring } from '@quickdeal/core';
 import { group, mergePatch, plural, version } from '@quickdeal/operator';
 import { logPath } from '@quickdeal/dev/paths';
+import { endpoints } from '@quickdeal/dev/profiles';
 import {
   eventually,
   freePort,
@@ -35,7 +36,6 @@ import {
   waitForDeal,
   type Clients,
 } from '@quickdeal/dev/testing/kubernetes';
-import { endpoints } from '@quickdeal/dev/profiles';
 import {
   alertRules,
   dashboardQueries,
