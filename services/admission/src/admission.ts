@@ -1,23 +1,18 @@
-import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { DealStore, connectRedis, createKafka, createLogger, redisAnswers, type AppEnv, type Clock, type ComposedService, type Logger, type ServingState } from '@quickdeal/core';
+import { DealStore, connectRedis, createKafka, createLogger, redisAnswers, type BuiltService, type ServiceOverrides } from '@quickdeal/core';
 import { AdmissionConsumer, type AdmissionOptions } from './admission-consumer.js';
 import { createApp } from './app.js';
 import type { AdmissionConfig } from './config.js';
 import { registerDealGauges } from './deal-gauges.js';
 import { createAdmissionMetrics, type AdmissionMetrics } from './metrics.js';
 
-export interface AdmissionOverrides extends Partial<ServingState> {
-  logger?: Logger;
-  clock?: Clock;
+export interface AdmissionOverrides extends ServiceOverrides {
   /** Consumer settings beyond what the configuration allows (tests). */
   consumer?: Partial<AdmissionOptions>;
 }
 
 /** The admission service, and the parts tests look into. */
-export interface Admission extends ComposedService {
-  app: Hono<AppEnv>;
-  start: () => Promise<void>;
+export interface Admission extends BuiltService {
   consumer: AdmissionConsumer;
   metrics: AdmissionMetrics;
 }

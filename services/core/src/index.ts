@@ -20,6 +20,6 @@ export { migrateToLatest } from './db/migrations.js';
 export type { Database, DealRow, OrderRow } from './db/schema.js';
 export { bearerTicketOf, headerOf, installCommon, installProbes, jsonBodyOf, shopperIdOf, type AppEnv } from './http/app-kit.js';
 export { assertTicketBelongs, ownTicketOf } from './http/own-ticket.js';
-export { runService, serviceMain, type ComposedService, type RunningService, type ServingState } from './http/serve.js';
+export { runService, serviceMain, type BuiltService, type ComposedService, type RunningService, type ServiceOverrides, type ServingState } from './http/serve.js';
 export { connectRedis, redisAnswers } from './redis/connect.js';
 export { DealStore } from './redis/deal-store.js';

@@ -1,4 +1,3 @@
-import type { Hono } from 'hono';
 import { sql } from 'kysely';
 import {
   DealStore,
@@ -8,11 +7,8 @@ import {
   createLogger,
   migrateToLatest,
   redisAnswers,
-  type AppEnv,
-  type Clock,
-  type ComposedService,
-  type Logger,
-  type ServingState,
+  type BuiltService,
+  type ServiceOverrides,
   type TicketKeyring,
 } from '@quickdeal/core';
 import { createApp } from './app.js';
@@ -22,19 +18,15 @@ import { createPaymentMetrics, type PaymentMetrics } from './metrics.js';
 import { OrderBook } from './order-book.js';
 import { TestPaymentProvider } from './payment-provider.js';
 
-export interface PaymentOverrides extends Partial<ServingState> {
+export interface PaymentOverrides extends ServiceOverrides {
   /** The keys that verify tickets (main.ts loads them from the environment). */
   keyring: TicketKeyring;
-  logger?: Logger;
-  clock?: Clock;
   /** Which deals the sweeper sweeps: every deal in Redis unless narrowed (tests sharing one Redis). */
   sweptDealIds?: () => Promise<string[]>;
 }
 
 /** The payment service, and the parts tests look into. */
-export interface Payment extends ComposedService {
-  app: Hono<AppEnv>;
-  start: () => Promise<void>;
+export interface Payment extends BuiltService {
   orders: OrderBook;
   provider: TestPaymentProvider;
   sweeper: CheckoutSweeper;

@@ -1,4 +1,3 @@
-import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import type { RetryOptions } from 'kafkajs';
 import {
@@ -10,11 +9,8 @@ import {
   createKafka,
   createLogger,
   redisAnswers,
-  type AppEnv,
-  type Clock,
-  type ComposedService,
-  type Logger,
-  type ServingState,
+  type BuiltService,
+  type ServiceOverrides,
   type TicketKeyring,
 } from '@quickdeal/core';
 import { createApp } from './app.js';
@@ -25,19 +21,15 @@ import { RateLimits } from './rate-limits.js';
 import { TicketProducer } from './ticket-producer.js';
 import { TicketQueue } from './ticket-queue.js';
 
-export interface TicketingOverrides extends Partial<ServingState> {
+export interface TicketingOverrides extends ServiceOverrides {
   /** The keys that sign and verify tickets (main.ts loads them from the environment). */
   keyring: TicketKeyring;
-  logger?: Logger;
-  clock?: Clock;
   /** How the ticket producer retries a failed send. */
   producerRetry?: RetryOptions;
 }
 
 /** The ticketing service, and the parts tests look into. */
-export interface Ticketing extends ComposedService {
-  app: Hono<AppEnv>;
-  start: () => Promise<void>;
+export interface Ticketing extends BuiltService {
   store: DealStore;
   cache: DealCache;
   queue: TicketQueue;

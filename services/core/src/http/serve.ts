@@ -2,7 +2,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
 import { ConfigError, parseConfig } from '../config.js';
+import type { Clock } from '../clock.js';
 import { createLogger, type Logger } from '../logger.js';
+import type { AppEnv } from './app-kit.js';
 
 /** What a service's composition function builds: its app, and how its work starts and stops. */
 export interface ComposedService {
@@ -14,9 +16,22 @@ export interface ComposedService {
   stop: () => Promise<void>;
 }
 
+/** A service as its composition function hands it over: tests call its app and start it themselves. */
+export interface BuiltService extends ComposedService {
+  app: Hono<AppEnv>;
+  start: () => Promise<void>;
+}
+
 /** What the readiness probe of a served service asks of the server. */
 export interface ServingState {
   isShuttingDown: () => boolean;
+}
+
+/** What a composition function takes beside the configuration; each service adds its own. */
+export interface ServiceOverrides extends Partial<ServingState> {
+  /** By default, a logger named after the service at the configured LOG_LEVEL. */
+  logger?: Logger;
+  clock?: Clock;
 }
 
 export interface RunningService {
