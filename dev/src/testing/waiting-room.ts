@@ -26,7 +26,7 @@ import {
   type Database,
   type QuickDealSpecInput,
 } from '@quickdeal/core';
-import { CheckoutSweeper, OrderBook, TestPaymentProvider, createApp as createPaymentApp } from '@quickdeal/payment';
+import { CheckoutSweeper, OrderBook, PaymentAttempts, TestPaymentProvider, createApp as createPaymentApp, type PaymentFaults } from '@quickdeal/payment';
 import { Door, RateLimits, TicketProducer, TicketQueue, createApp as createTicketingApp } from '@quickdeal/ticketing';
 import { endpoints, type ProfileName } from '../profiles.js';
 
@@ -47,6 +47,8 @@ export interface WaitingRoomOptions {
   maxTicketsInProgress?: number;
   clock?: Clock;
   startAdmission?: boolean;
+  /** Postgres for the payment app and sweeper (the fault profile's, to stop it mid-payment). */
+  paymentPostgresUrl?: string;
 }
 
 export type WaitingRoom = Awaited<ReturnType<typeof startWaitingRoom>>;
@@ -109,23 +111,36 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   });
 
   const paymentMetrics = createMetrics('payment');
-  const orders = new OrderBook(db);
+  const paymentDb: Kysely<Database> = options.paymentPostgresUrl ? connectDatabase(options.paymentPostgresUrl, { maxConnections: 5 }) : db;
+  if (paymentDb !== db) await migrateToLatest(paymentDb);
+  const orders = new OrderBook(paymentDb);
+  const attempts = new PaymentAttempts(paymentDb);
   const provider = new TestPaymentProvider('approve');
-  const payment = createPaymentApp({
-    store,
-    orders,
-    provider,
-    verifier: new TicketVerifier(keyring, clock ? { clock } : {}),
-    metrics: paymentMetrics,
-    logger,
-    paymentLeaseMs: options.paymentLeaseMs ?? 30_000,
-    providerTimeoutMs: options.providerTimeoutMs ?? 2_000,
-    ...(clock ? { clock } : {}),
-    readiness: async () => ({ redis: true }),
-  });
+  const paymentLeaseMs = options.paymentLeaseMs ?? 30_000;
+  const providerTimeoutMs = options.providerTimeoutMs ?? 2_000;
+  /** A payment app of this room; another one with `faults` models a payment process that dies or stalls at a step. */
+  const newPaymentApp = (faults?: PaymentFaults) =>
+    createPaymentApp({
+      store,
+      orders,
+      attempts,
+      provider,
+      verifier: new TicketVerifier(keyring, clock ? { clock } : {}),
+      metrics: paymentMetrics,
+      logger,
+      paymentLeaseMs,
+      providerTimeoutMs,
+      ...(clock ? { clock } : {}),
+      readiness: async () => ({ redis: true }),
+      ...(faults ? { faults } : {}),
+    });
+  const payment = newPaymentApp();
   const deals: string[] = [];
   // Sweeps only this room's deals, so its metrics count only what it did.
-  const sweeper = new CheckoutSweeper({ store, orders, metrics: paymentMetrics, logger, dealIds: async () => [...deals], ...(clock ? { clock } : {}) }, options.sweepIntervalMs ?? 100);
+  const sweeper = new CheckoutSweeper(
+    { store, orders, attempts, provider, providerTimeoutMs, metrics: paymentMetrics, logger, dealIds: async () => [...deals], ...(clock ? { clock } : {}) },
+    options.sweepIntervalMs ?? 100,
+  );
   sweeper.start();
 
   const admissionMetrics = createMetrics('admission');
@@ -170,6 +185,9 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     provider,
     sweeper,
     orders,
+    attempts,
+    paymentDb,
+    newPaymentApp,
     metrics: { ticketing: ticketingMetrics, payment: paymentMetrics, admission: admissionMetrics },
     get consumer() {
       return consumer;
@@ -196,9 +214,9 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     async checkout(dealId: string, shopperId: string, ticket: string) {
       return json(await payment.request(`/api/v1/deals/${dealId}/checkout`, { headers: headers(shopperId, ticket) }));
     },
-    async pay(dealId: string, shopperId: string, ticket: string, idempotencyKey = uniqueName('pay'), paymentToken?: string) {
+    async pay(dealId: string, shopperId: string, ticket: string, idempotencyKey = uniqueName('pay'), paymentToken?: string, app = payment) {
       return json(
-        await payment.request(`/api/v1/deals/${dealId}/orders`, {
+        await app.request(`/api/v1/deals/${dealId}/orders`, {
           method: 'POST',
           headers: headers(shopperId, ticket, { 'Idempotency-Key': idempotencyKey, 'Content-Type': 'application/json' }),
           body: JSON.stringify(paymentToken ? { paymentMethod: { token: paymentToken } } : {}),
@@ -240,6 +258,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await db.destroy();
+      if (paymentDb !== db) await paymentDb.destroy().catch(() => undefined);
       for (const connection of connections) connection.disconnect();
     },
   };

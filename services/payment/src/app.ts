@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
 import {
   AppError,
@@ -20,11 +20,15 @@ import {
   type TicketVerifier,
 } from '@quickdeal/core';
 import type { OrderBook } from './order-book.js';
+import type { PaymentAttempts } from './payment-attempts.js';
+import { PaymentFlow, type PaymentFaults } from './payment-flow.js';
 import type { PaymentProvider } from './payment-provider.js';
+import { Settlement } from './settlement.js';
 
 export interface PaymentDeps {
   store: DealStore;
   orders: OrderBook;
+  attempts: PaymentAttempts;
   provider: PaymentProvider;
   verifier: TicketVerifier;
   metrics: Metrics;
@@ -36,7 +40,12 @@ export interface PaymentDeps {
   providerTimeoutMs: number;
   readiness: () => Promise<Record<string, boolean>>;
   isShuttingDown?: () => boolean;
+  /** Test seam: where a payment stops or stalls (see PaymentFaults). */
+  faults?: PaymentFaults;
 }
+
+/** A payment body is a card token or nothing; anything bigger is refused before it is read whole. */
+export const maxOrderBodyBytes = 4 * 1024;
 
 const orderBodySchema = z.object({ paymentMethod: z.object({ token: z.string().min(1).max(200) }).strict().optional() }).strict();
 const idempotencyKeyPattern = /^[\x21-\x7e]{1,200}$/;
@@ -46,6 +55,8 @@ export function createApp(deps: PaymentDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   installCommon(app, deps);
   installProbes(app, deps);
+  const settlement = new Settlement(deps);
+  const flow = new PaymentFlow({ ...deps, settlement });
 
   /** The ticket's claims, once it is shown to be this shopper's ticket for this deal. Its `exp` bounds waiting, not checkout. */
   async function ticketOf(c: Context): Promise<TicketClaims> {
@@ -80,92 +91,21 @@ export function createApp(deps: PaymentDeps): Hono<AppEnv> {
     });
   });
 
-  app.post('/api/v1/deals/:dealId/orders', async (c) => {
+  const orderBodyLimit = bodyLimit({
+    maxSize: maxOrderBodyBytes,
+    onError: () => {
+      throw new AppError(413, 'BODY_TOO_LARGE', `A payment body is at most ${maxOrderBodyBytes} bytes`);
+    },
+  });
+
+  app.post('/api/v1/deals/:dealId/orders', orderBodyLimit, async (c) => {
     const claims = await ticketOf(c);
-    const dealId = claims.deal;
-    const count = (result: string) => deps.metrics.orders.inc({ deal: dealId, result });
     const idempotencyKey = headerOf(c, 'Idempotency-Key');
     if (!idempotencyKey) throw errors.badRequest('IDEMPOTENCY_KEY_MISSING', 'Send an Idempotency-Key header so a retried payment is not taken twice');
     if (!idempotencyKeyPattern.test(idempotencyKey)) throw errors.badRequest('IDEMPOTENCY_KEY_INVALID', 'The Idempotency-Key must be 1 to 200 visible ASCII characters');
     const body = await jsonBodyOf(c, orderBodySchema);
-
-    const replay = await deps.orders.byIdempotencyKey(idempotencyKey);
-    if (replay) {
-      if (replay.deal_id !== dealId || replay.shopper_id !== claims.sub) {
-        throw errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for another payment');
-      }
-      return c.json({ orderId: replay.id, status: replay.status }, 201);
-    }
-
-    const claim = await deps.store.claimForPayment(dealId, claims.sub, claims.qn, clock.now(), deps.paymentLeaseMs);
-    switch (claim.outcome) {
-      case 'purchased':
-        count('already_purchased');
-        throw alreadyPurchased();
-      case 'in_progress':
-        throw errors.conflict('PAYMENT_IN_PROGRESS', 'A payment for this checkout is already in progress');
-      case 'expired':
-        count('expired');
-        if (claim.checkoutsExpired > 0) deps.metrics.checkoutsExpired.inc({ deal: dealId }, claim.checkoutsExpired);
-        throw checkoutExpired();
-      case 'not_admitted':
-        throw notAdmitted();
-      case 'claimed':
-        break;
-    }
-
-    const deal = await deps.orders.deal(dealId);
-    if (!deal) {
-      await deps.store.abortPayment(dealId, claims.sub, claims.qn);
-      throw errors.notFound('DEAL_NOT_FOUND', `There is no deal "${dealId}"`);
-    }
-    const orderId = randomUUID();
-    let charge;
-    try {
-      charge = await deps.provider.charge(
-        { orderId, shopperId: claims.sub, amount: deal.price, currency: deal.currency.trim(), paymentToken: body.paymentMethod?.token },
-        AbortSignal.timeout(deps.providerTimeoutMs),
-      );
-    } catch (error) {
-      deps.logger.warn({ err: error, dealId }, 'payment provider failed');
-      await deps.store.abortPayment(dealId, claims.sub, claims.qn);
-      count('timeout');
-      throw errors.unavailable('PAYMENT_UNAVAILABLE', 'The payment could not be completed just now; your unit stays yours until the deadline', 1);
-    }
-    if (charge.outcome === 'declined') {
-      await deps.store.abortPayment(dealId, claims.sub, claims.qn);
-      count('declined');
-      throw new AppError(402, 'PAYMENT_DECLINED', `${charge.reason}; you can try another card until the deadline`, {
-        checkoutExpiresAt: new Date(claim.deadline).toISOString(),
-      });
-    }
-
-    const recorded = await deps.orders.record({
-      id: orderId,
-      deal_id: dealId,
-      shopper_id: claims.sub,
-      queue_number: claims.qn,
-      amount: deal.price,
-      currency: deal.currency.trim(),
-      idempotency_key: idempotencyKey,
-      payment_reference: charge.reference,
-    });
-    if (recorded.outcome !== 'recorded') {
-      await deps.provider.refund(charge.reference);
-      await deps.store.abortPayment(dealId, claims.sub, claims.qn);
-      count(recorded.outcome);
-      if (recorded.outcome === 'sold_out') throw errors.gone('ITEM_SOLD_OUT', 'Everything in this deal is sold; you were not charged');
-      if (recorded.outcome === 'idempotency_key_taken') throw errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for another payment');
-      throw alreadyPurchased();
-    }
-    try {
-      await deps.store.completePayment(dealId, claims.sub, claims.qn, orderId, recorded.sold);
-    } catch (error) {
-      // The order is recorded; the sweeper settles Redis from Postgres when the payment lease lapses.
-      deps.logger.error({ err: error, dealId }, 'paid, but could not update Redis');
-    }
-    count('paid');
-    return c.json({ orderId, status: recorded.order.status }, 201);
+    const order = await flow.pay({ dealId: claims.deal, shopperId: claims.sub, queueNumber: claims.qn, idempotencyKey, paymentToken: body.paymentMethod?.token });
+    return c.json(order, 201);
   });
 
   app.delete('/api/v1/deals/:dealId/checkout', async (c) => {

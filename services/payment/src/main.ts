@@ -17,7 +17,8 @@ import { createApp } from './app.js';
 import { CheckoutSweeper } from './checkout-sweeper.js';
 import { paymentConfigSchema } from './config.js';
 import { OrderBook } from './order-book.js';
-import { TestPaymentProvider } from './payment-provider.js';
+import { PaymentAttempts } from './payment-attempts.js';
+import { PaymentLedger, TestPaymentProvider } from './payment-provider.js';
 
 const logger = createLogger('payment');
 
@@ -31,12 +32,15 @@ async function main() {
   const metrics = createMetrics('payment');
   const store = new DealStore(redis);
   const orders = new OrderBook(db);
-  const sweeper = new CheckoutSweeper({ store, orders, metrics, logger }, config.SWEEP_INTERVAL_MS);
+  const attempts = new PaymentAttempts(db);
+  const provider = new TestPaymentProvider(config.TEST_PAYMENT_OUTCOME, new PaymentLedger(config.TEST_PAYMENT_LEDGER));
+  const sweeper = new CheckoutSweeper({ store, orders, attempts, provider, providerTimeoutMs: config.PAYMENT_TIMEOUT_MS, metrics, logger }, config.SWEEP_INTERVAL_MS);
   let running: Awaited<ReturnType<typeof runService>> | undefined;
   const app = createApp({
     store,
     orders,
-    provider: new TestPaymentProvider(config.TEST_PAYMENT_OUTCOME),
+    attempts,
+    provider,
     verifier: new TicketVerifier(keyring),
     metrics,
     logger,
