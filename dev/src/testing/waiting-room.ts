@@ -26,7 +26,7 @@ import {
   type Database,
   type QuickDealSpecInput,
 } from '@quickdeal/core';
-import { CheckoutSweeper, OrderBook, PaymentAttempts, TestPaymentProvider, createApp as createPaymentApp, type PaymentFaults } from '@quickdeal/payment';
+import { CheckoutSweeper, OrderBook, PaymentAttempts, PaymentLedger, TestPaymentProvider, createApp as createPaymentApp, type PaymentFaults } from '@quickdeal/payment';
 import { Door, RateLimits, TicketProducer, TicketQueue, createApp as createTicketingApp } from '@quickdeal/ticketing';
 import { endpoints, type ProfileName } from '../profiles.js';
 
@@ -47,8 +47,10 @@ export interface WaitingRoomOptions {
   maxTicketsInProgress?: number;
   clock?: Clock;
   startAdmission?: boolean;
-  /** Postgres for the payment app and sweeper (the fault profile's, to stop it mid-payment). */
-  paymentPostgresUrl?: string;
+  /** Another Postgres (the fault profile's, to stop it mid-payment). */
+  postgresUrl?: string;
+  /** The test provider's ledger file, shared with payment processes a test starts (in memory when unset). */
+  paymentLedgerFile?: string;
 }
 
 export type WaitingRoom = Awaited<ReturnType<typeof startWaitingRoom>>;
@@ -80,7 +82,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   await producer.connect();
   const ticketProducer = new TicketProducer(kafka, { maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } }, logger);
   await ticketProducer.connect();
-  const db: Kysely<Database> = connectDatabase(stack.postgresUrl, { maxConnections: 5 });
+  const db: Kysely<Database> = connectDatabase(options.postgresUrl ?? stack.postgresUrl, { maxConnections: 5 });
   await migrateToLatest(db);
   const keyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
   const clock = options.clock;
@@ -111,11 +113,9 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   });
 
   const paymentMetrics = createMetrics('payment');
-  const paymentDb: Kysely<Database> = options.paymentPostgresUrl ? connectDatabase(options.paymentPostgresUrl, { maxConnections: 5 }) : db;
-  if (paymentDb !== db) await migrateToLatest(paymentDb);
-  const orders = new OrderBook(paymentDb);
-  const attempts = new PaymentAttempts(paymentDb);
-  const provider = new TestPaymentProvider('approve');
+  const orders = new OrderBook(db);
+  const attempts = new PaymentAttempts(db);
+  const provider = new TestPaymentProvider('approve', new PaymentLedger(options.paymentLedgerFile));
   const paymentLeaseMs = options.paymentLeaseMs ?? 30_000;
   const providerTimeoutMs = options.providerTimeoutMs ?? 2_000;
   /** A payment app of this room; another one with `faults` models a payment process that dies or stalls at a step. */
@@ -186,7 +186,6 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     sweeper,
     orders,
     attempts,
-    paymentDb,
     newPaymentApp,
     metrics: { ticketing: ticketingMetrics, payment: paymentMetrics, admission: admissionMetrics },
     get consumer() {
@@ -258,7 +257,6 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await db.destroy();
-      if (paymentDb !== db) await paymentDb.destroy().catch(() => undefined);
       for (const connection of connections) connection.disconnect();
     },
   };
