@@ -322,10 +322,11 @@ describe('a real payment process killed with SIGKILL', () => {
     hanging.catch(() => undefined);
     await room.waitFor(() => ticketState(dealId, 'buyer0'), (s) => s === 'paying');
     await room.waitFor(async () => (await attemptsOf(dealId)).length, (n) => n === 1);
+    // the replica that takes over is up first (as in a rollout), so the time below is the lockout alone
+    const second = await startPayment();
     await sleep(200);
     await killHard(first.child);
     const killedAt = Date.now();
-    const second = await startPayment();
     const answers: number[] = [];
     for (;;) {
       const retry = await payAt(second.port, dealId, tickets[0]!, uniqueName('retry'), 'tok_approve');
