@@ -317,16 +317,18 @@ describe('a real payment process killed with SIGKILL', () => {
     ['between the charge and the commit', 'tok_timeout_after_charge', 1],
   ] as const)('%s: after a restart the shopper pays within the lease, and any charge is refunded', async (_when, token, chargesBeforeKill) => {
     const { dealId, tickets } = await admitted(1, { window: '3m' });
-    const first = await startPayment();
-    const hanging = payAt(first.port, dealId, tickets[0]!, uniqueName('killed'), token);
+    // both replicas start first (a start takes seconds here), so the kill lands while the payment waits on the provider
+    const [first, second] = await Promise.all([startPayment(), startPayment()]);
+    const killedKey = uniqueName('killed');
+    const hanging = payAt(first.port, dealId, tickets[0]!, killedKey, token);
     hanging.catch(() => undefined);
-    await room.waitFor(() => ticketState(dealId, 'buyer0'), (s) => s === 'paying');
-    await room.waitFor(async () => (await attemptsOf(dealId)).length, (n) => n === 1);
-    // the replica that takes over is up first (as in a rollout), so the time below is the lockout alone
-    const second = await startPayment();
-    await sleep(200);
+    await room.waitFor(async () => (await room.attempts.byKey(killedKey))?.status, (s) => s === 'pending');
+    if (chargesBeforeKill) await room.waitFor(async () => room.provider.ledger.charges().some((c) => c.key === killedKey), Boolean);
     await killHard(first.child);
     const killedAt = Date.now();
+    // killed mid-payment: nothing had settled it
+    expect(await ticketState(dealId, 'buyer0')).toBe('paying');
+    expect((await room.attempts.byKey(killedKey))?.status).toBe('pending');
     const answers: number[] = [];
     for (;;) {
       const retry = await payAt(second.port, dealId, tickets[0]!, uniqueName('retry'), 'tok_approve');
@@ -337,9 +339,7 @@ describe('a real payment process killed with SIGKILL', () => {
       await sleep(200);
     }
     expect(Date.now() - killedAt).toBeLessThan(LEASE_MS * 2 + 2_000);
-    const attempts = await attemptsOf(dealId);
-    const killedAttempt = attempts.find((a) => a.idempotency_key.startsWith('killed'))!;
-    await room.waitFor(async () => (await room.attempts.byKey(killedAttempt.idempotency_key))?.status, (s) => s === (chargesBeforeKill ? 'refunded' : 'voided'));
+    await room.waitFor(async () => (await room.attempts.byKey(killedKey))?.status, (s) => s === (chargesBeforeKill ? 'refunded' : 'voided'));
     const { charges, orders } = await expectMoneySettled(dealId);
     expect(charges).toHaveLength(1 + chargesBeforeKill);
     expect(orders).toHaveLength(1);
