@@ -175,11 +175,12 @@ export class PaymentFlow {
   /** Claims the checkout for this payment (settling a lapsed claim first); answers the claim's fence and the checkout's deadline. */
   private async claim(request: PaymentRequest, count: (result: string) => void): Promise<{ fence: string; deadline: number }> {
     const { dealId, shopperId, queueNumber } = request;
-    let claim = await this.deps.store.claimForPayment(dealId, shopperId, queueNumber, this.deps.paymentLeaseMs);
+    const claimCheckout = () => this.redis(() => this.deps.store.claimForPayment(dealId, shopperId, queueNumber, this.deps.paymentLeaseMs));
+    let claim = await claimCheckout();
     if (claim.outcome === 'lapsed') {
       // The payment holding it died or stalled: settle it as the sweeper would, then claim again.
       await this.postgres(() => this.deps.settlement.settleClaim(dealId, shopperId));
-      claim = await this.deps.store.claimForPayment(dealId, shopperId, queueNumber, this.deps.paymentLeaseMs);
+      claim = await claimCheckout();
     }
     switch (claim.outcome) {
       case 'claimed':
@@ -280,6 +281,16 @@ export class PaymentFlow {
         }
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
+    }
+  }
+
+  /** Claims in Redis; a failure to reach it is answered 503 (nothing was claimed or charged). */
+  private async redis<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'Redis failed before anything was charged');
+      throw errors.unavailable('REDIS_UNAVAILABLE', 'The checkout cannot be reached just now; you were not charged. Please try again', 1);
     }
   }
 
