@@ -172,6 +172,35 @@ describe('a payment lease', () => {
     expect(orders.map((o) => o.shopper_id)).toEqual(['buyer1']);
   });
 
+  it('outlived by a commit stuck behind a slow Postgres: the unit is sold once, to one shopper', async () => {
+    const { dealId, tickets } = await admitted(2, { stock: 1, cap: 1, window: '3s' });
+    // another transaction holds the deal's row, so the payment's writes wait past the lease
+    let unlock = () => undefined as void;
+    const held = room.db.transaction().execute(async (tx) => {
+      await tx.selectFrom('deals').select('id').where('id', '=', dealId).forUpdate().execute();
+      await new Promise<void>((resolve) => (unlock = resolve));
+    });
+    const slow = room.pay(dealId, 'buyer0', tickets[0]!);
+    await sleep(LEASE_MS + 1_500);
+    unlock();
+    await held;
+    const answer = await slow;
+    expect([201, 409]).toContain(answer.status);
+    await room.waitFor(async () => (await attemptsOf(dealId)).every((a) => a.status !== 'pending' && a.status !== 'abandoned'), Boolean, LEASE_MS + 3_000);
+    const buyer1 = await room.waitFor(() => ticketState(dealId, 'buyer1'), (s) => s === 'admitted' || s === 'soldout', LEASE_MS + 3_000);
+    if (answer.status === 201) {
+      expect(await ticketState(dealId, 'buyer0')).toBe('purchased');
+      expect(buyer1).toBe('soldout');
+    } else {
+      expect(buyer1).toBe('admitted');
+      expect((await room.pay(dealId, 'buyer1', tickets[1]!)).status).toBe(201);
+    }
+    const { orders } = await expectMoneySettled(dealId);
+    expect(orders).toHaveLength(1);
+    const deal = await room.store.snapshot(dealId);
+    expect(deal.sold + deal.active).toBeLessThanOrEqual(1);
+  });
+
   it('claimed by another payment is not released or completed by the old one (the fence)', async () => {
     const { dealId } = await admitted(1);
     const claim = await room.store.claimForPayment(dealId, 'buyer0', 1, 60_000);
