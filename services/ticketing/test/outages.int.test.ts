@@ -4,14 +4,18 @@ import { endpoints } from '../../../dev/src/profiles.js';
 import { ensureKafka } from '../../../dev/src/servers/kafka.js';
 import { ensureRedis } from '../../../dev/src/servers/redis.js';
 import { stopServer } from '../../../dev/src/supervisor.js';
+import { holdFaultServers } from '../../../dev/src/testing/fault-lock.js';
 import { startWaitingRoom, type WaitingRoom } from '../../../dev/src/testing/waiting-room.js';
 
 // These tests stop and restart servers, so they use the `fault` profile's own Kafka and Redis.
 const fault = endpoints('fault');
 
+let release: (() => void) | undefined;
 beforeAll(async () => {
+  release = await holdFaultServers();
   await Promise.all([ensureKafka('fault'), ensureRedis('fault')]);
-}, 180_000);
+}, 660_000);
+afterAll(() => release?.());
 
 /** Every message in a topic: queue number → shopper. */
 async function readLog(room: WaitingRoom, topic: string, expected: number): Promise<Map<number, string>> {
