@@ -14,7 +14,7 @@ export interface SettlementDeps {
   providerTimeoutMs: number;
 }
 
-export type ClaimSettlement = 'purchased' | 'released' | 'not_paying' | 'provider_unavailable';
+export type ClaimSettlement = 'purchased' | 'released' | 'not_paying' | 'in_progress' | 'provider_unavailable';
 
 /**
  * Settles payments that their own request will not finish: a process that died, a lease that
@@ -55,6 +55,8 @@ export class Settlement {
   async settleClaim(dealId: string, shopperId: string): Promise<ClaimSettlement> {
     const claim = await this.deps.store.paymentClaim(dealId, shopperId);
     if (claim?.state !== 'paying') return 'not_paying';
+    // claimed again since it was found lapsed: that payment is alive
+    if ((claim.payingUntil ?? 0) > (await this.deps.store.redisNow())) return 'in_progress';
     if (await this.completeFromOrder(dealId, shopperId)) return 'purchased';
     let voided = true;
     for (const attempt of await this.deps.attempts.unsettled(dealId, shopperId)) {

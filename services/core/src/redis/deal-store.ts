@@ -210,6 +210,12 @@ export class DealStore {
     return result === 1 ? 'completed' : result === 0 ? 'already_purchased' : 'fenced';
   }
 
+  /** Redis's own clock (ms), the one the scripts judge deadlines and leases by. */
+  async redisNow(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
   /** The claim on a shopper's checkout, as the settlement needs it. */
   async paymentClaim(dealId: string, shopperId: string): Promise<{ state: TicketState; queueNumber: number; fence: string; payingUntil: number | undefined } | undefined> {
     const [state, qn, fence, payingUntil] = await this.redis.hmget(dealKeys(dealId).ticket(shopperId), 'state', 'qn', 'fence', 'payingUntil');
