@@ -50,7 +50,7 @@ export function createMetrics(service: string) {
     sweeperLastRun: new Gauge({ name: 'quickdeal_sweeper_last_run_timestamp_seconds', help: 'When the checkout sweeper last completed a run', registers }),
     orders: new Counter({
       name: 'quickdeal_orders_total',
-      help: 'Payment attempts by result (paid, declined, timeout, expired, already_purchased, sold_out)',
+      help: 'Payment attempts by result (paid, declined, timeout, unrecorded, fenced, expired, already_purchased, sold_out) and settled charges (refunded, voided)',
       labelNames: ['deal', 'result'] as const,
       registers,
     }),

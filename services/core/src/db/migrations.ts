@@ -64,6 +64,11 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('payments_by_shopper').on('payments').columns(['deal_id', 'shopper_id']).execute();
       await sql`create index payments_unsettled on payments (lease_until) where status in ('pending', 'abandoned')`.execute(db);
+      // Orders taken before this table existed: their keys replay as paid.
+      await sql`insert into payments (idempotency_key, deal_id, shopper_id, queue_number, fence, amount, currency, status,
+          provider_reference, order_id, lease_until, created_at, updated_at)
+        select idempotency_key, deal_id, shopper_id, queue_number, '', amount, currency, 'paid', payment_reference, id, created_at, created_at, created_at
+        from orders`.execute(db);
     },
   },
 };
