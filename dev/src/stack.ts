@@ -9,7 +9,7 @@ import { ensurePostgres } from './servers/postgres.js';
 import { ensureRedis } from './servers/redis.js';
 import { listServers, stopServer } from './supervisor.js';
 
-export { ensureKafka, ensureRedis, listServers, stopServer };
+export { ensureKafka, ensurePostgres, ensureRedis, listServers, stopServer };
 export { installPrometheus } from './servers/prometheus.js';
 
 export type Endpoints = ReturnType<typeof endpoints>;

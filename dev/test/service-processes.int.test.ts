@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TicketKeyring } from '@quickdeal/core';
 import { repoRoot } from '../src/paths.js';
 import { endpoints } from '../src/profiles.js';
+import { startServiceProcess } from '../src/testing/index.js';
 
 const stack = endpoints('test');
 const running: ChildProcess[] = [];
@@ -20,29 +21,7 @@ afterEach(async () => {
 });
 
 /** Starts a service's main.ts as its own process on a free port; resolves with its port once it listens. */
-async function startService(service: string, env: Record<string, string>): Promise<{ child: ChildProcess; port: number; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', `services/${service}/src/main.ts`], {
-    cwd: repoRoot,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'listening') resolve(entry.port);
-      } catch {
-        // not a log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${service} exited with ${code}: ${stderr}`)));
-  });
-  return { child, port, stderr: () => stderr };
-}
+const startService = (service: string, env: Record<string, string>) => startServiceProcess(service, env, running);
 
 const settings = async () => ({
   REDIS_URL: stack.redisUrl,

@@ -7,3 +7,5 @@ export { uniqueName } from './names.js';
 export { freePort, metricValue, nodeEntry, startProcess, waitForHttp } from './processes.js';
 export { startPrometheus, type PrometheusInstance } from './prometheus-instance.js';
 export { startWaitingRoom, type WaitingRoom, type WaitingRoomOptions } from './waiting-room.js';
+export { holdFaultServers } from './fault-lock.js';
+export { killHard, startServiceProcess, type ServiceProcess } from './service-process.js';

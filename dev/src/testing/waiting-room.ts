@@ -23,7 +23,7 @@ import {
   type Database,
   type QuickDealSpecInput,
 } from '@quickdeal/core';
-import { createPayment, paymentConfigSchema } from '@quickdeal/payment';
+import { createApp as createPaymentApp, createPayment, paymentConfigSchema, type PaymentFaults } from '@quickdeal/payment';
 import { createTicketing, ticketingConfigSchema } from '@quickdeal/ticketing';
 import { endpoints, type ProfileName } from '../profiles.js';
 import { uniqueName } from './names.js';
@@ -45,6 +45,10 @@ export interface WaitingRoomOptions {
   maxTicketsInProgress?: number;
   clock?: Clock;
   startAdmission?: boolean;
+  /** Another Postgres (the fault profile's, to stop it mid-payment). */
+  postgresUrl?: string;
+  /** The test provider's ledger file, shared with payment processes a test starts (in memory when unset). */
+  paymentLedgerFile?: string;
 }
 
 export type WaitingRoom = Awaited<ReturnType<typeof startWaitingRoom>>;
@@ -52,6 +56,7 @@ export type WaitingRoom = Awaited<ReturnType<typeof startWaitingRoom>>;
 export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const stack = endpoints(options.profile ?? 'test');
   const redisUrl = options.redisUrl ?? stack.redisUrl;
+  const postgresUrl = options.postgresUrl ?? stack.postgresUrl;
   const brokers = options.kafkaBrokers ?? stack.kafkaBrokers;
   const id = randomBytes(4).toString('hex');
   const topicPrefix = `qdtest.${id}.`;
@@ -64,7 +69,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   await admin.connect();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } });
   await producer.connect();
-  const db: Kysely<Database> = connectDatabase(stack.postgresUrl, { maxConnections: 5 });
+  const db: Kysely<Database> = connectDatabase(postgresUrl, { maxConnections: 5 });
   await migrateToLatest(db);
   const keyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
   const clock = options.clock;
@@ -72,7 +77,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const deals: string[] = [];
 
   // The services as their mains build them, from configuration: this room's topics and group, and test limits beyond what an operator may set.
-  const settings = { REDIS_URL: redisUrl, KAFKA_BROKERS: brokers.join(','), DATABASE_URL: stack.postgresUrl, KAFKA_CLIENT_ID: `test-${id}`, KAFKA_TOPIC_PREFIX: topicPrefix, PORT: '0' };
+  const settings = { REDIS_URL: redisUrl, KAFKA_BROKERS: brokers.join(','), DATABASE_URL: postgresUrl, KAFKA_CLIENT_ID: `test-${id}`, KAFKA_TOPIC_PREFIX: topicPrefix, PORT: '0' };
   const parts = { logger, keyring, clock };
   const ticketing = await createTicketing(
     {
@@ -95,11 +100,14 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       PAYMENT_TIMEOUT_MS: options.providerTimeoutMs ?? 2_000,
       SWEEP_INTERVAL_MS: options.sweepIntervalMs ?? 100,
       DATABASE_POOL_SIZE: 5,
+      TEST_PAYMENT_LEDGER: options.paymentLedgerFile,
     },
     // Sweeps only this room's deals, so its metrics count only what it did.
     { ...parts, sweptDealIds: async () => [...deals] },
   );
   await payment.start();
+  /** A payment app of this room; another one with `faults` models a payment process that dies or stalls at a step. */
+  const newPaymentApp = (faults?: PaymentFaults) => createPaymentApp({ ...payment.deps, ...(faults ? { faults } : {}) });
 
   const admissionConfig = {
     ...parseConfig(admissionConfigSchema, settings),
@@ -151,6 +159,8 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     provider: payment.provider,
     sweeper: payment.sweeper,
     orders: payment.orders,
+    attempts: payment.attempts,
+    newPaymentApp,
     metrics: {
       ticketing: ticketing.metrics,
       payment: payment.metrics,
@@ -184,9 +194,9 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     async checkout(dealId: string, shopperId: string, ticket: string) {
       return json(await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { headers: headers(shopperId, ticket) }));
     },
-    async pay(dealId: string, shopperId: string, ticket: string, idempotencyKey = uniqueName('pay'), paymentToken?: string) {
+    async pay(dealId: string, shopperId: string, ticket: string, idempotencyKey = uniqueName('pay'), paymentToken?: string, app = payment.app) {
       return json(
-        await payment.app.request(`/api/v1/deals/${dealId}/orders`, {
+        await app.request(`/api/v1/deals/${dealId}/orders`, {
           method: 'POST',
           headers: headers(shopperId, ticket, { 'Idempotency-Key': idempotencyKey, 'Content-Type': 'application/json' }),
           body: JSON.stringify(paymentToken ? { paymentMethod: { token: paymentToken } } : {}),

@@ -146,7 +146,7 @@ export class AdmissionConsumer {
       const chunk = messages.slice(index, index + this.options.batchSize);
       const tickets = chunk.map((message) => decodeTicketMessage(message.offset, message.value));
       const stopTimer = this.deps.metrics.admissionBatchDuration.startTimer();
-      const result = await this.deps.store.admitBatch(dealId, tickets, this.clock.now());
+      const result = await this.deps.store.admitBatch(dealId, tickets);
       stopTimer();
       this.record(dealId, result);
       if (result.processed > 0) {

@@ -32,10 +32,17 @@ export interface AdmitResult {
 }
 
 export type ClaimResult =
-  | { outcome: 'claimed'; deadline: number }
+  /** `fence` must be shown to abort or complete this claim. */
+  | { outcome: 'claimed'; deadline: number; fence: string }
+  | { outcome: 'in_progress'; payingUntil: number }
+  /** A payment held the checkout and its lease lapsed: settle it (see the payment service's settlement), then claim again. */
+  | { outcome: 'lapsed'; fence: string }
   | { outcome: 'purchased'; orderId: string }
   | { outcome: 'expired'; checkoutsExpired: number }
-  | { outcome: 'in_progress' | 'not_admitted' };
+  | { outcome: 'not_admitted' };
+
+/** What completing a payment in Redis did: `fenced` when the claim was taken over (the order in Postgres settles it). */
+export type CompleteResult = 'completed' | 'already_purchased' | 'fenced';
 
 export type ReleaseResult = 'released' | 'paying' | 'purchased' | 'expired' | 'not_admitted';
 

@@ -6,7 +6,7 @@ export { subscribeToDealEvents, type DealEvent, type DealEventsSubscription } fr
 export { dealPhase, type DealPhase } from './deal-phase.js';
 export { DealRegistry, type AppliedDeal, type DealStatus } from './deal-registry.js';
 export { dealIdSchema, describeIssues, quickDealSpecSchema, settingsFromSpec, type DealSettings, type QuickDealSpec, type QuickDealSpecInput } from './deal-spec.js';
-export type { Admission, AdmitResult, BlockReason, ClaimResult, DealSnapshot, QueuedTicket, ReleaseResult, ReserveResult, ShopperTicket } from './deal-types.js';
+export type { Admission, AdmitResult, BlockReason, ClaimResult, CompleteResult, DealSnapshot, QueuedTicket, ReleaseResult, ReserveResult, ShopperTicket } from './deal-types.js';
 export { formatDuration, isDuration, parseDuration } from './duration.js';
 export { AppError, errors } from './errors.js';
 export { createKafka, decodeTicketMessage, encodeTicketMessage, ensureTopic, type TicketMessage, type TopicSettings } from './kafka.js';
@@ -17,7 +17,7 @@ export { TicketKeyring, TicketSigner, TicketVerifier, loadKeyring, loadServiceKe
 export { dealForTopic, dealIdPattern, defaultTopicPrefix, topicForDeal } from './topics.js';
 export { connectDatabase, pgConstraint, pgErrorCode, pgErrorCodes } from './db/connect.js';
 export { migrateToLatest } from './db/migrations.js';
-export type { Database, DealRow, OrderRow } from './db/schema.js';
+export type { Database, DealRow, OrderRow, PaymentRow, PaymentStatus } from './db/schema.js';
 export { bearerTicketOf, headerOf, installCommon, installProbes, jsonBodyOf, shopperIdOf, type AppEnv } from './http/app-kit.js';
 export { assertTicketBelongs, ownTicketOf } from './http/own-ticket.js';
 export { runService, serviceMain, type BuiltService, type ComposedService, type RunningService, type ServiceOverrides, type ServingState } from './http/serve.js';

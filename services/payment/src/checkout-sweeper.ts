@@ -1,21 +1,31 @@
 import { systemClock, type Clock, type DealStore, type Logger } from '@quickdeal/core';
 import type { PaymentMetrics } from './metrics.js';
 import type { OrderBook } from './order-book.js';
+import type { PaymentAttempts } from './payment-attempts.js';
+import type { PaymentProvider } from './payment-provider.js';
+import { Settlement } from './settlement.js';
 
 /**
  * Ends checkouts whose window passed, continuously (not only when someone looks), so their units
- * go back to the line at once. A checkout whose payment lease lapsed (its payment process died)
- * is settled against Postgres: paid if an order was recorded, reopened otherwise.
+ * go back to the line at once. A checkout whose payment lease lapsed (its payment process died or
+ * stalled), deadline or not, is settled against Postgres and the provider: purchased if an order
+ * was recorded, else its attempts are fenced off and voided and the checkout goes back to the
+ * shopper. Attempts left open with no claim (Redis lost it, a void that failed) are settled too.
  */
 export class CheckoutSweeper {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private readonly clock: Clock;
+  private readonly settlement: Settlement;
 
   constructor(
     private readonly deps: {
       store: DealStore;
       orders: OrderBook;
+      attempts: PaymentAttempts;
+      provider: PaymentProvider;
+      /** How long the provider may take to answer a void. */
+      providerTimeoutMs: number;
       metrics: PaymentMetrics;
       logger: Logger;
       clock?: Clock;
@@ -25,6 +35,7 @@ export class CheckoutSweeper {
     private readonly intervalMs = 250,
   ) {
     this.clock = deps.clock ?? systemClock;
+    this.settlement = new Settlement(deps);
   }
 
   start(): void {
@@ -45,24 +56,16 @@ export class CheckoutSweeper {
   }
 
   private async sweepAll(): Promise<void> {
-    for (const dealId of await (this.deps.dealIds ?? (() => this.deps.store.dealIds()))()) {
-      const { freed, stuck } = await this.deps.store.expireDue(dealId, this.clock.now());
+    const dealIds = await (this.deps.dealIds ?? (() => this.deps.store.dealIds()))();
+    for (const dealId of dealIds) {
+      const { freed, stuck } = await this.deps.store.expireDue(dealId);
       if (freed > 0) this.deps.metrics.checkoutsExpired.inc({ deal: dealId }, freed);
-      for (const shopperId of stuck) await this.settle(dealId, shopperId);
+      for (const shopperId of stuck) {
+        await this.settlement.settleClaim(dealId, shopperId).catch((error: unknown) => this.deps.logger.warn({ err: error, dealId }, 'could not settle a lapsed payment yet'));
+      }
     }
+    if (dealIds.length > 0) await this.settlement.settleLapsedAttempts(dealIds);
     this.deps.metrics.sweeperRuns.inc();
     this.deps.metrics.sweeperLastRun.set(this.clock.now() / 1000);
-  }
-
-  private async settle(dealId: string, shopperId: string): Promise<void> {
-    const record = await this.deps.store.shopperTicket(dealId, shopperId);
-    if (!record) return;
-    const order = await this.deps.orders.byShopper(dealId, shopperId);
-    if (order) {
-      await this.deps.store.completePayment(dealId, shopperId, order.queue_number, order.id, await this.deps.orders.soldCount(dealId));
-    } else {
-      await this.deps.store.abortPayment(dealId, shopperId, record.queueNumber);
-    }
-    this.deps.logger.warn({ dealId, paid: Boolean(order) }, 'settled a checkout whose payment lease lapsed');
   }
 }

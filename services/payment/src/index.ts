@@ -1,7 +1,10 @@
 export { createApp, type PaymentDeps } from './app.js';
+export { maxOrderBodyBytes } from './routes/post-orders.js';
 export { CheckoutSweeper } from './checkout-sweeper.js';
 export { paymentConfigSchema, type PaymentConfig } from './config.js';
 export { createPaymentMetrics, type PaymentMetrics } from './metrics.js';
 export { OrderBook } from './order-book.js';
 export { createPayment, type Payment, type PaymentOverrides } from './payment.js';
-export { TestPaymentProvider, type PaymentProvider, type TestOutcome } from './payment-provider.js';
+export { PaymentAttempts } from './payment-attempts.js';
+export { type PaymentFaults, type PaymentStep } from './payment-flow.js';
+export { PaymentLedger, TestPaymentProvider, type LedgerEntry, type PaymentProvider, type TestOutcome } from './payment-provider.js';

@@ -9,7 +9,7 @@ export function createPaymentMetrics() {
     ...metrics,
     orders: new Counter({
       name: 'quickdeal_orders_total',
-      help: 'Payment attempts by result (paid, declined, timeout, expired, already_purchased, sold_out)',
+      help: 'Payment attempts by result (paid, declined, timeout, unrecorded, fenced, expired, already_purchased, sold_out) and settled charges (refunded, voided)',
       labelNames: ['deal', 'result'] as const,
       registers,
     }),

@@ -1,12 +1,15 @@
 import type { Clock, DealStore, Logger, TicketVerifier } from '@quickdeal/core';
 import type { PaymentMetrics } from './metrics.js';
 import type { OrderBook } from './order-book.js';
+import type { PaymentAttempts } from './payment-attempts.js';
+import type { PaymentFaults } from './payment-flow.js';
 import type { PaymentProvider } from './payment-provider.js';
 
 /** What payment's routes work with; createPayment (payment.ts) wires them. */
 export interface PaymentDeps {
   store: DealStore;
   orders: OrderBook;
+  attempts: PaymentAttempts;
   provider: PaymentProvider;
   verifier: TicketVerifier;
   metrics: PaymentMetrics;
@@ -18,4 +21,6 @@ export interface PaymentDeps {
   providerTimeoutMs: number;
   readiness: () => Promise<Record<string, boolean>>;
   isShuttingDown?: () => boolean;
+  /** Test seam: where a payment stops or stalls (see PaymentFaults). */
+  faults?: PaymentFaults;
 }

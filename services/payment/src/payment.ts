@@ -12,22 +12,30 @@ import {
   type TicketKeyring,
 } from '@quickdeal/core';
 import { createApp } from './app.js';
+import type { PaymentDeps } from './payment-deps.js';
 import { CheckoutSweeper } from './checkout-sweeper.js';
 import type { PaymentConfig } from './config.js';
 import { createPaymentMetrics, type PaymentMetrics } from './metrics.js';
 import { OrderBook } from './order-book.js';
-import { TestPaymentProvider } from './payment-provider.js';
+import { PaymentAttempts } from './payment-attempts.js';
+import type { PaymentFaults } from './payment-flow.js';
+import { PaymentLedger, TestPaymentProvider } from './payment-provider.js';
 
 export interface PaymentOverrides extends ServiceOverrides {
   /** The keys that verify tickets (main.ts loads them from the environment). */
   keyring: TicketKeyring;
   /** Which deals the sweeper sweeps: every deal in Redis unless narrowed (tests sharing one Redis). */
   sweptDealIds?: () => Promise<string[]>;
+  /** Test seam: where a payment stops or stalls. */
+  faults?: PaymentFaults;
 }
 
 /** The payment service, and the parts tests look into. */
 export interface Payment extends BuiltService {
+  /** What the app was built from (tests build a second app on it that stalls at a step). */
+  deps: PaymentDeps;
   orders: OrderBook;
+  attempts: PaymentAttempts;
   provider: TestPaymentProvider;
   sweeper: CheckoutSweeper;
   metrics: PaymentMetrics;
@@ -47,14 +55,16 @@ export async function createPayment(config: PaymentConfig, overrides: PaymentOve
   const metrics = createPaymentMetrics();
   const store = new DealStore(redis);
   const orders = new OrderBook(db);
-  const provider = new TestPaymentProvider(config.TEST_PAYMENT_OUTCOME);
+  const attempts = new PaymentAttempts(db);
+  const provider = new TestPaymentProvider(config.TEST_PAYMENT_OUTCOME, new PaymentLedger(config.TEST_PAYMENT_LEDGER));
   const sweeper = new CheckoutSweeper(
-    { store, orders, metrics, logger, clock, dealIds: overrides.sweptDealIds },
+    { store, orders, attempts, provider, providerTimeoutMs: config.PAYMENT_TIMEOUT_MS, metrics, logger, clock, dealIds: overrides.sweptDealIds },
     config.SWEEP_INTERVAL_MS,
   );
-  const app = createApp({
+  const deps: PaymentDeps = {
     store,
     orders,
+    attempts,
     provider,
     verifier: new TicketVerifier(overrides.keyring, { clock }),
     metrics,
@@ -70,11 +80,15 @@ export async function createPayment(config: PaymentConfig, overrides: PaymentOve
       ),
     }),
     isShuttingDown: overrides.isShuttingDown,
-  });
+    faults: overrides.faults,
+  };
+  const app = createApp(deps);
 
   return {
     app,
+    deps,
     orders,
+    attempts,
     provider,
     sweeper,
     metrics,

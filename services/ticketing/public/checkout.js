@@ -197,6 +197,10 @@ async function pay() {
       forgetPaymentKey();
       payProblem(t('generic'));
       break;
+    case 'PAYMENT_CANCELLED':
+      forgetPaymentKey(); // that attempt ended with nothing kept (never charged, or refunded): the next press is a new payment
+      payProblem(t('payUnavailable', { time: deadlineText() }));
+      break;
     default:
       // Lost on the way, or the provider did not answer: the same key retries safely.
       payProblem(result.network ? t('payLost') : t('payUnavailable', { time: deadlineText() }));

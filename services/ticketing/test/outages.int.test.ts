@@ -2,14 +2,17 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpoints } from '@quickdeal/dev/profiles';
 import { ensureKafka, ensureRedis, stopServer } from '@quickdeal/dev/stack';
-import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
+import { holdFaultServers, startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
 // These tests stop and restart servers, so they use the `fault` profile's own Kafka and Redis.
 const fault = endpoints('fault');
 
+let release: (() => void) | undefined;
 beforeAll(async () => {
+  release = await holdFaultServers();
   await Promise.all([ensureKafka('fault'), ensureRedis('fault')]);
-}, 180_000);
+}, 660_000);
+afterAll(() => release?.());
 
 /** Every message in a topic: queue number → shopper. */
 async function readLog(room: WaitingRoom, topic: string, expected: number): Promise<Map<number, string>> {

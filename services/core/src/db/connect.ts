@@ -7,6 +7,10 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export function connectDatabase(url: string, options: { maxConnections?: number } = {}): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  // A client whose server went away (a Postgres restart) errors; its query fails on its own path, and the pool
+  // drops it. Unheard, the 'error' event itself would end the process.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -39,6 +39,38 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '2026-12-01-001-payments': {
+    // A payment's intent, written before the provider is asked: whatever dies afterwards, the row
+    // tells the sweeper what to settle. Its status is also the fence: an order is recorded only by
+    // moving the row from 'pending' to 'paid' while its lease holds (docs/waiting-room.md).
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('payments')
+        .addColumn('idempotency_key', 'text', (c) => c.primaryKey())
+        .addColumn('deal_id', 'text', (c) => c.notNull().references('deals.id'))
+        .addColumn('shopper_id', 'text', (c) => c.notNull())
+        .addColumn('queue_number', 'bigint', (c) => c.notNull())
+        .addColumn('fence', 'text', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'char(3)', (c) => c.notNull())
+        .addColumn('status', 'text', (c) =>
+          c.notNull().check(sql`status in ('pending', 'abandoned', 'paid', 'declined', 'refunded', 'voided')`),
+        )
+        .addColumn('provider_reference', 'text')
+        .addColumn('order_id', 'uuid')
+        .addColumn('lease_until', 'timestamptz', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('payments_by_shopper').on('payments').columns(['deal_id', 'shopper_id']).execute();
+      await sql`create index payments_unsettled on payments (lease_until) where status in ('pending', 'abandoned')`.execute(db);
+      // Orders taken before this table existed: their keys replay as paid.
+      await sql`insert into payments (idempotency_key, deal_id, shopper_id, queue_number, fence, amount, currency, status,
+          provider_reference, order_id, lease_until, created_at, updated_at)
+        select idempotency_key, deal_id, shopper_id, queue_number, '', amount, currency, 'paid', payment_reference, id, created_at, created_at, created_at
+        from orders`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -31,11 +31,39 @@ export interface OrdersTable {
   created_at: Generated<Date>;
 }
 
+/**
+ * A payment attempt, one per Idempotency-Key: `pending` before the provider is asked; then `paid`
+ * (with its order), `declined`, or, when it could not be recorded or its process died,
+ * `abandoned` (fenced off: it can never become paid) until the provider voided it: `refunded`
+ * (a charge was made and given back) or `voided` (nothing was charged).
+ */
+export type PaymentStatus = 'pending' | 'abandoned' | 'paid' | 'declined' | 'refunded' | 'voided';
+
+export interface PaymentsTable {
+  idempotency_key: string;
+  deal_id: string;
+  shopper_id: string;
+  queue_number: ColumnType<number, number, never>;
+  /** The Redis claim's fence this attempt ran under. */
+  fence: string;
+  amount: ColumnType<number, number, never>;
+  currency: string;
+  status: PaymentStatus;
+  provider_reference: string | null;
+  order_id: string | null;
+  /** Past this (Postgres's clock), the attempt may no longer record an order. */
+  lease_until: ColumnType<Date, Date | string, never>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
 export interface Database {
   deals: DealsTable;
   orders: OrdersTable;
+  payments: PaymentsTable;
 }
 
 export type DealRow = Selectable<DealsTable>;
 export type NewDeal = Insertable<DealsTable>;
 export type OrderRow = Selectable<OrdersTable>;
+export type PaymentRow = Selectable<PaymentsTable>;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DealSettings } from '../deal-spec.js';
-import type { Admission, AdmitResult, BlockReason, ClaimResult, DealSnapshot, QueuedTicket, ReleaseResult, ReserveResult, ShopperTicket } from '../deal-types.js';
+import type { Admission, AdmitResult, BlockReason, ClaimResult, CompleteResult, DealSnapshot, QueuedTicket, ReleaseResult, ReserveResult, ShopperTicket } from '../deal-types.js';
 import type { TicketState } from '../ticket-state.js';
 import { dealKeys, dealsIndexKey, fixedKeys } from './keys.js';
 import * as lua from './lua.js';
@@ -54,8 +54,9 @@ export class DealStore {
     return call(keys.length, ...keys, ...args);
   }
 
-  async reserveTicket(dealId: string, shopperId: string, jti: string, now: number): Promise<ReserveResult> {
-    const result = (await this.run('qdReserveTicket', dealId, [dealKeys(dealId).ticket(shopperId)], [now, jti, pendingTicketTtlMs])) as string[];
+  /** Times in the scripts are Redis's own (`TIME`), so replicas with skewed clocks agree on deadlines and leases. */
+  async reserveTicket(dealId: string, shopperId: string, jti: string): Promise<ReserveResult> {
+    const result = (await this.run('qdReserveTicket', dealId, [dealKeys(dealId).ticket(shopperId)], [jti, pendingTicketTtlMs])) as string[];
     const [outcome, a, b] = result;
     switch (outcome) {
       case 'existing':
@@ -78,18 +79,21 @@ export class DealStore {
     await this.run('qdAbortTicket', dealId, [dealKeys(dealId).ticket(shopperId)], [jti]);
   }
 
-  async admitBatch(dealId: string, tickets: QueuedTicket[], now: number): Promise<AdmitResult> {
+  async admitBatch(dealId: string, tickets: QueuedTicket[]): Promise<AdmitResult> {
     const keys = dealKeys(dealId);
-    const args: (string | number)[] = [now, tickets.length];
+    const args: (string | number)[] = [tickets.length];
     for (const t of tickets) args.push(t.queueNumber, t.shopperId, t.jti, t.expiresAtMs, t.valid ? 1 : 0);
     const ticketKeys = tickets.map((t) => keys.ticket(t.valid ? t.shopperId : `invalid:${t.queueNumber}`));
     const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired] = (await this.run('qdAdmitBatch', dealId, ticketKeys, args)) as [number, string, number, number, number, number, number, number];
     return { processed, blockedBy: (blockedBy || undefined) as BlockReason | undefined, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired };
   }
 
-  /** Ends the checkouts whose deadline passed; returns how many units came back and the shoppers whose payment lease lapsed. */
-  async expireDue(dealId: string, now: number, limit = 1000): Promise<{ freed: number; stuck: string[] }> {
-    const [freed, ...stuck] = (await this.run('qdExpireDue', dealId, [], [now, limit])) as [number, ...string[]];
+  /**
+   * Ends the checkouts whose deadline passed; returns how many units came back and the shoppers
+   * whose payment lease lapsed (deadline or not), for the caller to settle.
+   */
+  async expireDue(dealId: string, limit = 1000): Promise<{ freed: number; stuck: string[] }> {
+    const [freed, ...stuck] = (await this.run('qdExpireDue', dealId, [], [limit])) as [number, ...string[]];
     return { freed, stuck };
   }
 
@@ -97,20 +101,49 @@ export class DealStore {
     return (await this.run('qdReleaseCheckout', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber])) as ReleaseResult;
   }
 
-  async claimForPayment(dealId: string, shopperId: string, queueNumber: number, now: number, leaseMs: number): Promise<ClaimResult> {
-    const [outcome, value] = (await this.run('qdClaimForPayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, now, leaseMs])) as [string, string | undefined];
-    if (outcome === 'claimed') return { outcome, deadline: toNumber(value) };
-    if (outcome === 'purchased') return { outcome, orderId: value ?? '' };
-    if (outcome === 'expired') return { outcome, checkoutsExpired: toNumber(value) };
-    return { outcome: outcome as 'in_progress' | 'not_admitted' };
+  async claimForPayment(dealId: string, shopperId: string, queueNumber: number, leaseMs: number): Promise<ClaimResult> {
+    const [outcome, value, fence] = (await this.run('qdClaimForPayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, leaseMs])) as [string, string | number | undefined, number | undefined];
+    switch (outcome) {
+      case 'claimed':
+        return { outcome, deadline: toNumber(value), fence: String(fence) };
+      case 'in_progress':
+        return { outcome, payingUntil: toNumber(value) };
+      case 'lapsed':
+        return { outcome, fence: String(value ?? '') };
+      case 'purchased':
+        return { outcome, orderId: String(value ?? '') };
+      case 'expired':
+        return { outcome, checkoutsExpired: toNumber(value) };
+      default:
+        return { outcome: 'not_admitted' };
+    }
   }
 
-  async abortPayment(dealId: string, shopperId: string, queueNumber: number): Promise<void> {
-    await this.run('qdAbortPayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber]);
+  /** Gives a claimed checkout back (open until its deadline); only the claim's own fence can. Answers whether it did. */
+  async abortPayment(dealId: string, shopperId: string, queueNumber: number, fence: string): Promise<boolean> {
+    return (await this.run('qdAbortPayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, fence])) === 1;
   }
 
-  async completePayment(dealId: string, shopperId: string, queueNumber: number, orderId: string, soldInPostgres: number): Promise<void> {
-    await this.run('qdCompletePayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, orderId, soldInPostgres]);
+  /**
+   * Marks the checkout purchased. With the claim's fence, only while that claim holds; without
+   * (`fence` undefined), because Postgres recorded the order, which is the truth.
+   */
+  async completePayment(dealId: string, shopperId: string, queueNumber: number, orderId: string, soldInPostgres: number, fence?: string): Promise<CompleteResult> {
+    const result = (await this.run('qdCompletePayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, orderId, soldInPostgres, fence ?? ''])) as number;
+    return result === 1 ? 'completed' : result === 0 ? 'already_purchased' : 'fenced';
+  }
+
+  /** Redis's own clock (ms), the one the scripts judge deadlines and leases by. */
+  async redisNow(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  }
+
+  /** The claim on a shopper's checkout, as the settlement needs it. */
+  async paymentClaim(dealId: string, shopperId: string): Promise<{ state: TicketState; queueNumber: number; fence: string; payingUntil: number | undefined } | undefined> {
+    const [state, qn, fence, payingUntil] = await this.redis.hmget(dealKeys(dealId).ticket(shopperId), 'state', 'qn', 'fence', 'payingUntil');
+    if (!state) return undefined;
+    return { state: state as TicketState, queueNumber: toNumber(qn), fence: fence ?? '', payingUntil: payingUntil ? toNumber(payingUntil) : undefined };
   }
 
   async applyDeal(deal: DealSettings, soldInPostgres: number): Promise<number> {

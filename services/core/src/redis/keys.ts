@@ -22,7 +22,9 @@ export function dealKeys(dealId: string) {
     admissions: `${prefix}admissions`,
     /** pub/sub channel: freed, changed, config, soldout */
     events: `${prefix}events`,
-    /** hash per shopper: jti, qn, token, state, exp, deadline, payingUntil, orderId */
+    /** sorted set: shopper → payingUntil (ms), the checkouts a payment holds; a lapsed one is settled by the sweeper */
+    paying: `${prefix}paying`,
+    /** hash per shopper: jti, qn, token, state, exp, deadline, payingUntil, fence, orderId */
     ticket: (shopperId: string) => `${prefix}ticket:${shopperId}`,
   };
 }

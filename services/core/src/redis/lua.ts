@@ -10,7 +10,15 @@ const prelude = /* lua */ `
 local PREFIX = string.sub(KEYS[1], 1, -4)
 local K_CFG, K_AVAIL, K_SOLD, K_ACTIVE, K_SERVED, K_STATS, K_ADMISSIONS = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local K_EVENTS = PREFIX .. 'events'
+-- sorted set: shopper → payingUntil, the checkouts being paid for (derived key, same slot)
+local K_PAYING = PREFIX .. 'paying'
 local SPENT_TTL_MS = 3600000
+
+-- Redis's own clock, so replicas whose clocks disagree still agree on deadlines and leases.
+local function redis_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 
 local function num(value, default)
   if value == false or value == nil or value == '' then return default end
@@ -30,16 +38,17 @@ local function recount()
 end
 
 -- Ends checkouts whose deadline passed, giving their units and slots back. A checkout being paid
--- for keeps its unit until its payment lease ends; then it is returned as stuck, for the caller
--- to settle against Postgres.
+-- for keeps its unit until its payment lease lapses, deadline or not: then it is returned as stuck,
+-- for the caller to settle against Postgres and the provider (never released here).
 local function expire_due(now, limit)
   local due = redis.call('ZRANGEBYSCORE', K_ACTIVE, '-inf', now, 'LIMIT', 0, limit)
-  local freed, stuck = 0, {}
+  local freed, stuck = 0, redis.call('ZRANGEBYSCORE', K_PAYING, '-inf', now, 'LIMIT', 0, limit)
   for _, shopper in ipairs(due) do
     local tkey = ticket_key(shopper)
     local t = redis.call('HMGET', tkey, 'state', 'payingUntil')
     if t[1] == 'paying' then
-      if num(t[2], 0) <= now then table.insert(stuck, shopper) end
+      -- a claim made before the paying index existed
+      if num(t[2], 0) <= now and not redis.call('ZSCORE', K_PAYING, shopper) then table.insert(stuck, shopper) end
     else
       redis.call('ZREM', K_ACTIVE, shopper)
       redis.call('HSET', tkey, 'state', 'expired', 'endedBy', 'timeout')
@@ -56,9 +65,9 @@ local function expire_due(now, limit)
 end
 `;
 
-/** ARGV: now, jti, pendingTtlMs. KEYS: fixed…, ticket. */
+/** ARGV: jti, pendingTtlMs. KEYS: fixed…, ticket. */
 export const reserveTicketLua = `${prelude}
-local now, jti, pending_ttl = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
+local now, jti, pending_ttl = redis_now(), ARGV[1], tonumber(ARGV[2])
 local tkey = KEYS[8]
 local cfg = redis.call('HMGET', K_CFG, 'stock', 'opensAt', 'closesAt')
 if cfg[1] == false then return {'unknown_deal'} end
@@ -78,11 +87,19 @@ redis.call('PEXPIRE', tkey, pending_ttl)
 return {'reserved'}
 `;
 
-/** ARGV: jti, qn, token, expMs, ttlMs. KEYS: fixed…, ticket. Returns 1 when the ticket is recorded. */
+/**
+ * ARGV: jti, qn, token, expMs, ttlMs. KEYS: fixed…, ticket. Returns 1 when the ticket is recorded
+ * (or already was: a repeated call changes nothing, so it can never move a ticket back to waiting).
+ */
 export const finalizeTicketLua = `${prelude}
 local jti, qn, token, exp, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
 local tkey = KEYS[8]
-if redis.call('HGET', tkey, 'jti') ~= jti then return 0 end
+local t = redis.call('HMGET', tkey, 'jti', 'state', 'qn')
+if t[1] ~= jti then return 0 end
+if t[2] ~= 'pending' then
+  if tonumber(t[3]) == qn then return 1 end
+  return 0
+end
 redis.call('HSET', tkey, 'state', 'waiting', 'qn', qn, 'token', token, 'exp', exp)
 redis.call('PEXPIRE', tkey, ttl)
 redis.call('HINCRBY', K_STATS, 'issued', 1)
@@ -99,13 +116,13 @@ return 0
 `;
 
 /**
- * ARGV: now, count, then per ticket in log order: qn, shopper, jti, expMs, valid (1/0).
+ * ARGV: count, then per ticket in log order: qn, shopper, jti, expMs, valid (1/0).
  * KEYS: fixed…, one ticket key per ticket. Processes tickets in order and stops at the first one
  * that must wait (a unit, a slot, a pause or its own answer), which stays unprocessed.
  * Returns {processed, blockedBy, admitted, invalid, expired, soldout, duplicate, checkoutsExpired}.
  */
 export const admitBatchLua = `${prelude}
-local now, count = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now, count = redis_now(), tonumber(ARGV[1])
 local cfg = redis.call('HMGET', K_CFG, 'stock', 'cap', 'windowMs', 'paused')
 if cfg[1] == false then return {0, 'unknown_deal', 0, 0, 0, 0, 0, 0} end
 local stock, cap, window, paused = tonumber(cfg[1]), tonumber(cfg[2]), tonumber(cfg[3]), cfg[4] == '1'
@@ -116,7 +133,7 @@ local held = redis.call('ZCARD', K_ACTIVE)
 local processed, blocked = 0, ''
 local admitted, invalid, expired, soldout, duplicate = 0, 0, 0, 0, 0
 for i = 1, count do
-  local at = 2 + (i - 1) * 5
+  local at = 1 + (i - 1) * 5
   local qn, shopper, jti, exp, valid = tonumber(ARGV[at + 1]), ARGV[at + 2], ARGV[at + 3], tonumber(ARGV[at + 4]), ARGV[at + 5] == '1'
   local tkey = KEYS[7 + i]
   if qn <= served then
@@ -176,9 +193,9 @@ if processed > 0 then redis.call('PUBLISH', K_EVENTS, 'changed') end
 return {processed, blocked, admitted, invalid, expired, soldout, duplicate, checkouts_expired}
 `;
 
-/** ARGV: now, limit. KEYS: fixed…. Returns {freed, stuck shoppers…}. */
+/** ARGV: limit. KEYS: fixed…. Returns {freed, stuck shoppers…}: stuck ones are paid for by a payment whose lease lapsed. */
 export const expireDueLua = `${prelude}
-local freed, stuck = expire_due(tonumber(ARGV[1]), tonumber(ARGV[2]))
+local freed, stuck = expire_due(redis_now(), tonumber(ARGV[1]))
 local result = {freed}
 for _, shopper in ipairs(stuck) do table.insert(result, shopper) end
 return result
@@ -204,43 +221,65 @@ return 'released'
 `;
 
 /**
- * ARGV: shopper, qn, now, leaseMs. KEYS: fixed…, ticket. Marks an open checkout as being paid
- * for, so the sweeper leaves its unit alone until the payment settles or its lease ends.
- * Returns {'claimed', deadline} or {reason}.
+ * ARGV: shopper, qn, leaseMs. KEYS: fixed…, ticket. Marks an open checkout as being paid for, so
+ * the sweeper leaves its unit alone until the payment settles or its lease lapses. Each claim gets
+ * a new fence (a counter per ticket): aborting or completing a claim needs its fence, so a payment
+ * that outlived its lease cannot touch a claim that replaced it. A claim whose lease lapsed is
+ * answered 'lapsed' with its fence, for the caller to settle (as the sweeper would) and claim again.
+ * Returns {'claimed', deadline, fence}, {'in_progress', payingUntil}, {'lapsed', fence}, {'purchased', orderId},
+ * {'expired', checkoutsExpired} or {'not_admitted'}.
  */
 export const claimForPaymentLua = `${prelude}
-local shopper, qn, now, lease = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local shopper, qn, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local now = redis_now()
 local tkey = KEYS[8]
-local t = redis.call('HMGET', tkey, 'state', 'qn', 'deadline', 'orderId')
+local t = redis.call('HMGET', tkey, 'state', 'qn', 'deadline', 'orderId', 'payingUntil', 'fence')
 if t[2] ~= qn then return {'not_admitted'} end
 if t[1] == 'purchased' then return {'purchased', t[4]} end
-if t[1] == 'paying' then return {'in_progress'} end
+if t[1] == 'paying' then
+  if num(t[5], 0) > now then return {'in_progress', t[5]} end
+  return {'lapsed', t[6] or ''}
+end
 if t[1] == 'expired' then return {'expired'} end
 if t[1] ~= 'admitted' then return {'not_admitted'} end
 if num(t[3], 0) <= now then
   local freed = expire_due(now, 1000)
   return {'expired', freed}
 end
+local fence = redis.call('HINCRBY', tkey, 'fence', 1)
 redis.call('HSET', tkey, 'state', 'paying', 'payingUntil', now + lease)
-return {'claimed', t[3]}
+redis.call('ZADD', K_PAYING, now + lease, shopper)
+return {'claimed', t[3], fence}
 `;
 
-/** ARGV: shopper, qn. KEYS: fixed…, ticket. A payment that did not go through: the checkout stays open until its deadline. */
+/**
+ * ARGV: shopper, qn, fence. KEYS: fixed…, ticket. A payment that did not go through: the checkout
+ * stays open until its deadline (the sweeper ends it if that has passed). Only the claim's own fence releases it.
+ */
 export const abortPaymentLua = `${prelude}
 local tkey = KEYS[8]
-local t = redis.call('HMGET', tkey, 'state', 'qn')
-if t[1] ~= 'paying' or t[2] ~= ARGV[2] then return 0 end
+local t = redis.call('HMGET', tkey, 'state', 'qn', 'fence')
+if t[1] ~= 'paying' or t[2] ~= ARGV[2] or (t[3] or '') ~= ARGV[3] then return 0 end
 redis.call('HSET', tkey, 'state', 'admitted')
 redis.call('HDEL', tkey, 'payingUntil')
+redis.call('ZREM', K_PAYING, ARGV[1])
 return 1
 `;
 
-/** ARGV: shopper, qn, orderId, soldInPostgres. KEYS: fixed…, ticket. Records a paid order: the slot is freed, the unit is sold. */
+/**
+ * ARGV: shopper, qn, orderId, soldInPostgres, fence ('' when settling from Postgres's orders).
+ * KEYS: fixed…, ticket. Records a paid order: the slot is freed, the unit is sold. With a fence,
+ * only the claim it belongs to may be completed; without, Postgres's order is the truth and wins.
+ * Returns 1 when recorded, 0 when it already was, -1 when the fence no longer holds.
+ */
 export const completePaymentLua = `${prelude}
-local shopper, qn, order_id, sold_in_db = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+local shopper, qn, order_id, sold_in_db, fence = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local tkey = KEYS[8]
-if redis.call('HGET', tkey, 'state') == 'purchased' then return 0 end
+local t = redis.call('HMGET', tkey, 'state', 'fence')
+if t[1] == 'purchased' then return 0 end
+if fence ~= '' and (t[1] ~= 'paying' or (t[2] or '') ~= fence) then return -1 end
 redis.call('ZREM', K_ACTIVE, shopper)
+redis.call('ZREM', K_PAYING, shopper)
 redis.call('HSET', tkey, 'state', 'purchased', 'qn', qn, 'orderId', order_id)
 redis.call('HDEL', tkey, 'payingUntil')
 redis.call('PERSIST', tkey)

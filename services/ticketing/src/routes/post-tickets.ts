@@ -28,7 +28,7 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
   async function issueTicket(c: Context<AppEnv>, deal: DealSnapshot, shopperId: string, now: number, count: (result: string) => void): Promise<Response> {
     const dealId = deal.dealId;
     const jti = newTicketId();
-    const reservation = await deps.store.reserveTicket(dealId, shopperId, jti, now);
+    const reservation = await deps.store.reserveTicket(dealId, shopperId, jti);
     const existing = async (token: string, queueNumber: number) => {
       count('existing');
       const { claims } = await deps.verifier.verify(token);
