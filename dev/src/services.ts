@@ -54,6 +54,8 @@ export async function startServices(profile: ProfileName): Promise<Array<{ name:
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     TICKET_SIGNING_KEY_FILE: keyFile,
+    // Local only: everything listens on loopback, so a person names the shopper with X-User-Id (README).
+    SHOPPER_IDENTITY: 'header',
   };
   const services: Array<{ name: string; entry: string; port: number; env: Record<string, string> }> = [
     { name: 'payment', entry: 'services/payment/src/main.ts', port: ports.payment, env: {} },

@@ -50,6 +50,7 @@ const settings = async () => ({
   TICKET_SIGNING_KEY: JSON.stringify(await TicketKeyring.generateSigningJwk()),
   KAFKA_TOPIC_PREFIX: `qdtest.proc${Date.now()}.`,
   ADMISSION_GROUP_ID: `qdtest-proc-${Date.now()}`,
+  SHOPPER_IDENTITY: 'header',
 });
 
 describe.each(['ticketing', 'admission', 'payment'])('the %s service as a process', (service) => {

@@ -20,11 +20,13 @@ import {
   createKafka,
   createLogger,
   createMetrics,
+  headerIdentity,
   migrateToLatest,
   quickDealSpecSchema,
   type Clock,
   type Database,
   type QuickDealSpecInput,
+  type ShopperIdentity,
 } from '@quickdeal/core';
 import { CheckoutSweeper, OrderBook, TestPaymentProvider, createApp as createPaymentApp } from '@quickdeal/payment';
 import { Door, RateLimits, TicketProducer, TicketQueue, createApp as createTicketingApp } from '@quickdeal/ticketing';
@@ -47,6 +49,10 @@ export interface WaitingRoomOptions {
   maxTicketsInProgress?: number;
   clock?: Clock;
   startAdmission?: boolean;
+  /** How ticketing and payment know the shopper: X-User-Id (header mode) unless said otherwise. */
+  identity?: ShopperIdentity;
+  /** The headers that name a shopper on a request: `X-User-Id` unless said otherwise (a session token in token mode). */
+  shopperHeaders?: (shopperId: string) => Record<string, string> | Promise<Record<string, string>>;
 }
 
 export type WaitingRoom = Awaited<ReturnType<typeof startWaitingRoom>>;
@@ -82,6 +88,8 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   await migrateToLatest(db);
   const keyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
   const clock = options.clock;
+  const identity = options.identity ?? headerIdentity();
+  const shopperHeaders = options.shopperHeaders ?? ((shopperId: string) => ({ 'X-User-Id': shopperId }));
 
   const ticketingMetrics = createMetrics('ticketing');
   const cache = new DealCache(store, redisClient(), { refreshMs: options.dealRefreshMs ?? 100, logger, ...(clock ? { clock } : {}) });
@@ -101,6 +109,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     }),
     metrics: ticketingMetrics,
     logger,
+    identity,
     topicPrefix,
     trustProxy: true,
     door: new Door(options.maxTicketsInProgress ?? 0),
@@ -118,6 +127,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     verifier: new TicketVerifier(keyring, clock ? { clock } : {}),
     metrics: paymentMetrics,
     logger,
+    identity,
     paymentLeaseMs: options.paymentLeaseMs ?? 30_000,
     providerTimeoutMs: options.providerTimeoutMs ?? 2_000,
     ...(clock ? { clock } : {}),
@@ -147,8 +157,8 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
   };
-  const headers = (shopperId: string, ticket?: string, extra: Record<string, string> = {}) => ({
-    'X-User-Id': shopperId,
+  const headers = async (shopperId: string, ticket?: string, extra: Record<string, string> = {}) => ({
+    ...(await shopperHeaders(shopperId)),
     ...(ticket ? { Authorization: `Bearer ${ticket}` } : {}),
     ...extra,
   });
@@ -188,25 +198,25 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       return { dealId, applied, spec: parsed };
     },
     async takeTicket(dealId: string, shopperId: string, init: { headers?: Record<string, string> } = {}) {
-      return json(await ticketing.request(`/api/v1/deals/${dealId}/tickets`, { method: 'POST', headers: { ...headers(shopperId), ...init.headers } }));
+      return json(await ticketing.request(`/api/v1/deals/${dealId}/tickets`, { method: 'POST', headers: { ...(await headers(shopperId)), ...init.headers } }));
     },
     async status(dealId: string, shopperId: string, ticket: string) {
-      return json(await ticketing.request(`/api/v1/deals/${dealId}/tickets/status`, { headers: headers(shopperId, ticket) }));
+      return json(await ticketing.request(`/api/v1/deals/${dealId}/tickets/status`, { headers: await headers(shopperId, ticket) }));
     },
     async checkout(dealId: string, shopperId: string, ticket: string) {
-      return json(await payment.request(`/api/v1/deals/${dealId}/checkout`, { headers: headers(shopperId, ticket) }));
+      return json(await payment.request(`/api/v1/deals/${dealId}/checkout`, { headers: await headers(shopperId, ticket) }));
     },
     async pay(dealId: string, shopperId: string, ticket: string, idempotencyKey = uniqueName('pay'), paymentToken?: string) {
       return json(
         await payment.request(`/api/v1/deals/${dealId}/orders`, {
           method: 'POST',
-          headers: headers(shopperId, ticket, { 'Idempotency-Key': idempotencyKey, 'Content-Type': 'application/json' }),
+          headers: await headers(shopperId, ticket, { 'Idempotency-Key': idempotencyKey, 'Content-Type': 'application/json' }),
           body: JSON.stringify(paymentToken ? { paymentMethod: { token: paymentToken } } : {}),
         }),
       );
     },
     async cancel(dealId: string, shopperId: string, ticket: string) {
-      return json(await payment.request(`/api/v1/deals/${dealId}/checkout`, { method: 'DELETE', headers: headers(shopperId, ticket) }));
+      return json(await payment.request(`/api/v1/deals/${dealId}/checkout`, { method: 'DELETE', headers: await headers(shopperId, ticket) }));
     },
     /** Polls until `check` passes or the time is up; returns the last value. */
     async waitFor<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 15_000, everyMs = 50): Promise<T> {

@@ -15,6 +15,18 @@ export * from './db/connect.js';
 export * from './db/migrations.js';
 export * from './db/schema.js';
 export * from './http/app-kit.js';
+export { DependencyUnavailableError, outageOf, type Dependency, type Outage } from './http/dependency-outage.js';
+export {
+  headerIdentity,
+  sessionTokenHeader,
+  shopperIdentityConfigShape,
+  shopperIdentityFromConfig,
+  shopperIdPattern,
+  tokenIdentity,
+  type ShopperIdentity,
+  type ShopperIdentityMode,
+  type TokenIdentityOptions,
+} from './http/shopper-identity.js';
 export * from './http/serve.js';
 export * from './redis/deal-store.js';
 export * from './redis/keys.js';

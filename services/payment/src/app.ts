@@ -16,6 +16,7 @@ import {
   type DealStore,
   type Logger,
   type Metrics,
+  type ShopperIdentity,
   type TicketClaims,
   type TicketVerifier,
 } from '@quickdeal/core';
@@ -29,6 +30,8 @@ export interface PaymentDeps {
   verifier: TicketVerifier;
   metrics: Metrics;
   logger: Logger;
+  /** Who the shopper is: the shop's session token, or X-User-Id from a trusted gateway. */
+  identity: ShopperIdentity;
   clock?: Clock;
   /** How long a payment may take before the sweeper may settle its checkout without it. */
   paymentLeaseMs: number;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { commonConfigSchema } from '@quickdeal/core';
+import { commonConfigSchema, shopperIdentityConfigShape } from '@quickdeal/core';
 
 export const paymentConfigSchema = commonConfigSchema.omit({ KAFKA_BROKERS: true, KAFKA_CLIENT_ID: true, KAFKA_TOPIC_PREFIX: true }).extend({
+  ...shopperIdentityConfigShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(8082),
   PAYMENT_PROVIDER: z.enum(['test']).default('test'),
   TEST_PAYMENT_OUTCOME: z.enum(['approve', 'decline', 'timeout']).default('approve'),

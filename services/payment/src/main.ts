@@ -10,6 +10,7 @@ import {
   loadServiceKeyring,
   migrateToLatest,
   parseConfig,
+  shopperIdentityFromConfig,
   runService,
   startService,
 } from '@quickdeal/core';
@@ -24,6 +25,7 @@ const logger = createLogger('payment');
 async function main() {
   const config = parseConfig(paymentConfigSchema, process.env);
   logger.level = config.LOG_LEVEL;
+  const identity = shopperIdentityFromConfig(config);
   const keyring = await loadServiceKeyring(process.env, logger);
   const redis = connectRedis(config.REDIS_URL);
   const db = connectDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
@@ -40,6 +42,7 @@ async function main() {
     verifier: new TicketVerifier(keyring),
     metrics,
     logger,
+    identity,
     paymentLeaseMs: config.PAYMENT_LEASE_MS,
     providerTimeoutMs: config.PAYMENT_TIMEOUT_MS,
     readiness: async () => ({

@@ -18,6 +18,7 @@ import {
   type DealStore,
   type Logger,
   type Metrics,
+  type ShopperIdentity,
   type ShopperTicket,
   type TicketKeyring,
   type TicketSigner,
@@ -39,6 +40,8 @@ export interface TicketingDeps {
   limits: RateLimits;
   metrics: Metrics;
   logger: Logger;
+  /** Who the shopper is: the shop's session token, or X-User-Id from a trusted gateway. */
+  identity: ShopperIdentity;
   topicPrefix: string;
   clock?: Clock;
   /** Use X-Forwarded-For as the client address (only behind a trusted ingress or gateway). */

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { commonConfigSchema } from '@quickdeal/core';
+import { commonConfigSchema, shopperIdentityConfigShape } from '@quickdeal/core';
 
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const ticketingConfigSchema = commonConfigSchema.omit({ DATABASE_URL: true }).extend({
+  ...shopperIdentityConfigShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   TRUST_PROXY: flag.default(false),
   // 0: no limit.

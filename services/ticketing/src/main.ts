@@ -11,6 +11,7 @@ import {
   createMetrics,
   loadServiceKeyring,
   parseConfig,
+  shopperIdentityFromConfig,
   runService,
   startService,
 } from '@quickdeal/core';
@@ -26,6 +27,7 @@ const logger = createLogger('ticketing');
 async function main() {
   const config = parseConfig(ticketingConfigSchema, process.env);
   logger.level = config.LOG_LEVEL;
+  const identity = shopperIdentityFromConfig(config);
   const keyring = await loadServiceKeyring(process.env, logger);
 
   const redis = connectRedis(config.REDIS_URL);
@@ -55,6 +57,7 @@ async function main() {
     }),
     metrics,
     logger,
+    identity,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     door: new Door(config.MAX_TICKETS_IN_PROGRESS),
     trustProxy: config.TRUST_PROXY,
