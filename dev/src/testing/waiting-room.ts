@@ -17,6 +17,7 @@ import {
   TicketSigner,
   TicketVerifier,
   connectDatabase,
+  connectRedis,
   createKafka,
   createLogger,
   createMetrics,
@@ -70,7 +71,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const logger = createLogger(`test-${id}`, process.env.TEST_LOG_LEVEL ?? 'silent');
   const connections: Redis[] = [];
   const redisClient = () => {
-    const client = new Redis(redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false });
+    const client = connectRedis(redisUrl);
     client.on('error', () => undefined);
     connections.push(client);
     return client;

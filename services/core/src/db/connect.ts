@@ -8,6 +8,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export function connectDatabase(url: string, options: { maxConnections?: number } = {}): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+  // An idle connection that Postgres closes (a restart) is dropped by the pool; unheard, its 'error' would end the process.
+  pool.on('error', () => undefined);
   // A connection that cannot be had names Postgres, so requests answer 503 POSTGRES_UNAVAILABLE.
   const connect = () => pool.connect().catch((error: unknown) => Promise.reject(new DependencyUnavailableError('postgres', error)));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect, end: () => pool.end() } }) });
