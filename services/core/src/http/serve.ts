@@ -1,6 +1,26 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { ConfigError } from '../config.js';
+
+export interface HttpTimeouts {
+  HTTP_KEEP_ALIVE_TIMEOUT_MS?: number;
+  HTTP_HEADERS_TIMEOUT_MS?: number | undefined;
+}
+
+/**
+ * How long an idle kept-alive connection stays open, and how long a request's headers may take.
+ * Node's defaults (5 s keep-alive) are shorter than every proxy's upstream idle time, so a proxy
+ * would send a request down a socket the service is just closing (a 502 for the shopper).
+ */
+export function httpTimeouts(config: HttpTimeouts): { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number } {
+  const keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 65_000;
+  const headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS ?? keepAliveTimeout + 1_000;
+  if (headersTimeout <= keepAliveTimeout) {
+    throw new ConfigError(`invalid configuration: HTTP_HEADERS_TIMEOUT_MS (${headersTimeout}) must be above HTTP_KEEP_ALIVE_TIMEOUT_MS (${keepAliveTimeout})`);
+  }
+  // Node refuses a headers timeout above the whole request's.
+  return { keepAliveTimeout, headersTimeout, requestTimeout: Math.max(300_000, headersTimeout) };
+}
 import type { Logger } from '../logger.js';
 
 export interface RunningService {
@@ -18,15 +38,16 @@ export interface RunningService {
 export function runService(options: {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   app: Hono<any>;
-  config: { PORT: number; HOST: string; SHUTDOWN_GRACE_MS: number };
+  config: { PORT: number; HOST: string; SHUTDOWN_GRACE_MS: number } & HttpTimeouts;
   logger: Logger;
   onShutdown: () => Promise<void>;
   exitOnShutdown?: boolean;
 }): Promise<RunningService> {
   const { PORT: port, HOST: hostname, SHUTDOWN_GRACE_MS: graceMs } = options.config;
   let shuttingDown = false;
+  const serverOptions = httpTimeouts(options.config);
   return new Promise((resolve) => {
-    const server = serve({ fetch: options.app.fetch, port, hostname }, (info) => {
+    const server = serve({ fetch: options.app.fetch, port, hostname, serverOptions }, (info) => {
       options.logger.info({ port: info.port }, 'listening');
       const shutdown = async (reason: string) => {
         if (shuttingDown) return;
