@@ -54,6 +54,8 @@ export interface WaitingRoomOptions {
   identity?: ShopperIdentity;
   /** The headers that name a shopper on a request: `X-User-Id` unless said otherwise (a session token in token mode). */
   shopperHeaders?: (shopperId: string) => Record<string, string> | Promise<Record<string, string>>;
+  /** Whether the pages offer "type a shopper id", as in the dev stack (yes unless said otherwise; header mode only). */
+  pagesShopperIdInput?: boolean;
 }
 
 export type WaitingRoom = Awaited<ReturnType<typeof startWaitingRoom>>;
@@ -114,6 +116,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     topicPrefix,
     trustProxy: true,
     door: new Door(options.maxTicketsInProgress ?? 0),
+    pagesShopperIdInput: options.pagesShopperIdInput ?? true,
     ...(clock ? { clock } : {}),
     readiness: async () => ({ redis: true }),
   });

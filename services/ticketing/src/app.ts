@@ -52,6 +52,8 @@ export interface TicketingDeps {
   pendingWaitMs?: number;
   /** Overload protection: ticket requests beyond its limit are asked to come back later. */
   door?: Door;
+  /** Local development only: the pages let a person type a shopper id (header mode). */
+  pagesShopperIdInput?: boolean;
 }
 
 export type TicketStatus = 'ITEM_SOLD_OUT' | 'ACCESS_DENIED' | 'ACCESS_GRANTED' | 'PURCHASED' | 'ACCESS_EXPIRED';
@@ -243,6 +245,6 @@ export function createApp(deps: TicketingDeps): Hono<AppEnv> {
     return c.json(deps.keyring.jwks());
   });
 
-  installPages(app, { cache: deps.cache });
+  installPages(app, { cache: deps.cache, identity: deps.identity.mode, shopperIdInput: deps.pagesShopperIdInput ?? false });
   return app;
 }

@@ -7,6 +7,8 @@ export const ticketingConfigSchema = commonConfigSchema.omit({ DATABASE_URL: tru
   ...shopperIdentityConfigShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   TRUST_PROXY: flag.default(false),
+  // Local development only: the pages offer "type a shopper id" (header mode on a loopback stack).
+  PAGES_SHOPPER_ID_INPUT: flag.default(false),
   // 0: no limit.
   TICKETS_PER_SHOPPER_PER_MINUTE: z.coerce.number().int().min(0).default(10),
   POLLS_PER_SHOPPER_PER_10S: z.coerce.number().int().min(0).default(20),

@@ -61,6 +61,7 @@ async function main() {
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     door: new Door(config.MAX_TICKETS_IN_PROGRESS),
     trustProxy: config.TRUST_PROXY,
+    pagesShopperIdInput: config.PAGES_SHOPPER_ID_INPUT,
     readiness: async () => ({ redis: cacheStarted && (await redisAnswers(redis)), kafka: producer.isReady() }),
     isShuttingDown: () => running?.isShuttingDown() ?? false,
   });
