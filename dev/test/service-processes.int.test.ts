@@ -101,6 +101,23 @@ describe.each(['ticketing', 'admission', 'payment'])('the %s service as a proces
   });
 });
 
+describe.each(['ticketing', 'payment'])('the %s service', (service) => {
+  it('identifies shoppers by session token unless told otherwise, and will not start without the shop settings', async () => {
+    const { SHOPPER_IDENTITY: _headerMode, ...env } = { ...process.env, ...(await settings()) };
+    const child = spawn(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', `services/${service}/src/main.ts`], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.push(child);
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(output).toMatch(/SHOPPER_IDENTITY=token needs SHOPPER_TOKEN_ISSUER, SHOPPER_TOKEN_AUDIENCE, SHOPPER_TOKEN_JWKS_URL/);
+  });
+});
+
 describe('readiness follows the dependencies', () => {
   it('turns not ready while Redis cannot be reached', async () => {
     // a Redis address where nothing listens: the service starts, but is not ready
