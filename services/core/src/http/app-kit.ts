@@ -62,7 +62,8 @@ function requestMetrics(metrics: Metrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const stop = metrics.httpRequestDuration.startTimer();
     await next();
-    const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
+    // A request only the catch-all middlewares (common, shopper identity) saw matched no route.
+    const route = c.req.routePath === '/*' || c.req.routePath === '/api/*' ? 'unmatched' : c.req.routePath;
     stop({ method: c.req.method, route, status: String(c.res.status) });
   };
 }
