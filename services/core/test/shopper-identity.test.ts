@@ -99,6 +99,18 @@ const identitySchema = z.object(shopperIdentityConfigShape);
 const identityConfig = (env: Record<string, string>) =>
   parseConfig(identitySchema, { SHOPPER_TOKEN_ISSUER: shop.issuer, SHOPPER_TOKEN_AUDIENCE: shop.audience, ...env });
 
+describe('the identity middleware', () => {
+  it('leaves an API path no route matched labelled "unmatched" in the request metrics', async () => {
+    const metrics = createMetrics('test');
+    const app = new Hono<AppEnv>();
+    installCommon(app, { logger: createLogger('test', 'silent'), metrics, identity: headerIdentity() });
+    expect((await app.request('/api/v1/deals/x/nothing-here', { headers: { 'X-User-Id': 'alice' } })).status).toBe(404);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/quickdeal_http_request_duration_seconds_count\{[^}]*route="unmatched"[^}]*status="404"/);
+    expect(text).not.toContain('route="/api/*"');
+  });
+});
+
 describe('identity configuration', () => {
   it('is token mode by default, and fails fast naming what token mode lacks', () => {
     const attempt = () => shopperIdentityFromConfig(parseConfig(identitySchema, {}));
