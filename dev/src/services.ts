@@ -54,11 +54,13 @@ export async function startServices(profile: ProfileName): Promise<Array<{ name:
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     TICKET_SIGNING_KEY_FILE: keyFile,
+    // Local only: everything listens on loopback, so a person names the shopper with X-User-Id (README).
+    SHOPPER_IDENTITY: 'header',
   };
   const services: Array<{ name: string; entry: string; port: number; env: Record<string, string> }> = [
     { name: 'payment', entry: 'services/payment/src/main.ts', port: ports.payment, env: {} },
     // Behind the gateway every request comes from one address: the client limit uses X-Forwarded-For.
-    { name: 'ticketing', entry: 'services/ticketing/src/main.ts', port: ports.ticketing, env: { TRUST_PROXY: 'true', REQUESTS_PER_CLIENT_PER_SECOND: '0' } },
+    { name: 'ticketing', entry: 'services/ticketing/src/main.ts', port: ports.ticketing, env: { TRUST_PROXY: 'true', REQUESTS_PER_CLIENT_PER_SECOND: '0', PAGES_SHOPPER_ID_INPUT: 'true' } },
     { name: 'admission', entry: 'services/admission/src/main.ts', port: ports.admission, env: {} },
   ];
   const started: Array<{ name: string; url: string }> = [];

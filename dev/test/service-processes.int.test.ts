@@ -30,6 +30,7 @@ const settings = async () => ({
   TICKET_SIGNING_KEY: JSON.stringify(await TicketKeyring.generateSigningJwk()),
   KAFKA_TOPIC_PREFIX: `qdtest.proc${Date.now()}.`,
   ADMISSION_GROUP_ID: `qdtest-proc-${Date.now()}`,
+  SHOPPER_IDENTITY: 'header',
 });
 
 describe.each(['ticketing', 'admission', 'payment'])('the %s service as a process', (service) => {
@@ -77,6 +78,23 @@ describe.each(['ticketing', 'admission', 'payment'])('the %s service as a proces
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
     expect(output).toMatch(/invalid configuration: PORT: .*REDIS_URL/);
+  });
+});
+
+describe.each(['ticketing', 'payment'])('the %s service', (service) => {
+  it('identifies shoppers by session token unless told otherwise, and will not start without the shop settings', async () => {
+    const { SHOPPER_IDENTITY: _headerMode, ...env } = { ...process.env, ...(await settings()) };
+    const child = spawn(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', `services/${service}/src/main.ts`], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.push(child);
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(output).toMatch(/SHOPPER_IDENTITY=token needs SHOPPER_TOKEN_ISSUER, SHOPPER_TOKEN_AUDIENCE, SHOPPER_TOKEN_JWKS_URL/);
   });
 });
 

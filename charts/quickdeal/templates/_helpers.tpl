@@ -127,6 +127,35 @@ app.kubernetes.io/component: {{ .component }}
 {{- if not (or .Values.ticketKeys.signingKey .Values.ticketKeys.existingSecret) }}
 {{- fail "ticketKeys.signingKey or ticketKeys.existingSecret is required: see docs/deploy.md for generating a key" }}
 {{- end }}
+{{- $identity := .Values.shopperIdentity }}
+{{- if eq $identity.mode "token" }}
+{{- if not (and $identity.token.jwksUrl $identity.token.issuer) }}
+{{- fail "shopperIdentity.token.jwksUrl and shopperIdentity.token.issuer are required in token mode: the shop's JWKS URL and its session tokens' issuer (docs/deploy.md)" }}
+{{- end }}
+{{- else if not (or $identity.header.gatewayStripsHeader (and .Values.ingress.enabled $identity.header.authUrl)) }}
+{{- fail "shopperIdentity.mode=header needs shopperIdentity.header.authUrl (the Ingress then sets X-User-Id from the authenticating gateway, replacing a client's copy) or header.gatewayStripsHeader=true when your own routing strips it (docs/deploy.md)" }}
+{{- end }}
+{{- end }}
+
+{{/*
+How ticketing and payment know the shopper (services/core/src/http/shopper-identity.ts), as EnvVars.
+*/}}
+{{- define "quickdeal.shopperIdentityEnv" -}}
+{{- $identity := .Values.shopperIdentity }}
+- name: SHOPPER_IDENTITY
+  value: {{ $identity.mode | quote }}
+{{- if eq $identity.mode "token" }}
+- name: SHOPPER_TOKEN_JWKS_URL
+  value: {{ $identity.token.jwksUrl | quote }}
+- name: SHOPPER_TOKEN_ISSUER
+  value: {{ $identity.token.issuer | quote }}
+- name: SHOPPER_TOKEN_AUDIENCE
+  value: {{ $identity.token.audience | quote }}
+- name: SHOPPER_TOKEN_CLAIM
+  value: {{ $identity.token.claim | quote }}
+- name: SHOPPER_TOKEN_ALGORITHMS
+  value: {{ $identity.token.algorithms | quote }}
+{{- end }}
 {{- end }}
 
 {{/*

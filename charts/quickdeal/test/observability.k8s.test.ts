@@ -102,6 +102,8 @@ beforeAll(async () => {
   const common = {
     REDIS_URL: stack.redisUrl, DATABASE_URL: stack.postgresUrl, KAFKA_BROKERS: stack.kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: `qdobs.${id}.`, HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    // The chart's header mode (a trusted gateway sets X-User-Id): the sale below names its shoppers so.
+    SHOPPER_IDENTITY: 'header',
   };
   const env: Record<Component, Record<string, string>> = {
     payment: { TICKET_VERIFICATION_KEYS_FILE: join(keyDir, 'verification.jwks.json'), SWEEP_INTERVAL_MS: '100' },

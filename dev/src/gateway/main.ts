@@ -7,7 +7,8 @@ if (!ticketing || !payment) {
   console.error('gateway: TICKETING_URL and PAYMENT_URL must be set');
   process.exit(1);
 }
-const server = createGateway({ ticketing, payment });
+const upstreamIdleTimeoutMs = process.env.UPSTREAM_IDLE_TIMEOUT_MS ? Number(process.env.UPSTREAM_IDLE_TIMEOUT_MS) : undefined;
+const server = createGateway({ ticketing, payment }, { upstreamIdleTimeoutMs });
 server.listen(port, process.env.HOST ?? '127.0.0.1', () => console.log(`gateway listening on ${port}`));
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {

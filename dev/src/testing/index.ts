@@ -9,3 +9,4 @@ export { startPrometheus, type PrometheusInstance } from './prometheus-instance.
 export { startWaitingRoom, type WaitingRoom, type WaitingRoomOptions } from './waiting-room.js';
 export { holdFaultServers } from './fault-lock.js';
 export { killHard, startServiceProcess, type ServiceProcess } from './service-process.js';
+export { createShopSessions, type ShopSessions } from './shop-sessions.js';

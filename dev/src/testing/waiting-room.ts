@@ -14,14 +14,17 @@ import {
   DealStore,
   TicketKeyring,
   connectDatabase,
+  connectRedis,
   createKafka,
   createLogger,
+  headerIdentity,
   migrateToLatest,
   parseConfig,
   quickDealSpecSchema,
   type Clock,
   type Database,
   type QuickDealSpecInput,
+  type ShopperIdentity,
 } from '@quickdeal/core';
 import { createApp as createPaymentApp, createPayment, paymentConfigSchema, type PaymentFaults } from '@quickdeal/payment';
 import { createTicketing, ticketingConfigSchema } from '@quickdeal/ticketing';
@@ -49,6 +52,12 @@ export interface WaitingRoomOptions {
   postgresUrl?: string;
   /** The test provider's ledger file, shared with payment processes a test starts (in memory when unset). */
   paymentLedgerFile?: string;
+  /** How ticketing and payment know the shopper: X-User-Id (header mode) unless said otherwise. */
+  identity?: ShopperIdentity;
+  /** The headers that name a shopper on a request: `X-User-Id` unless said otherwise (a session token in token mode). */
+  shopperHeaders?: (shopperId: string) => Record<string, string> | Promise<Record<string, string>>;
+  /** Whether the pages offer "type a shopper id", as in the dev stack (yes unless said otherwise; header mode only). */
+  pagesShopperIdInput?: boolean;
 }
 
 export type WaitingRoom = Awaited<ReturnType<typeof startWaitingRoom>>;
@@ -61,7 +70,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const id = randomBytes(4).toString('hex');
   const topicPrefix = `qdtest.${id}.`;
   const logger = createLogger(`test-${id}`, process.env.TEST_LOG_LEVEL ?? 'silent');
-  const redis = new Redis(redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false });
+  const redis = connectRedis(redisUrl);
   redis.on('error', () => undefined);
   const store = new DealStore(redis);
   const kafka = createKafka({ brokers, clientId: `test-${id}`, logger });
@@ -73,12 +82,14 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   await migrateToLatest(db);
   const keyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
   const clock = options.clock;
+  const identity = options.identity ?? headerIdentity();
+  const shopperHeaders = options.shopperHeaders ?? ((shopperId: string) => ({ 'X-User-Id': shopperId }));
   const groupId = `qdtest-admission-${id}`;
   const deals: string[] = [];
 
   // The services as their mains build them, from configuration: this room's topics and group, and test limits beyond what an operator may set.
   const settings = { REDIS_URL: redisUrl, KAFKA_BROKERS: brokers.join(','), DATABASE_URL: postgresUrl, KAFKA_CLIENT_ID: `test-${id}`, KAFKA_TOPIC_PREFIX: topicPrefix, PORT: '0' };
-  const parts = { logger, keyring, clock };
+  const parts = { logger, keyring, clock, identity };
   const ticketing = await createTicketing(
     {
       ...parseConfig(ticketingConfigSchema, settings),
@@ -88,6 +99,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       REQUESTS_PER_CLIENT_PER_SECOND: options.requestsPerClientPerSecond ?? 0,
       MAX_TICKETS_IN_PROGRESS: options.maxTicketsInProgress ?? 0,
       TRUST_PROXY: true,
+      PAGES_SHOPPER_ID_INPUT: options.pagesShopperIdInput ?? true,
     },
     { ...parts, producerRetry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } },
   );
@@ -134,8 +146,8 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
   };
-  const headers = (shopperId: string, ticket?: string, extra: Record<string, string> = {}) => ({
-    'X-User-Id': shopperId,
+  const headers = async (shopperId: string, ticket?: string, extra: Record<string, string> = {}) => ({
+    ...(await shopperHeaders(shopperId)),
     ...(ticket ? { Authorization: `Bearer ${ticket}` } : {}),
     ...extra,
   });
@@ -186,25 +198,25 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       return { dealId, applied, spec: parsed };
     },
     async takeTicket(dealId: string, shopperId: string, init: { headers?: Record<string, string> } = {}) {
-      return json(await ticketing.app.request(`/api/v1/deals/${dealId}/tickets`, { method: 'POST', headers: { ...headers(shopperId), ...init.headers } }));
+      return json(await ticketing.app.request(`/api/v1/deals/${dealId}/tickets`, { method: 'POST', headers: { ...(await headers(shopperId)), ...init.headers } }));
     },
     async status(dealId: string, shopperId: string, ticket: string) {
-      return json(await ticketing.app.request(`/api/v1/deals/${dealId}/tickets/status`, { headers: headers(shopperId, ticket) }));
+      return json(await ticketing.app.request(`/api/v1/deals/${dealId}/tickets/status`, { headers: await headers(shopperId, ticket) }));
     },
     async checkout(dealId: string, shopperId: string, ticket: string) {
-      return json(await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { headers: headers(shopperId, ticket) }));
+      return json(await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { headers: await headers(shopperId, ticket) }));
     },
     async pay(dealId: string, shopperId: string, ticket: string, idempotencyKey = uniqueName('pay'), paymentToken?: string, app = payment.app) {
       return json(
         await app.request(`/api/v1/deals/${dealId}/orders`, {
           method: 'POST',
-          headers: headers(shopperId, ticket, { 'Idempotency-Key': idempotencyKey, 'Content-Type': 'application/json' }),
+          headers: await headers(shopperId, ticket, { 'Idempotency-Key': idempotencyKey, 'Content-Type': 'application/json' }),
           body: JSON.stringify(paymentToken ? { paymentMethod: { token: paymentToken } } : {}),
         }),
       );
     },
     async cancel(dealId: string, shopperId: string, ticket: string) {
-      return json(await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { method: 'DELETE', headers: headers(shopperId, ticket) }));
+      return json(await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { method: 'DELETE', headers: await headers(shopperId, ticket) }));
     },
     /** Polls until `check` passes or the time is up; returns the last value. */
     async waitFor<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 15_000, everyMs = 50): Promise<T> {

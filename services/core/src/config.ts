@@ -22,6 +22,10 @@ export const commonConfigSchema = z.object({
   KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]+$/).default('quickdeal.tickets.'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
+  // Above any proxy's idle time for upstream connections (60 s is common), so a proxy never reuses a socket the service is closing.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(65_000),
+  // Above the keep-alive timeout (Node's own advice); HTTP_KEEP_ALIVE_TIMEOUT_MS + 1 s when not set.
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_601_000).optional(),
 });
 
 export class ConfigError extends Error {}

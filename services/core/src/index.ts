@@ -20,6 +20,18 @@ export { migrateToLatest } from './db/migrations.js';
 export type { Database, DealRow, OrderRow, PaymentRow, PaymentStatus } from './db/schema.js';
 export { bearerTicketOf, headerOf, installCommon, installProbes, jsonBodyOf, shopperIdOf, type AppEnv } from './http/app-kit.js';
 export { assertTicketBelongs, ownTicketOf } from './http/own-ticket.js';
-export { runService, serviceMain, type BuiltService, type ComposedService, type RunningService, type ServiceOverrides, type ServingState } from './http/serve.js';
-export { connectRedis, redisAnswers } from './redis/connect.js';
+export { DependencyUnavailableError, outageOf, type Dependency, type Outage } from './http/dependency-outage.js';
+export {
+  headerIdentity,
+  sessionTokenHeader,
+  shopperIdentityConfigShape,
+  shopperIdentityFromConfig,
+  shopperIdPattern,
+  tokenIdentity,
+  type ShopperIdentity,
+  type ShopperIdentityMode,
+  type TokenIdentityOptions,
+} from './http/shopper-identity.js';
+export { httpTimeouts, runService, serviceMain, type HttpTimeouts, type BuiltService, type ComposedService, type RunningService, type ServiceOverrides, type ServingState } from './http/serve.js';
+export { connectRedis, redisAnswers, redisClientOptions } from './redis/connect.js';
 export { DealStore } from './redis/deal-store.js';

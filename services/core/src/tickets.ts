@@ -142,23 +142,25 @@ export interface VerifiedTicket {
  * whole token string), so a shopper polling every second costs one signature check, not one per poll.
  */
 export class TicketVerifier {
-  private readonly verified: LRUCache<string, TicketClaims>;
+  private readonly verified: LRUCache<string, TicketClaims> | undefined;
 
   constructor(
     private readonly keyring: TicketKeyring,
+    /** `cacheSize` 0: no cache (lru-cache refuses a size of 0). */
     options: { cacheSize?: number; clock?: Clock } = {},
   ) {
-    this.verified = new LRUCache({ max: options.cacheSize ?? 100_000 });
+    const cacheSize = options.cacheSize ?? 100_000;
+    this.verified = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
     this.clock = options.clock ?? systemClock;
   }
 
   private readonly clock: Clock;
 
   async verify(token: string): Promise<VerifiedTicket> {
-    let claims = this.verified.get(token);
+    let claims = this.verified?.get(token);
     if (!claims) {
       claims = await this.verifySignature(token);
-      this.verified.set(token, claims);
+      this.verified?.set(token, claims);
     }
     return { claims, expired: claims.exp * 1000 <= this.clock.now() };
   }

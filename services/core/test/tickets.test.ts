@@ -67,3 +67,13 @@ describe('tickets', () => {
     await expect(loadKeyring({ TICKET_SIGNING_KEY: JSON.stringify(publicJwk) })).rejects.toThrow(/private Ed25519 JWK/);
   });
 });
+
+describe('a verifier with no cache (VERIFIED_TICKET_CACHE_SIZE=0)', () => {
+  it('starts and verifies every ticket by its signature', async () => {
+    const keyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
+    const verifier = new TicketVerifier(keyring, { cacheSize: 0, clock: clockAt(0) });
+    const ticket = await signedTicket(keyring, 10_000);
+    expect((await verifier.verify(ticket)).claims.qn).toBe(7);
+    expect((await verifier.verify(ticket)).claims.sub).toBe('alice');
+  });
+});

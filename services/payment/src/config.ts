@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { commonConfigSchema } from '@quickdeal/core';
+import { commonConfigSchema, shopperIdentityConfigShape } from '@quickdeal/core';
 
 export const paymentConfigSchema = commonConfigSchema
   .omit({ KAFKA_BROKERS: true, KAFKA_CLIENT_ID: true, KAFKA_TOPIC_PREFIX: true })
   .extend({
+    ...shopperIdentityConfigShape,
     PORT: z.coerce.number().int().min(0).max(65535).default(8082),
     TEST_PAYMENT_OUTCOME: z.enum(['approve', 'decline', 'timeout', 'timeout_after_charge']).default('approve'),
     /** The test provider's ledger as a file of JSON lines (shared by processes, kept across a kill); in memory when unset. */

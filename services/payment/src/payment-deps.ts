@@ -1,4 +1,4 @@
-import type { Clock, DealStore, Logger, TicketVerifier } from '@quickdeal/core';
+import type { Clock, DealStore, Logger, TicketVerifier, ShopperIdentity } from '@quickdeal/core';
 import type { PaymentMetrics } from './metrics.js';
 import type { OrderBook } from './order-book.js';
 import type { PaymentAttempts } from './payment-attempts.js';
@@ -14,6 +14,8 @@ export interface PaymentDeps {
   verifier: TicketVerifier;
   metrics: PaymentMetrics;
   logger: Logger;
+  /** Who the shopper is: the shop's session token, or X-User-Id from a trusted gateway. */
+  identity: ShopperIdentity;
   clock?: Clock;
   /** How long a payment may take before the sweeper may settle its checkout without it. */
   paymentLeaseMs: number;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, errors, type DealStore, type Logger, type PaymentRow } from '@quickdeal/core';
+import { AppError, DependencyUnavailableError, errors, type DealStore, type Logger, type PaymentRow } from '@quickdeal/core';
 import type { PaymentMetrics } from './metrics.js';
 import type { OrderBook } from './order-book.js';
 import type { PaymentAttempts } from './payment-attempts.js';
@@ -55,6 +55,7 @@ const databaseUnavailable = () => errors.unavailable('DATABASE_UNAVAILABLE', 'Pa
 
 /** Postgres was never reached (so nothing was written): the payment may be given up at once. */
 function neverReachedPostgres(error: unknown): boolean {
+  if (error instanceof DependencyUnavailableError && error.dependency === 'postgres') return neverReachedPostgres(error.cause);
   const code = (error as { code?: unknown } | undefined)?.code;
   const message = error instanceof Error ? error.message : '';
   return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || /timeout exceeded when trying to connect/i.test(message);

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import {
+  shopperIdentityFromConfig,
   DealStore,
   TicketVerifier,
   connectDatabase,
@@ -69,6 +70,7 @@ export async function createPayment(config: PaymentConfig, overrides: PaymentOve
     verifier: new TicketVerifier(overrides.keyring, { clock }),
     metrics,
     logger,
+    identity: overrides.identity ?? shopperIdentityFromConfig(config, { clock }),
     paymentLeaseMs: config.PAYMENT_LEASE_MS,
     providerTimeoutMs: config.PAYMENT_TIMEOUT_MS,
     clock,

@@ -1,5 +1,5 @@
 // @ts-check
-/* global document, sessionStorage, HTMLElement, HTMLButtonElement */
+/* global document, sessionStorage, HTMLElement, HTMLButtonElement, location, history */
 /**
  * What both pages share in the browser: their configuration, screens, announcements, the
  * session's ticket and shopper id, and API calls that turn every answer into a plain result.
@@ -7,7 +7,7 @@
 import { clockOffsetMs, fill, isTransient, nextDelay, parseRetryAfter, problemKey } from './lib.js';
 
 /**
- * @typedef {{ dealId: string, lang: string, locale: string, identity: 'input' | 'gateway',
+ * @typedef {{ dealId: string, lang: string, locale: string, identity: 'input' | 'gateway' | 'session',
  *   roomUrl: string, checkoutUrl: string, strings: Record<string, string> }} PageConfig
  * @typedef {{ ticket: string, queueNumber: number, startPosition: number, shopperId: string | null }} StoredTicket
  * @typedef {{ ok: true, status: number, body: any }} ApiSuccess
@@ -205,6 +205,22 @@ export function shopperOf(page) {
   return page.identity === 'input' ? readSession(shopperKey) : null;
 }
 
+const sessionKey = 'quickdeal.session';
+
+/**
+ * The shop's session token (identity 'session'). The shop links here with it in the fragment,
+ * `/deals/<id>#session=<jwt>`, which never reaches a server or a Referer: the page keeps it for
+ * this tab and takes it out of the address bar.
+ */
+export function sessionToken() {
+  const handed = /(?:^#|&)session=([^&]+)/.exec(location.hash)?.[1];
+  if (handed) {
+    writeSession(sessionKey, decodeURIComponent(handed));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return readSession(sessionKey);
+}
+
 /** @param {string} shopperId */
 export function rememberShopper(shopperId) {
   writeSession(shopperKey, shopperId);
@@ -260,6 +276,8 @@ export async function api(page, method, path, options = {}) {
   const headers = { Accept: 'application/json' };
   const shopperId = shopperOf(page);
   if (shopperId) headers['X-User-Id'] = shopperId;
+  const session = page.identity === 'session' ? sessionToken() : null;
+  if (session) headers['X-Session-Token'] = session;
   if (options.ticket) headers.Authorization = `Bearer ${options.ticket}`;
   if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';

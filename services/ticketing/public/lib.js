@@ -117,7 +117,7 @@ export function problemKey(failure, during) {
   if (code === 'PAYMENT_UNAVAILABLE') return 'payUnavailable';
   if (code === 'PAYMENT_IN_PROGRESS') return 'payInProgress';
   if (code === 'SHOPPER_ID_INVALID') return 'shopperInvalid';
-  if (code === 'SHOPPER_ID_MISSING') return 'identity';
+  if (code === 'SHOPPER_ID_MISSING' || code.startsWith('SESSION_')) return 'identity';
   if (code === 'DEAL_NOT_FOUND') return 'notFound';
   if (status >= 500) return during === 'join' ? 'busyJoin' : 'busy';
   return 'generic';

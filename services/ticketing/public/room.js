@@ -258,7 +258,7 @@ byId('rejoin').addEventListener('click', () => {
 
 function start() {
   if (stored) void poll();
-  else if (page.identity === 'gateway') void join();
+  else if (page.identity !== 'input') void join();
   else askShopper();
 }
 

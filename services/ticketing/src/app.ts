@@ -16,6 +16,6 @@ export function createApp(deps: TicketingDeps): Hono<AppEnv> {
   installPostTickets(app, deps);
   installGetTicketStatus(app, deps);
   installJwks(app, deps.keyring);
-  installPages(app, { cache: deps.cache });
+  installPages(app, { cache: deps.cache, identity: deps.identity.mode, shopperIdInput: deps.pagesShopperIdInput ?? false });
   return app;
 }

@@ -2,27 +2,29 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { errors } from '@quickdeal/core';
 
 export interface RateLimitSettings {
-  /** Ticket requests one shopper may make per minute. */
+  /** Ticket requests one shopper may make per minute (0: no limit). */
   ticketsPerShopperPerMinute: number;
-  /** Status polls one shopper may make per 10 seconds. */
+  /** Status polls one shopper may make per 10 seconds (0: no limit). */
   pollsPerShopperPer10s: number;
   /** Requests one client address may make per second (0: no limit). */
   requestsPerClientPerSecond: number;
 }
 
+/** A limit of `points` per `duration` seconds; none at 0. */
+function limiter(keyPrefix: string, points: number, duration: number): RateLimiterMemory | undefined {
+  return points > 0 ? new RateLimiterMemory({ keyPrefix, points, duration }) : undefined;
+}
+
 /** Per-shopper and per-client limits of one ticketing process (each replica limits its own share). */
 export class RateLimits {
-  private readonly tickets: RateLimiterMemory;
-  private readonly polls: RateLimiterMemory;
+  private readonly tickets: RateLimiterMemory | undefined;
+  private readonly polls: RateLimiterMemory | undefined;
   private readonly clients: RateLimiterMemory | undefined;
 
   constructor(settings: RateLimitSettings) {
-    this.tickets = new RateLimiterMemory({ keyPrefix: 'tickets', points: settings.ticketsPerShopperPerMinute, duration: 60 });
-    this.polls = new RateLimiterMemory({ keyPrefix: 'polls', points: settings.pollsPerShopperPer10s, duration: 10 });
-    this.clients =
-      settings.requestsPerClientPerSecond > 0
-        ? new RateLimiterMemory({ keyPrefix: 'clients', points: settings.requestsPerClientPerSecond, duration: 1 })
-        : undefined;
+    this.tickets = limiter('tickets', settings.ticketsPerShopperPerMinute, 60);
+    this.polls = limiter('polls', settings.pollsPerShopperPer10s, 10);
+    this.clients = limiter('clients', settings.requestsPerClientPerSecond, 1);
   }
 
   async ticketRequest(dealId: string, shopperId: string, client: string | undefined): Promise<void> {

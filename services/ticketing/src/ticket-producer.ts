@@ -57,7 +57,8 @@ export class TicketProducer implements BatchSender {
   }
 
   private async create(): Promise<Producer> {
-    const producer = this.kafka.producer({ ...this.config, idempotent: true });
+    // A missing topic is the operator's to create with one partition; an auto-created one may have more.
+    const producer = this.kafka.producer({ ...this.config, idempotent: true, allowAutoTopicCreation: false });
     try {
       await producer.connect();
     } catch (error) {

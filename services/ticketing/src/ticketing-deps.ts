@@ -1,4 +1,4 @@
-import type { Clock, DealCache, DealStore, Logger, TicketKeyring, TicketSigner, TicketVerifier } from '@quickdeal/core';
+import type { Clock, DealCache, DealStore, Logger, TicketKeyring, TicketSigner, TicketVerifier, ShopperIdentity } from '@quickdeal/core';
 import type { Door } from './door.js';
 import type { TicketingMetrics } from './metrics.js';
 import type { RateLimits } from './rate-limits.js';
@@ -15,6 +15,8 @@ export interface TicketingDeps {
   limits: RateLimits;
   metrics: TicketingMetrics;
   logger: Logger;
+  /** Who the shopper is: the shop's session token, or X-User-Id from a trusted gateway. */
+  identity: ShopperIdentity;
   topicPrefix: string;
   clock?: Clock;
   /** Use X-Forwarded-For as the client address (only behind a trusted ingress or gateway). */
@@ -25,4 +27,6 @@ export interface TicketingDeps {
   pendingWaitMs?: number;
   /** Overload protection: ticket requests beyond its limit are asked to come back later. */
   door?: Door;
+  /** Local development only: the pages let a person type a shopper id (header mode). */
+  pagesShopperIdInput?: boolean;
 }

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { RetryOptions } from 'kafkajs';
 import {
+  shopperIdentityFromConfig,
   DealCache,
   DealStore,
   TicketSigner,
@@ -70,9 +71,11 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     }),
     metrics,
     logger,
+    identity: overrides.identity ?? shopperIdentityFromConfig(config, { clock }),
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
     door: new Door(config.MAX_TICKETS_IN_PROGRESS),
     trustProxy: config.TRUST_PROXY,
+    pagesShopperIdInput: config.PAGES_SHOPPER_ID_INPUT,
     clock,
     readiness: async () => ({ redis: cacheStarted && (await redisAnswers(redis)), kafka: producer.isReady() }),
     isShuttingDown: overrides.isShuttingDown,

@@ -6,13 +6,17 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLocalJWKSet } from 'jose';
+import { tokenIdentity } from '@quickdeal/core';
 import {
+  createShopSessions,
   launchChromium,
   screenshotDir,
   startHttpStack,
   startWaitingRoom,
   uniqueName,
   type HttpStack,
+  type ShopSessions,
   type WaitingRoom,
 } from '@quickdeal/dev/testing';
 import { messages } from '../src/pages/index.js';
@@ -278,5 +282,44 @@ describe('the waiting room and checkout in Chromium', () => {
       expect(await text(page, '.price')).toBe('₩1,550,000');
       await snap(page, `join-${lang}`);
     }
+  });
+});
+
+describe('a shopper signed in at the shop (token mode)', () => {
+  let shop: ShopSessions;
+  let tokenRoom: WaitingRoom;
+  let tokenStack: HttpStack;
+  beforeAll(async () => {
+    shop = await createShopSessions();
+    tokenRoom = await startWaitingRoom({
+      sweepIntervalMs: 100,
+      identity: tokenIdentity({ keys: createLocalJWKSet(shop.jwks), issuer: shop.issuer, audience: shop.audience, algorithms: ['RS256'] }),
+      shopperHeaders: async (shopperId) => ({ 'X-Session-Token': await shop.sign(shopperId) }),
+    });
+    tokenStack = await startHttpStack(tokenRoom);
+  });
+  afterAll(async () => {
+    await tokenStack?.close();
+    await tokenRoom?.close();
+  });
+
+  it('uses the session the shop hands over in the fragment to join by itself and pay; without one, asks to sign in', async () => {
+    const { dealId } = await tokenRoom.createDeal({ stock: 2 });
+    const shopperId = uniqueName('member');
+    const page = await shopperTab('en-US');
+    await page.goto(`${tokenStack.url}/deals/${dealId}#session=${await shop.sign(shopperId)}`);
+    await page.waitForURL(`**/deals/${dealId}/checkout`, { timeout: 30_000 });
+    await shows(page, 'checkout');
+    expect(await page.locator('#shopper').count()).toBe(0);
+    expect(await page.locator('input[name="card"]').count()).toBe(0);
+    expect(page.url()).not.toContain('session=');
+    await page.locator('#pay').click();
+    await shows(page, 'paid');
+    expect((await tokenRoom.store.shopperTicket(dealId, shopperId))?.state).toBe('purchased');
+
+    const stranger = await shopperTab('en-US');
+    await stranger.goto(`${tokenStack.url}/deals/${dealId}`);
+    await shows(stranger, 'problem');
+    expect(await text(stranger, '#problem-text')).toBe(messages.en.identity);
   });
 });

@@ -111,6 +111,9 @@ describe('the pages’ client logic (public/lib.js)', () => {
       [{ status: 402, code: 'PAYMENT_DECLINED' }, 'pay', 'declined'],
       [{ status: 503, code: 'PAYMENT_UNAVAILABLE' }, 'pay', 'payUnavailable'],
       [{ status: 401, code: 'SHOPPER_ID_MISSING' }, 'join', 'identity'],
+      [{ status: 401, code: 'SESSION_EXPIRED' }, 'poll', 'identity'],
+      [{ status: 401, code: 'SESSION_INVALID' }, 'join', 'identity'],
+      [{ status: 503, code: 'REDIS_UNAVAILABLE' }, 'pay', 'busy'],
       [{ status: 404, code: 'DEAL_NOT_FOUND' }, 'join', 'notFound'],
       [{ status: 500, code: 'INTERNAL' }, 'poll', 'busy'],
       [{ status: 400, code: 'SOMETHING_NEW' }, 'checkout', 'generic'],
@@ -175,7 +178,8 @@ describe('language and money', () => {
 describe('serving the pages', () => {
   const deal = { dealId: 'demo-phone', productName: 'Phone <b>"256GB"</b>', price: 1_550_000, currency: 'KRW' } as DealSnapshot;
   const app = new Hono<AppEnv>();
-  installPages(app, { cache: { get: async (id) => (id === deal.dealId ? deal : undefined) } });
+  // As the local dev stack serves them: header mode, with "type a shopper id".
+  installPages(app, { cache: { get: async (id) => (id === deal.dealId ? deal : undefined) }, shopperIdInput: true });
   const configOf = (html: string) => JSON.parse(/<script type="application\/json" id="qd-page">(.*?)<\/script>/s.exec(html)?.[1] ?? 'null');
 
   it('renders the waiting room in the shopper’s language, with the deal escaped and a strict policy', async () => {
@@ -204,9 +208,19 @@ describe('serving the pages', () => {
     expect(html).not.toContain('tok_decline'); // test cards only in the local demo
     expect(html).toContain('Pay ₩1,550,000');
 
-    const forced = new Hono<AppEnv>();
-    installPages(forced, { cache: { get: async () => deal }, shopperIdInput: false });
-    expect(configOf(await (await forced.request('/deals/demo-phone')).text()).identity).toBe('gateway');
+  });
+
+  it('never offers "type a shopper id" outside local development, even when no X-User-Id arrives', async () => {
+    for (const options of [{}, { identity: 'header' as const }, { identity: 'token' as const }, { identity: 'token' as const, shopperIdInput: true }]) {
+      const served = new Hono<AppEnv>();
+      installPages(served, { cache: { get: async () => deal }, ...options });
+      for (const path of ['/deals/demo-phone', '/deals/demo-phone/checkout']) {
+        const html = await (await served.request(path)).text();
+        expect(html, JSON.stringify(options)).not.toContain('id="shopper"');
+        expect(html).not.toContain('tok_decline');
+        expect(configOf(html).identity).toBe(options.identity === 'token' ? 'session' : 'gateway');
+      }
+    }
   });
 
   it('answers an unknown deal with a page, not JSON', async () => {

@@ -43,6 +43,13 @@ describe('the ticket producer', () => {
     expect(producer.isReady()).toBe(true);
   });
 
+  it('never lets the broker create a missing deal topic: the queue assumes one partition, which only the operator guarantees', async () => {
+    const { kafka, made } = fakeKafka();
+    const producer = new TicketProducer(kafka, { allowAutoTopicCreation: true }, logger);
+    await producer.connect();
+    expect(made[0]?.config).toMatchObject({ allowAutoTopicCreation: false, idempotent: true });
+  });
+
   it('sends the batch after a failed one from a new producer (a new producer id), so the broker cannot take it for the failed one', async () => {
     const { kafka, made } = fakeKafka({ failSends: [0] });
     const producer = new TicketProducer(kafka, {}, logger);

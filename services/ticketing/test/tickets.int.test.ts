@@ -224,3 +224,13 @@ describe('polling a ticket', () => {
     expect(noTicket.status).toBe(401);
   });
 });
+
+describe('a reservation the Redis client sends twice', () => {
+  // ioredis re-sends a command whose reply a dropped connection lost; Redis may have run it already.
+  it('is the same reservation, not "pending" for the shopper who made it; another request still waits', async () => {
+    const { dealId } = await room.createDeal({ stock: 5 });
+    expect(await room.store.reserveTicket(dealId, 'resent', 'jti-1')).toEqual({ outcome: 'reserved' });
+    expect(await room.store.reserveTicket(dealId, 'resent', 'jti-1')).toEqual({ outcome: 'reserved' });
+    expect(await room.store.reserveTicket(dealId, 'resent', 'jti-2')).toEqual({ outcome: 'pending' });
+  });
+});

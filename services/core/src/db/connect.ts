@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { DependencyUnavailableError } from '../http/dependency-outage.js';
 import type { Database } from './schema.js';
 
 // bigint columns (price, amount, queue numbers) fit comfortably in a JS number here.
@@ -7,11 +8,13 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export function connectDatabase(url: string, options: { maxConnections?: number } = {}): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
-  // A client whose server went away (a Postgres restart) errors; its query fails on its own path, and the pool
-  // drops it. Unheard, the 'error' event itself would end the process.
+  // An idle connection that Postgres closes (a restart) is dropped by the pool; unheard, its 'error' would end the process.
   pool.on('error', () => undefined);
+  // A checked-out client whose server went away errors too; its query fails on its own path.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  // A connection that cannot be had names Postgres, so requests answer 503 POSTGRES_UNAVAILABLE.
+  const connect = () => pool.connect().catch((error: unknown) => Promise.reject(new DependencyUnavailableError('postgres', error)));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: { connect, end: () => pool.end() } }) });
 }
 
 /** Postgres error codes QuickDeal relies on. */

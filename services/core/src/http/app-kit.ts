@@ -1,13 +1,15 @@
-import type { IncomingMessage } from 'node:http';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import type { z } from 'zod';
 import { AppError, errors } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ServiceMetrics } from '../metrics.js';
+import { outageOf } from './dependency-outage.js';
+import { headerOf } from './request-headers.js';
+import { identifyShopper, type ShopperIdentity, type ShopperResolution } from './shopper-identity.js';
 
-export type AppEnv = { Variables: { requestId: string } };
+export { headerOf };
 
-const shopperIdPattern = /^[A-Za-z0-9._:@-]{1,128}$/;
+export type AppEnv = { Variables: { requestId: string; shopper: ShopperResolution } };
 
 // A random process prefix and a counter: unique across replicas, and far cheaper than a UUID per poll.
 const requestIdPrefix = crypto.randomUUID().slice(0, 8);
@@ -15,17 +17,6 @@ let requestCount = 0;
 const nextRequestId = () => `${requestIdPrefix}-${(++requestCount).toString(36)}`;
 
 const requestIdPattern = /^[\w\-=.:]{1,128}$/;
-
-/**
- * A request header. On Node it is read from the incoming message itself: asking Hono's request
- * for a header builds a WHATWG Headers object from every header first, a fifth of a poll's cost.
- */
-export function headerOf(c: Context, name: string): string | undefined {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (!incoming) return c.req.header(name);
-  const value = incoming.headers[name.toLowerCase()];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
 
 /** Keeps the caller's X-Request-Id when it is a sane one, else makes one; echoes it on the answer. */
 function requestIds(): MiddlewareHandler<AppEnv> {
@@ -38,15 +29,26 @@ function requestIds(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Request ids, request metrics by route template, and the one error shape, for every service. */
-export function installCommon(app: Hono<AppEnv>, deps: { logger: Logger; metrics: ServiceMetrics }): void {
+/**
+ * Request ids, request metrics by route template, the one error shape, and (for services with
+ * shopper routes) the shopper of every API request, resolved once by `identity`.
+ */
+export function installCommon(app: Hono<AppEnv>, deps: { logger: Logger; metrics: ServiceMetrics; identity?: ShopperIdentity }): void {
   app.use(requestIds());
   app.use(requestMetrics(deps.metrics));
+  if (deps.identity) app.use('/api/*', identifyShopper(deps.identity));
   app.onError((error, c) => {
     const id = c.get('requestId');
     if (error instanceof AppError) {
       for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
       return c.json({ error: { code: error.code, message: error.message, requestId: id, ...error.details } }, error.status);
+    }
+    const outage = outageOf(error);
+    if (outage) {
+      deps.logger.warn({ err: error, requestId: id, path: c.req.path, dependency: outage.dependency }, 'dependency unavailable');
+      c.header('Retry-After', String(outage.retryAfterSeconds));
+      const message = `A service we depend on (${outage.dependency}) is unavailable just now; please try again in a moment`;
+      return c.json({ error: { code: outage.code, message, requestId: id, retryAfterSeconds: outage.retryAfterSeconds } }, 503);
     }
     deps.logger.error({ err: error, requestId: id, path: c.req.path }, 'request failed');
     return c.json({ error: { code: 'INTERNAL', message: 'Something went wrong on our side; please try again', requestId: id } }, 500);
@@ -60,7 +62,8 @@ function requestMetrics(metrics: ServiceMetrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const stop = metrics.httpRequestDuration.startTimer();
     await next();
-    const route = c.req.routePath === '/*' ? 'unmatched' : c.req.routePath;
+    // A request only the catch-all middlewares (common, shopper identity) saw matched no route.
+    const route = c.req.routePath === '/*' || c.req.routePath === '/api/*' ? 'unmatched' : c.req.routePath;
     stop({ method: c.req.method, route, status: String(c.res.status) });
   };
 }
@@ -79,14 +82,12 @@ export function installProbes(app: Hono<AppEnv>, deps: { metrics: ServiceMetrics
   });
 }
 
-/** The shopper, as the authenticating gateway in front of the ingress names them. */
+/** The shopper of this request, as the app's identity (session token or trusted header) resolved them; throws its refusal. */
 export function shopperIdOf(c: Context): string {
-  const shopperId = headerOf(c, 'X-User-Id');
-  if (!shopperId) throw errors.unauthorized('SHOPPER_ID_MISSING', 'The X-User-Id header is missing');
-  if (!shopperIdPattern.test(shopperId)) {
-    throw errors.badRequest('SHOPPER_ID_INVALID', 'X-User-Id must be 1 to 128 characters of letters, digits and ._:@-');
-  }
-  return shopperId;
+  const resolution = (c as Context<AppEnv>).get('shopper');
+  if (!resolution) throw new Error('no shopper identity is installed on this app');
+  if ('refusal' in resolution) throw resolution.refusal;
+  return resolution.shopperId;
 }
 
 /** The ticket from `Authorization: Bearer <ticket>`. */

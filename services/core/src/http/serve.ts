@@ -5,6 +5,7 @@ import { ConfigError, parseConfig } from '../config.js';
 import type { Clock } from '../clock.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { AppEnv } from './app-kit.js';
+import type { ShopperIdentity } from './shopper-identity.js';
 
 /** What a service's composition function builds: its app, and how its work starts and stops. */
 export interface ComposedService {
@@ -32,6 +33,28 @@ export interface ServiceOverrides extends Partial<ServingState> {
   /** By default, a logger named after the service at the configured LOG_LEVEL. */
   logger?: Logger;
   clock?: Clock;
+  /** Who the shopper is; by default as the configuration says (SHOPPER_IDENTITY and its settings). */
+  identity?: ShopperIdentity;
+}
+
+export interface HttpTimeouts {
+  HTTP_KEEP_ALIVE_TIMEOUT_MS?: number;
+  HTTP_HEADERS_TIMEOUT_MS?: number | undefined;
+}
+
+/**
+ * How long an idle kept-alive connection stays open, and how long a request's headers may take.
+ * Node's defaults (5 s keep-alive) are shorter than every proxy's upstream idle time, so a proxy
+ * would send a request down a socket the service is just closing (a 502 for the shopper).
+ */
+export function httpTimeouts(config: HttpTimeouts): { keepAliveTimeout: number; headersTimeout: number; requestTimeout: number } {
+  const keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 65_000;
+  const headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS ?? keepAliveTimeout + 1_000;
+  if (headersTimeout <= keepAliveTimeout) {
+    throw new ConfigError(`invalid configuration: HTTP_HEADERS_TIMEOUT_MS (${headersTimeout}) must be above HTTP_KEEP_ALIVE_TIMEOUT_MS (${keepAliveTimeout})`);
+  }
+  // Node refuses a headers timeout above the whole request's.
+  return { keepAliveTimeout, headersTimeout, requestTimeout: Math.max(300_000, headersTimeout) };
 }
 
 export interface RunningService {
@@ -54,16 +77,17 @@ interface ServeConfig {
  */
 export async function runService(options: {
   compose: (serving: ServingState) => ComposedService | Promise<ComposedService>;
-  config: ServeConfig;
+  config: ServeConfig & HttpTimeouts;
   logger: Logger;
   exitOnShutdown?: boolean;
 }): Promise<RunningService> {
   const { PORT: port, HOST: hostname, SHUTDOWN_GRACE_MS: graceMs } = options.config;
   let shuttingDown = false;
   const isShuttingDown = () => shuttingDown;
+  const serverOptions = httpTimeouts(options.config);
   const service = await options.compose({ isShuttingDown });
   const running = await new Promise<RunningService>((resolve) => {
-    const server = serve({ fetch: service.app.fetch, port, hostname }, (info) => {
+    const server = serve({ fetch: service.app.fetch, port, hostname, serverOptions }, (info) => {
       options.logger.info({ port: info.port }, 'listening');
       const shutdown = async (reason: string) => {
         if (shuttingDown) return;
@@ -98,7 +122,7 @@ export async function runService(options: {
  * A service's main: parses its configuration from `env`, builds the service with `compose` and
  * serves it. A bad configuration or a failed start exits non-zero with one clear line.
  */
-export function serviceMain<T extends z.ZodType<ServeConfig & { LOG_LEVEL: string }>>(options: {
+export function serviceMain<T extends z.ZodType<ServeConfig & HttpTimeouts & { LOG_LEVEL: string }>>(options: {
   service: string;
   configSchema: T;
   env: Record<string, string | undefined>;

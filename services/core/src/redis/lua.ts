@@ -71,10 +71,11 @@ local now, jti, pending_ttl = redis_now(), ARGV[1], tonumber(ARGV[2])
 local tkey = KEYS[8]
 local cfg = redis.call('HMGET', K_CFG, 'stock', 'opensAt', 'closesAt')
 if cfg[1] == false then return {'unknown_deal'} end
-local t = redis.call('HMGET', tkey, 'state', 'token', 'qn', 'exp')
+local t = redis.call('HMGET', tkey, 'state', 'token', 'qn', 'exp', 'jti')
 local state = t[1]
 if state == 'purchased' then return {'purchased'} end
-if state == 'pending' then return {'pending'} end
+-- The same jti is this request's own reservation, re-sent by the client after a reconnect.
+if state == 'pending' then return {t[5] == jti and 'reserved' or 'pending'} end
 if state == 'admitted' or state == 'paying' or (state == 'waiting' and num(t[4], 0) > now) then
   return {'existing', t[2], t[3]}
 end

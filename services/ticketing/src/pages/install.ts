@@ -12,12 +12,16 @@ import { renderCheckoutPage, renderNotFoundPage, renderRoomPage, type Identity, 
 export interface PagesOptions {
   cache: { get(dealId: string): Promise<DealSnapshot | undefined> };
   /**
-   * Whether the pages let a person type a shopper id (and pick a test card), for trying the line
-   * locally. `'auto'` (the default): yes, unless the page request itself carries X-User-Id, which
-   * only an authenticating gateway in front sets; then the pages send no X-User-Id of their own and
-   * rely on the gateway to add it to their API calls too.
+   * How the API knows the shopper: `'token'`, the shop's session token, which the pages send as
+   * X-Session-Token; `'header'` (the default), X-User-Id, which a gateway in front adds.
    */
-  shopperIdInput?: boolean | 'auto';
+  identity?: 'token' | 'header';
+  /**
+   * Local development only (off by default, on in the dev stack): in header mode, let a person
+   * type a shopper id (and pick a test card), unless the page request itself carries X-User-Id
+   * (a gateway in front then names the shopper on the page's API calls too).
+   */
+  shopperIdInput?: boolean;
   /** Where the scripts and stylesheet are; services/ticketing/public by default. */
   publicDir?: string;
 }
@@ -58,8 +62,7 @@ export function installPages(app: Hono<AppEnv>, options: PagesOptions): void {
   function contextOf(c: Context<AppEnv>): PageContext {
     const locale = negotiateLocale(c.req.header('Accept-Language'));
     const fromGateway = c.req.header('X-User-Id') !== undefined;
-    const input = options.shopperIdInput === undefined || options.shopperIdInput === 'auto' ? !fromGateway : options.shopperIdInput;
-    const identity: Identity = input ? 'input' : 'gateway';
+    const identity: Identity = options.identity === 'token' ? 'session' : options.shopperIdInput && !fromGateway ? 'input' : 'gateway';
     return { locale, strings: messages[locale.lang], identity, assetsBase };
   }
 

@@ -5,7 +5,8 @@
  */
 import { formatMoney, type Messages, type PageLocale } from './i18n.js';
 
-export type Identity = 'input' | 'gateway';
+/** How the page names the shopper: a typed id (local development only), a gateway's X-User-Id, or the shop's session token. */
+export type Identity = 'input' | 'gateway' | 'session';
 
 export interface PageDeal {
   dealId: string;
