@@ -98,14 +98,15 @@ describe('checkout and payment', () => {
   it('gives the unit back at once on cancel, and refuses a second cancel', async () => {
     const { dealId, tickets } = await admitted(2, { stock: 1, cap: 5 });
     expect((await room.store.snapshot(dealId)).active).toBe(1);
+    // buyer1 waits while buyer0 holds the only unit (after the cancel, admission may let buyer1 in at once)
+    const waiting = await room.cancel(dealId, 'buyer1', tickets[1]!);
+    expect(waiting.status).toBe(403);
+    expect(waiting.body.error.code).toBe('NOT_ADMITTED');
     expect((await room.cancel(dealId, 'buyer0', tickets[0]!)).status).toBe(204);
     const second = await room.cancel(dealId, 'buyer0', tickets[0]!);
     expect(second.status).toBe(410);
     expect(second.body.error.code).toBe('CHECKOUT_EXPIRED');
     expect((await room.store.snapshot(dealId)).cancelled).toBe(1);
-    const waiting = await room.cancel(dealId, 'buyer1', tickets[1]!);
-    expect(waiting.status).toBe(403);
-    expect(waiting.body.error.code).toBe('NOT_ADMITTED');
     expect((await room.status(dealId, 'buyer0', tickets[0]!)).body.status).toBe('ACCESS_EXPIRED');
     await room.waitFor(() => room.status(dealId, 'buyer1', tickets[1]!), (s) => s.body.status === 'ACCESS_GRANTED');
     expect((await room.pay(dealId, 'buyer0', tickets[0]!)).status).toBe(410);
