@@ -5,7 +5,6 @@
  * files running side by side never read each other's lines.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import { admissionConfigSchema, createAdmission, type Admission, type AdmissionOptions } from '@quickdeal/admission';
