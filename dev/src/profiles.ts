@@ -103,6 +103,15 @@ export function endpoints(name: ProfileName) {
     redisUrl: `redis://127.0.0.1:${ports.redis}`,
     /** Set when the profile's Redis is a cluster: every node, for REDIS_CLUSTER_NODES. */
     redisClusterNodes: nodes.redis.length > 1 ? nodes.redis.map((node) => `127.0.0.1:${node.port}`) : undefined,
+    /** Deal topics: replicated three ways, two in sync to acknowledge, when there are three brokers. */
+    topicSettings: {
+      replicationFactor: Math.min(3, nodes.kafka.length),
+      minInsyncReplicas: Math.max(1, Math.min(3, nodes.kafka.length) - 1),
+    },
+    /** The services' Redis settings for this profile: REDIS_URL, or REDIS_CLUSTER_NODES on a cluster. */
+    redisEnv: (nodes.redis.length > 1
+      ? { REDIS_CLUSTER_NODES: nodes.redis.map((node) => `127.0.0.1:${node.port}`).join(',') }
+      : { REDIS_URL: `redis://127.0.0.1:${ports.redis}` }) as Record<string, string>,
     postgresUrl: `postgres://quickdeal:quickdeal@127.0.0.1:${ports.postgres}/quickdeal`,
     prometheusUrl: `http://127.0.0.1:${ports.prometheus}`,
   };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TicketKeyring } from '@quickdeal/core';
 import { applyQuickDealFiles } from '@quickdeal/operator';
 import { repoRoot, stateDir } from './paths.js';
-import { endpoints, profile as profileOf, type ProfileName } from './profiles.js';
+import { endpoints, profileNodes, profile as profileOf, type ProfileName } from './profiles.js';
 import { ensureRunning } from './supervisor.js';
 
 export const demoDealFile = join(repoRoot, 'manifests', 'samples', 'demo-deal.yaml');
@@ -48,7 +48,7 @@ export async function startServices(profile: ProfileName): Promise<Array<{ name:
   const stack = endpoints(profile);
   const keyFile = await ticketKeyFile(profile);
   const common = {
-    REDIS_URL: stack.redisUrl,
+    ...stack.redisEnv,
     DATABASE_URL: stack.postgresUrl,
     KAFKA_BROKERS: stack.kafkaBrokers.join(','),
     HOST: '127.0.0.1',
@@ -62,23 +62,28 @@ export async function startServices(profile: ProfileName): Promise<Array<{ name:
     { name: 'admission', entry: 'services/admission/src/main.ts', port: ports.admission, env: {} },
   ];
   const started: Array<{ name: string; url: string }> = [];
+  const urls = new Map<string, string[]>();
+  // Payment first (it runs the migrations), then every replica of it before the next service.
   for (const service of services) {
-    const url = `http://127.0.0.1:${service.port}`;
-    await ensureRunning(profile, {
-      name: service.name,
-      ...nodeProcess(service.entry),
-      env: { ...common, ...service.env, PORT: String(service.port) },
-      port: service.port,
-      ready: isReady(`${url}/readyz`),
-      readyTimeoutMs: 60_000,
-    });
-    started.push({ name: service.name, url });
+    for (const replica of serviceReplicas(profile, service.name, service.port)) {
+      const url = `http://127.0.0.1:${replica.port}`;
+      await ensureRunning(profile, {
+        name: replica.name,
+        ...nodeProcess(service.entry),
+        env: { ...common, ...service.env, PORT: String(replica.port) },
+        port: replica.port,
+        ready: isReady(`${url}/readyz`),
+        readyTimeoutMs: 60_000,
+      });
+      started.push({ name: replica.name, url });
+      urls.set(service.name, [...(urls.get(service.name) ?? []), url]);
+    }
   }
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
   await ensureRunning(profile, {
     name: 'gateway',
     ...nodeProcess('dev/src/gateway/main.ts'),
-    env: { PORT: String(ports.gateway), TICKETING_URL: `http://127.0.0.1:${ports.ticketing}`, PAYMENT_URL: `http://127.0.0.1:${ports.payment}` },
+    env: { PORT: String(ports.gateway), TICKETING_URL: (urls.get('ticketing') ?? []).join(','), PAYMENT_URL: (urls.get('payment') ?? []).join(',') },
     port: ports.gateway,
     ready: isReady(`${gatewayUrl}/healthz`),
   });
@@ -87,4 +92,10 @@ export async function startServices(profile: ProfileName): Promise<Array<{ name:
   const applied = await applyQuickDealFiles([demoDealFile], { ...stack });
   for (const deal of applied) started.push({ name: `deal ${deal.dealId}`, url: `${gatewayUrl}/deals/${deal.dealId}` });
   return started;
+}
+
+/** The processes of a service the profile runs: `ticketing` alone, or `ticketing-1` … `ticketing-N` on consecutive ports. */
+export function serviceReplicas(profile: ProfileName, service: string, basePort: number): Array<{ name: string; port: number }> {
+  const count = profileNodes(profile).serviceReplicas;
+  return Array.from({ length: count }, (_, i) => ({ name: count === 1 ? service : `${service}-${i + 1}`, port: basePort + i }));
 }

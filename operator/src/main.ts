@@ -6,7 +6,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { sql } from 'kysely';
-import { createLogger, parseConfig, redisAnswers, runService, startService, type RunningService } from '@quickdeal/core';
+import { createLogger, parseConfig, redisAnswers, redisTopology, runService, startService, type RunningService } from '@quickdeal/core';
 import { operatorConfigSchema, operatorOptionsFrom } from './config.js';
 import { createOperatorMetrics } from './metrics.js';
 import { Operator } from './operator.js';
@@ -22,7 +22,7 @@ async function main() {
   kubeConfig.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, or the Pod's ServiceAccount
   const metrics = createOperatorMetrics({ processMetrics: true });
   const connection = await connectDealRegistry({
-    redisUrl: config.REDIS_URL,
+    redis: redisTopology(config),
     postgresUrl: config.DATABASE_URL,
     kafkaBrokers: config.KAFKA_BROKERS,
     kafkaClientId: config.KAFKA_CLIENT_ID,

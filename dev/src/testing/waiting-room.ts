@@ -5,7 +5,6 @@
  * files running side by side never read each other's lines.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import { AdmissionConsumer, type AdmissionOptions } from '@quickdeal/admission';
@@ -17,6 +16,8 @@ import {
   TicketSigner,
   TicketVerifier,
   connectDatabase,
+  connectRedis,
+  redisTopologyFromEnv,
   createKafka,
   createLogger,
   createMetrics,
@@ -25,6 +26,7 @@ import {
   type Clock,
   type Database,
   type QuickDealSpecInput,
+  type RedisClient,
 } from '@quickdeal/core';
 import { CheckoutSweeper, OrderBook, TestPaymentProvider, createApp as createPaymentApp } from '@quickdeal/payment';
 import { Door, RateLimits, TicketProducer, TicketQueue, createApp as createTicketingApp } from '@quickdeal/ticketing';
@@ -57,14 +59,14 @@ export function uniqueName(prefix: string): string {
 
 export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const stack = endpoints(options.profile ?? 'test');
-  const redisUrl = options.redisUrl ?? stack.redisUrl;
+  const redisTopology = redisTopologyFromEnv(options.redisUrl ? { REDIS_URL: options.redisUrl } : stack.redisEnv);
   const brokers = options.kafkaBrokers ?? stack.kafkaBrokers;
   const id = randomBytes(4).toString('hex');
   const topicPrefix = `qdtest.${id}.`;
   const logger = createLogger(`test-${id}`, process.env.TEST_LOG_LEVEL ?? 'silent');
-  const connections: Redis[] = [];
-  const redisClient = () => {
-    const client = new Redis(redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 2, lazyConnect: false });
+  const connections: RedisClient[] = [];
+  const redisClient = (role: 'commands' | 'subscriber' = 'commands') => {
+    const client = connectRedis(redisTopology, role);
     client.on('error', () => undefined);
     connections.push(client);
     return client;
@@ -84,7 +86,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const clock = options.clock;
 
   const ticketingMetrics = createMetrics('ticketing');
-  const cache = new DealCache(store, redisClient(), { refreshMs: options.dealRefreshMs ?? 100, logger, ...(clock ? { clock } : {}) });
+  const cache = new DealCache(store, redisClient('subscriber'), { refreshMs: options.dealRefreshMs ?? 100, logger, ...(clock ? { clock } : {}) });
   await cache.start();
   const queue = new TicketQueue(ticketProducer, { metrics: ticketingMetrics });
   const ticketing = createTicketingApp({
@@ -132,7 +134,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const groupId = `qdtest-admission-${id}`;
   const newConsumer = (overrides: Partial<AdmissionOptions> = {}) =>
     new AdmissionConsumer(
-      { kafka, store, subscriber: redisClient(), metrics: admissionMetrics, logger, ...(clock ? { clock } : {}) },
+      { kafka, store, subscriber: redisClient('subscriber'), metrics: admissionMetrics, logger, ...(clock ? { clock } : {}) },
       { groupId, topicPrefix, batchSize: options.admissionBatchSize ?? 500, backoffMs: options.backoffMs ?? 300, topicRefreshMs: 500, concurrentDeals: 4, ...overrides },
     );
   let consumer: AdmissionConsumer | undefined;
@@ -141,7 +143,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     await consumer.start();
   }
 
-  const registry = new DealRegistry({ db, store, admin, topicPrefix, topicSettings: { replicationFactor: 1, minInsyncReplicas: 1 }, ...(clock ? { clock } : {}) });
+  const registry = new DealRegistry({ db, store, admin, topicPrefix, topicSettings: stack.topicSettings, ...(clock ? { clock } : {}) });
 
   const json = async (response: Response) => {
     const text = await response.text();

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import {
   decodeTicketMessage,
@@ -12,6 +11,7 @@ import {
   type DealStore,
   type Logger,
   type Metrics,
+  type RedisClient,
 } from '@quickdeal/core';
 
 export interface AdmissionOptions {
@@ -54,7 +54,7 @@ export class AdmissionConsumer {
   private readonly clock: Clock;
 
   constructor(
-    private readonly deps: { kafka: Kafka; store: DealStore; subscriber: Redis; metrics: Metrics; logger: Logger; clock?: Clock },
+    private readonly deps: { kafka: Kafka; store: DealStore; subscriber: RedisClient; metrics: Metrics; logger: Logger; clock?: Clock },
     private readonly options: AdmissionOptions,
   ) {
     this.admin = deps.kafka.admin();

@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { DealStore, connectRedis, createKafka, createLogger, createMetrics, parseConfig, redisAnswers, runService, startService } from '@quickdeal/core';
+import { DealStore, connectRedis, redisTopology, createKafka, createLogger, createMetrics, parseConfig, redisAnswers, runService, startService } from '@quickdeal/core';
 import { AdmissionConsumer } from './admission-consumer.js';
 import { createApp } from './app.js';
 import { admissionConfigSchema } from './config.js';
@@ -10,8 +9,8 @@ const logger = createLogger('admission');
 async function main() {
   const config = parseConfig(admissionConfigSchema, process.env);
   logger.level = config.LOG_LEVEL;
-  const redis = connectRedis(config.REDIS_URL);
-  const subscriber = new Redis(config.REDIS_URL);
+  const redis = connectRedis(redisTopology(config));
+  const subscriber = connectRedis(redisTopology(config), 'subscriber');
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-admission`, logger });
   const metrics = createMetrics('admission');
   const store = new DealStore(redis);

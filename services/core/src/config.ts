@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { describeIssues } from './deal-spec.js';
+import { redisConfigShape, redisTopology, type RedisSettings } from './redis/connect.js';
 
 /** Settings every service shares; each service extends this with its own. */
 export const commonConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535),
   HOST: z.string().default('0.0.0.0'),
-  REDIS_URL: z.string().url(),
+  ...redisConfigShape,
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   KAFKA_BROKERS: z
     .string()
@@ -27,6 +28,13 @@ export function parseConfig<T extends z.ZodType>(schema: T, env: Record<string, 
   const result = schema.safeParse(env);
   if (!result.success) {
     throw new ConfigError(`invalid configuration: ${describeIssues(result.error)}`);
+  }
+  if (schema instanceof z.ZodObject && 'REDIS_URL' in schema.shape) {
+    try {
+      redisTopology(result.data as RedisSettings); // exactly one Redis topology, complete
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
+    }
   }
   return result.data;
 }

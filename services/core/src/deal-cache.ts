@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { systemClock, type Clock } from './clock.js';
 import type { Logger } from './logger.js';
+import type { RedisClient } from './redis/connect.js';
 import type { DealSnapshot, DealStore } from './redis/deal-store.js';
 import { dealForEventsChannel, eventsPattern } from './redis/keys.js';
 
@@ -29,7 +29,7 @@ export class DealCache {
 
   constructor(
     private readonly store: DealStore,
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly options: { refreshMs?: number; logger?: Logger; clock?: Clock } = {},
   ) {
     this.clock = options.clock ?? systemClock;

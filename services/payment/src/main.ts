@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import {
   connectRedis,
+  redisTopology,
   redisAnswers,
   DealStore,
   TicketVerifier,
@@ -25,7 +26,7 @@ async function main() {
   const config = parseConfig(paymentConfigSchema, process.env);
   logger.level = config.LOG_LEVEL;
   const keyring = await loadServiceKeyring(process.env, logger);
-  const redis = connectRedis(config.REDIS_URL);
+  const redis = connectRedis(redisTopology(config));
   const db = connectDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
   await migrateToLatest(db);
   const metrics = createMetrics('payment');

@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import {
   connectRedis,
+  redisTopology,
   redisAnswers,
   DealCache,
   DealStore,
@@ -28,8 +28,8 @@ async function main() {
   logger.level = config.LOG_LEVEL;
   const keyring = await loadServiceKeyring(process.env, logger);
 
-  const redis = connectRedis(config.REDIS_URL);
-  const subscriber = new Redis(config.REDIS_URL);
+  const redis = connectRedis(redisTopology(config));
+  const subscriber = connectRedis(redisTopology(config), 'subscriber');
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ticketing`, logger });
   const producer = new TicketProducer(kafka, { maxInFlightRequests: 1, retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } }, logger);
   await producer.connect();
