@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Where tests live; the file name says what a test needs (see the projects below).
 const TEST_ROOTS = ['services/*/test', 'operator/test', 'loadtest/test', 'dev/test', 'charts/**/test'];
 const files = (suffix: string) => TEST_ROOTS.map((root) => `${root}/**/*${suffix}`);
-const NEEDS_SERVERS = ['.int.test.ts', '.k8s.test.ts', '.browser.test.ts'];
+const NEEDS_SERVERS = ['.int.test.ts', '.k8s.test.ts', '.browser.test.ts', '.cluster.test.ts'];
 
 // Workspace packages resolve to their TypeScript sources, as with `node --conditions=quickdeal-source`.
 const SERVER_CONDITIONS = ['quickdeal-source', 'module', 'node', 'development|production'];
@@ -40,6 +40,16 @@ export default defineConfig({
           name: 'kubernetes', // the infrastructure plus a local Kubernetes API server
           include: files('.k8s.test.ts'),
           globalSetup: ['dev/test-setup/kubernetes.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cluster', // the whole cluster profile: 3 Kafka brokers, Redis Cluster, two processes per service
+          include: files('.cluster.test.ts'),
+          globalSetup: ['dev/test-setup/cluster.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 300_000,
         },
       },
       {

@@ -43,38 +43,60 @@ function nodeProcess(entry: string): { command: string; args: string[]; cwd: str
  * Starts QuickDeal's own processes for `quickdeal up`, after the infrastructure: payment (it
  * runs the database migrations), ticketing, admission and the gateway; then applies the demo deal.
  */
-export async function startServices(profile: ProfileName): Promise<Array<{ name: string; url: string }>> {
+type ServiceName = 'payment' | 'ticketing' | 'admission';
+
+/** How each service runs locally: its entry point and the settings it gets beside the common ones. */
+function serviceSpecs(profile: ProfileName): Array<{ name: ServiceName; entry: string; port: number; env: Record<string, string> }> {
   const { ports } = profileOf(profile);
-  const stack = endpoints(profile);
-  const keyFile = await ticketKeyFile(profile);
-  const common = {
-    ...stack.redisEnv,
-    DATABASE_URL: stack.postgresUrl,
-    KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-    TICKET_SIGNING_KEY_FILE: keyFile,
-  };
-  const services: Array<{ name: string; entry: string; port: number; env: Record<string, string> }> = [
+  return [
     { name: 'payment', entry: 'services/payment/src/main.ts', port: ports.payment, env: {} },
     // Behind the gateway every request comes from one address: the client limit uses X-Forwarded-For.
     { name: 'ticketing', entry: 'services/ticketing/src/main.ts', port: ports.ticketing, env: { TRUST_PROXY: 'true', REQUESTS_PER_CLIENT_PER_SECOND: '0' } },
     { name: 'admission', entry: 'services/admission/src/main.ts', port: ports.admission, env: {} },
   ];
+}
+
+async function commonEnv(profile: ProfileName): Promise<Record<string, string>> {
+  const stack = endpoints(profile);
+  return {
+    ...stack.redisEnv,
+    DATABASE_URL: stack.postgresUrl,
+    KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    TICKET_SIGNING_KEY_FILE: await ticketKeyFile(profile),
+  };
+}
+
+/** Starts (or finds running) one process of a service under `name` on `port`: a replica, or an extra one a test adds. */
+export async function ensureServiceProcess(profile: ProfileName, service: ServiceName, name: string, port: number): Promise<string> {
+  const spec = serviceSpecs(profile).find((candidate) => candidate.name === service)!;
+  const url = `http://127.0.0.1:${port}`;
+  await ensureRunning(profile, {
+    name,
+    ...nodeProcess(spec.entry),
+    env: { ...(await commonEnv(profile)), ...spec.env, PORT: String(port) },
+    port,
+    ready: isReady(`${url}/readyz`),
+    readyTimeoutMs: 60_000,
+  });
+  return url;
+}
+
+/**
+ * Starts QuickDeal's own processes for `quickdeal up`, after the infrastructure: payment (it
+ * runs the database migrations), ticketing, admission (every replica of each, in that order) and
+ * the gateway in front of the replicas; then applies the demo deal.
+ */
+export async function startServices(profile: ProfileName): Promise<Array<{ name: string; url: string }>> {
+  const { ports } = profileOf(profile);
+  const stack = endpoints(profile);
   const started: Array<{ name: string; url: string }> = [];
   const urls = new Map<string, string[]>();
   // Payment first (it runs the migrations), then every replica of it before the next service.
-  for (const service of services) {
+  for (const service of serviceSpecs(profile)) {
     for (const replica of serviceReplicas(profile, service.name, service.port)) {
-      const url = `http://127.0.0.1:${replica.port}`;
-      await ensureRunning(profile, {
-        name: replica.name,
-        ...nodeProcess(service.entry),
-        env: { ...common, ...service.env, PORT: String(replica.port) },
-        port: replica.port,
-        ready: isReady(`${url}/readyz`),
-        readyTimeoutMs: 60_000,
-      });
+      const url = await ensureServiceProcess(profile, service.name, replica.name, replica.port);
       started.push({ name: replica.name, url });
       urls.set(service.name, [...(urls.get(service.name) ?? []), url]);
     }

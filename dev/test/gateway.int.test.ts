@@ -84,7 +84,7 @@ describe('the local gateway, over real HTTP', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'UPSTREAM_UNAVAILABLE' } });
   });
 
-  it('spreads requests over a service\'s replicas and leaves out one that stopped answering', async () => {
+  it('spreads requests over a service\'s replicas, passing a refused request on and leaving out the replica that refused it', async () => {
     const [first, second] = [echo('ticketing-1'), echo('ticketing-2')];
     servers.push(first, second);
     const gateway = createGateway({ ticketing: [await listenLocally(first), deadUrl, await listenLocally(second)], payment: deadUrl });
@@ -95,7 +95,12 @@ describe('the local gateway, over real HTTP', () => {
       const response = await fetch(`${url}/deals/phone`);
       answers.push(response.status === 201 ? ((await response.json()) as Seen).name : response.status);
     }
-    // the dead replica fails once, then sits out while the live ones take turns
-    expect(answers).toEqual(['ticketing-1', 503, 'ticketing-2', 'ticketing-1', 'ticketing-2', 'ticketing-1']);
+    // the dead replica refuses the second request, which goes on to the next one; then it sits out
+    expect(answers).toEqual(['ticketing-1', 'ticketing-2', 'ticketing-1', 'ticketing-2', 'ticketing-1', 'ticketing-2']);
+    // a request with a body cannot be sent twice: the shopper is told to come back
+    const [onlyDead] = [createGateway({ ticketing: [deadUrl], payment: [deadUrl] })];
+    servers.push(onlyDead);
+    const refused = await fetch(`${await listenLocally(onlyDead)}/api/v1/deals/phone/orders`, { method: 'POST', body: '{}' });
+    expect(refused.status).toBe(503);
   });
 });

@@ -1,4 +1,4 @@
-import { Agent, createServer, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createProxyServer } from 'http-proxy-3';
 import { upstreamFor, type Upstream } from './routes.js';
 
@@ -6,6 +6,10 @@ function answerJson(res: ServerResponse, status: number, body: unknown, headers:
   if (res.headersSent) return void res.destroy();
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 /** How long a replica that did not answer is left out of the rotation (a readiness probe's period). */
@@ -32,6 +36,10 @@ class Replicas {
     return this.urls[this.next++ % this.urls.length] as string; // all sat out: try anyway
   }
 
+  get size(): number {
+    return this.urls.length;
+  }
+
   failed(url: string): void {
     const i = this.urls.indexOf(url);
     if (i >= 0) this.downUntil[i] = Date.now() + SIT_OUT_MS;
@@ -49,6 +57,19 @@ export function createGateway(upstreams: Record<Upstream, string | string[]>): S
   const replicas = Object.fromEntries(
     Object.entries(upstreams).map(([name, urls]) => [name, new Replicas(Array.isArray(urls) ? urls : [urls])]),
   ) as Record<Upstream, Replicas>;
+  const forward = (req: IncomingMessage, res: ServerResponse, upstream: Upstream, attempt: number): void => {
+    const target = replicas[upstream].pick();
+    proxy.web(req, res, { target }, (error) => {
+      replicas[upstream].failed(target);
+      // Refused: the request never reached that replica, so another may take it (a body already
+      // read cannot be sent again, so only requests without one).
+      if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED' && !hasBody(req) && attempt + 1 < replicas[upstream].size) {
+        return forward(req, res, upstream, attempt + 1);
+      }
+      // An outage is 503 with Retry-After: the shopper's page (or the load generator) asks again.
+      answerJson(res, 503, { error: { code: 'UPSTREAM_UNAVAILABLE', message: 'The service behind this path did not answer', requestId: '' } }, { 'Retry-After': '1' });
+    });
+  };
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return answerJson(res, 200, { status: 'ok' });
@@ -56,11 +77,6 @@ export function createGateway(upstreams: Record<Upstream, string | string[]>): S
     if (!upstream) return answerJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}`, requestId: '' } });
     // Like ingress-nginx by default: the services see the peer's address, never one a client made up.
     delete req.headers['x-forwarded-for'];
-    const target = replicas[upstream].pick();
-    proxy.web(req, res, { target }, () => {
-      replicas[upstream].failed(target);
-      // An outage is 503 with Retry-After: the shopper's page (or the load generator) asks again.
-      answerJson(res, 503, { error: { code: 'UPSTREAM_UNAVAILABLE', message: 'The service behind this path did not answer', requestId: '' } }, { 'Retry-After': '1' });
-    });
+    forward(req, res, upstream, 0);
   });
 }
