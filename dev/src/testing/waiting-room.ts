@@ -100,7 +100,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       ticketsPerShopperPerMinute: options.ticketsPerShopperPerMinute ?? 1_000,
       pollsPerShopperPer10s: options.pollsPerShopperPer10s ?? 10_000,
       requestsPerClientPerSecond: options.requestsPerClientPerSecond ?? 0,
-    }),
+    }, redis),
     metrics: ticketingMetrics,
     logger,
     topicPrefix,

@@ -52,7 +52,7 @@ async function main() {
       ticketsPerShopperPerMinute: config.TICKETS_PER_SHOPPER_PER_MINUTE,
       pollsPerShopperPer10s: config.POLLS_PER_SHOPPER_PER_10S,
       requestsPerClientPerSecond: config.REQUESTS_PER_CLIENT_PER_SECOND,
-    }),
+    }, redis),
     metrics,
     logger,
     topicPrefix: config.KAFKA_TOPIC_PREFIX,
