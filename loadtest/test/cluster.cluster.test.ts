@@ -71,7 +71,7 @@ async function whenIssued(dealId: string, count: number): Promise<void> {
  * The longest time the deal's `field` counter stood still after the fault (ms): sampled every 50 ms
  * until it has not moved for `quietMs` (the shoppers stopped coming, or it is stuck for good).
  */
-async function stallOf(dealId: string, field: 'issued' | 'admitted', from: number, quietMs = 12_000): Promise<number> {
+async function stallOf(dealId: string, field: 'issued' | 'admitted', from: number, quietMs = 20_000): Promise<number> {
   let last = (await clients.store.snapshot(dealId).catch(() => undefined))?.[field] ?? 0;
   let movedAt = from;
   let longest = 0;

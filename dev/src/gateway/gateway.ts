@@ -60,12 +60,14 @@ export function createGateway(upstreams: Record<Upstream, string | string[]>): S
   const forward = (req: IncomingMessage, res: ServerResponse, upstream: Upstream, attempt: number): void => {
     const target = replicas[upstream].pick();
     proxy.web(req, res, { target }, (error) => {
-      replicas[upstream].failed(target);
+      const code = (error as NodeJS.ErrnoException).code;
+      console.warn(`gateway: ${req.method} ${req.url} → ${target}: ${code ?? error.message}`);
       // Refused: the request never reached that replica, so another may take it (a body already
-      // read cannot be sent again, so only requests without one).
-      if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED' && !hasBody(req) && attempt + 1 < replicas[upstream].size) {
-        return forward(req, res, upstream, attempt + 1);
-      }
+      // read cannot be sent again, so only requests without one). A kept-alive connection the
+      // service closed as it was reused (reset) is retried for reads, which change nothing.
+      const retry = (code === 'ECONNREFUSED' && !hasBody(req)) || (code === 'ECONNRESET' && (req.method === 'GET' || req.method === 'HEAD'));
+      if (code === 'ECONNREFUSED') replicas[upstream].failed(target);
+      if (retry && attempt + 1 < Math.max(2, replicas[upstream].size)) return forward(req, res, upstream, attempt + 1);
       // An outage is 503 with Retry-After: the shopper's page (or the load generator) asks again.
       answerJson(res, 503, { error: { code: 'UPSTREAM_UNAVAILABLE', message: 'The service behind this path did not answer', requestId: '' } }, { 'Retry-After': '1' });
     });

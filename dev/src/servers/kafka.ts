@@ -218,6 +218,9 @@ share.coordinator.state.topic.replication.factor=${replicas}
 share.coordinator.state.topic.min.isr=${minIsr}
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
+# A broker that stops heartbeating is fenced (and its partitions get new leaders) after 3 s, not 9 s.
+broker.session.timeout.ms=3000
+broker.heartbeat.interval.ms=500
 `;
 }
 
