@@ -70,6 +70,7 @@ export async function ensureKafka(name: ProfileName): Promise<{ pid: number; sta
   const id = clusterIdOf(dir);
   const started = Date.now();
   const results = await Promise.all(nodes.map((node) => ensureKafkaNode(name, libs, dir, id, node, nodes)));
+  await waitForBrokers(nodes[0]!.port, nodes.length, started);
   const servers = nodes.map((node) => kafkaServerName(node, nodes.length));
   nodes.forEach((node, i) => {
     const result = results[i]!;
@@ -114,7 +115,8 @@ export async function ensureKafkaNode(
     ],
     port: node.port,
     extraPorts: [node.controllerPort],
-    ready: () => brokerAnswers(node.port, nodes.length),
+    // This node alone: a node whose peers are still starting must not count as wedged (and be restarted).
+    ready: () => brokerAnswers(node.port, 1),
     readyTimeoutMs: 90_000,
   });
 }
@@ -127,6 +129,15 @@ export async function restartKafkaNode(name: ProfileName, nodeId: number): Promi
   if (!node) throw new SetupError(`kafka: profile ${name} has no node ${nodeId}`);
   const dir = join(stateDir(name), 'kafka');
   return ensureKafkaNode(name, libs, dir, clusterIdOf(dir), node, nodes);
+}
+
+/** Waits until every broker of the cluster is registered with the controller. */
+async function waitForBrokers(port: number, brokers: number, since: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await brokerAnswers(port, brokers))) {
+    if (Date.now() > deadline) throw new SetupError(`kafka: only some of the ${brokers} brokers registered within ${secondsSince(since)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 /** The cluster id every node of a profile is formatted with, made once. */
