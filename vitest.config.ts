@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Where tests live; the file name says what a test needs (see the projects below).
 const TEST_ROOTS = ['services/*/test', 'operator/test', 'loadtest/test', 'dev/test', 'charts/**/test'];
 const files = (suffix: string) => TEST_ROOTS.map((root) => `${root}/**/*${suffix}`);
-const NEEDS_SERVERS = ['.int.test.ts', '.k8s.test.ts', '.browser.test.ts'];
+const NEEDS_SERVERS = ['.int.test.ts', '.k8s.test.ts', '.browser.test.ts', '.cluster.test.ts'];
 
 // Workspace packages resolve to their TypeScript sources, as with `node --conditions=quickdeal-source`.
 const SERVER_CONDITIONS = ['quickdeal-source', 'module', 'node', 'development|production'];
@@ -18,6 +18,23 @@ export default defineConfig({
     // Integration tests mostly wait on the servers: two files at a time even on two cores (vitest's default is cores - 1).
     maxWorkers: Math.max(2, availableParallelism()),
     projects: [
+      // The cluster profile's tests (3 Kafka brokers, Redis Cluster, two processes per service, faults)
+      // take about ten minutes on two cores and have not yet passed as a whole run here: they run
+      // with QUICKDEAL_CLUSTER_TESTS=1 (`npm run test:cluster`), not yet in every `npm test`.
+      ...(process.env.QUICKDEAL_CLUSTER_TESTS === '1'
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'cluster',
+                include: files('.cluster.test.ts'),
+                globalSetup: ['dev/test-setup/cluster.ts'],
+                testTimeout: 240_000,
+                hookTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
       {
         extends: true,
         test: {

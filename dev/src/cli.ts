@@ -15,16 +15,17 @@ import type { ProfileName } from './profiles.js';
 
 const commands: Record<string, Command> = { up, down, status, apply, get };
 
-const PROFILES: readonly ProfileName[] = ['dev', 'test', 'fault'];
+const PROFILES: readonly ProfileName[] = ['dev', 'test', 'fault', 'cluster'];
 
 function usage(): string {
   const width = Math.max(...Object.values(commands).map((c) => c.usage.length));
   return [
-    'usage: quickdeal <command> [--profile dev|test] [options]',
+    'usage: quickdeal <command> [--profile dev|test|cluster] [options]',
     '',
     ...Object.values(commands).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
     '',
-    'The dev profile (default) is what `npm start` runs; the test profile is what `npm test` uses.',
+    'The dev profile (default) is what `npm start` runs; the test profile is what `npm test` uses;',
+    'the cluster profile runs three Kafka brokers, a six-node Redis Cluster and two processes of each service.',
   ].join('\n');
 }
 

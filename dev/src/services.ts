@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TicketKeyring } from '@quickdeal/core';
 import { applyQuickDealFiles } from '@quickdeal/operator';
 import { repoRoot, stateDir } from './paths.js';
-import { endpoints, profile as profileOf, type ProfileName } from './profiles.js';
+import { endpoints, profileNodes, profile as profileOf, type ProfileName } from './profiles.js';
 import { ensureRunning } from './supervisor.js';
 
 export const demoDealFile = join(repoRoot, 'manifests', 'samples', 'demo-deal.yaml');
@@ -43,44 +43,71 @@ function nodeProcess(entry: string): { command: string; args: string[]; cwd: str
  * Starts QuickDeal's own processes for `quickdeal up`, after the infrastructure: payment (it
  * runs the database migrations), ticketing, admission and the gateway; then applies the demo deal.
  */
-export async function startServices(profile: ProfileName): Promise<Array<{ name: string; url: string }>> {
+type ServiceName = 'payment' | 'ticketing' | 'admission';
+
+/** How each service runs locally: its entry point and the settings it gets beside the common ones. */
+function serviceSpecs(profile: ProfileName): Array<{ name: ServiceName; entry: string; port: number; env: Record<string, string> }> {
   const { ports } = profileOf(profile);
-  const stack = endpoints(profile);
-  const keyFile = await ticketKeyFile(profile);
-  const common = {
-    REDIS_URL: stack.redisUrl,
-    DATABASE_URL: stack.postgresUrl,
-    KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-    HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
-    TICKET_SIGNING_KEY_FILE: keyFile,
-    // Local only: everything listens on loopback, so a person names the shopper with X-User-Id (README).
-    SHOPPER_IDENTITY: 'header',
-  };
-  const services: Array<{ name: string; entry: string; port: number; env: Record<string, string> }> = [
+  return [
     { name: 'payment', entry: 'services/payment/src/main.ts', port: ports.payment, env: {} },
     // Behind the gateway every request comes from one address: the client limit uses X-Forwarded-For.
     { name: 'ticketing', entry: 'services/ticketing/src/main.ts', port: ports.ticketing, env: { TRUST_PROXY: 'true', REQUESTS_PER_CLIENT_PER_SECOND: '0', PAGES_SHOPPER_ID_INPUT: 'true' } },
     { name: 'admission', entry: 'services/admission/src/main.ts', port: ports.admission, env: {} },
   ];
+}
+
+async function commonEnv(profile: ProfileName): Promise<Record<string, string>> {
+  const stack = endpoints(profile);
+  return {
+    ...stack.redisEnv,
+    DATABASE_URL: stack.postgresUrl,
+    KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    TICKET_SIGNING_KEY_FILE: await ticketKeyFile(profile),
+    // Local only: everything listens on loopback, so a person names the shopper with X-User-Id (README).
+    SHOPPER_IDENTITY: 'header',
+  };
+}
+
+/** Starts (or finds running) one process of a service under `name` on `port`: a replica, or an extra one a test adds. */
+export async function ensureServiceProcess(profile: ProfileName, service: ServiceName, name: string, port: number): Promise<string> {
+  const spec = serviceSpecs(profile).find((candidate) => candidate.name === service)!;
+  const url = `http://127.0.0.1:${port}`;
+  await ensureRunning(profile, {
+    name,
+    ...nodeProcess(spec.entry),
+    env: { ...(await commonEnv(profile)), ...spec.env, PORT: String(port) },
+    port,
+    ready: isReady(`${url}/readyz`),
+    readyTimeoutMs: 60_000,
+  });
+  return url;
+}
+
+/**
+ * Starts QuickDeal's own processes for `quickdeal up`, after the infrastructure: payment (it
+ * runs the database migrations), ticketing, admission (every replica of each, in that order) and
+ * the gateway in front of the replicas; then applies the demo deal.
+ */
+export async function startServices(profile: ProfileName): Promise<Array<{ name: string; url: string }>> {
+  const { ports } = profileOf(profile);
+  const stack = endpoints(profile);
   const started: Array<{ name: string; url: string }> = [];
-  for (const service of services) {
-    const url = `http://127.0.0.1:${service.port}`;
-    await ensureRunning(profile, {
-      name: service.name,
-      ...nodeProcess(service.entry),
-      env: { ...common, ...service.env, PORT: String(service.port) },
-      port: service.port,
-      ready: isReady(`${url}/readyz`),
-      readyTimeoutMs: 60_000,
-    });
-    started.push({ name: service.name, url });
+  const urls = new Map<string, string[]>();
+  // Payment first (it runs the migrations), then every replica of it before the next service.
+  for (const service of serviceSpecs(profile)) {
+    for (const replica of serviceReplicas(profile, service.name, service.port)) {
+      const url = await ensureServiceProcess(profile, service.name, replica.name, replica.port);
+      started.push({ name: replica.name, url });
+      urls.set(service.name, [...(urls.get(service.name) ?? []), url]);
+    }
   }
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
   await ensureRunning(profile, {
     name: 'gateway',
     ...nodeProcess('dev/src/gateway/main.ts'),
-    env: { PORT: String(ports.gateway), TICKETING_URL: `http://127.0.0.1:${ports.ticketing}`, PAYMENT_URL: `http://127.0.0.1:${ports.payment}` },
+    env: { PORT: String(ports.gateway), TICKETING_URL: (urls.get('ticketing') ?? []).join(','), PAYMENT_URL: (urls.get('payment') ?? []).join(',') },
     port: ports.gateway,
     ready: isReady(`${gatewayUrl}/healthz`),
   });
@@ -89,4 +116,10 @@ export async function startServices(profile: ProfileName): Promise<Array<{ name:
   const applied = await applyQuickDealFiles([demoDealFile], { ...stack });
   for (const deal of applied) started.push({ name: `deal ${deal.dealId}`, url: `${gatewayUrl}/deals/${deal.dealId}` });
   return started;
+}
+
+/** The processes of a service the profile runs: `ticketing` alone, or `ticketing-1` … `ticketing-N` on consecutive ports. */
+export function serviceReplicas(profile: ProfileName, service: string, basePort: number): Array<{ name: string; port: number }> {
+  const count = profileNodes(profile).serviceReplicas;
+  return Array.from({ length: count }, (_, i) => ({ name: count === 1 ? service : `${service}-${i + 1}`, port: basePort + i }));
 }

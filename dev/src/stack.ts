@@ -14,11 +14,16 @@ export { installPrometheus } from './servers/prometheus.js';
 
 export type Endpoints = ReturnType<typeof endpoints>;
 
-const INFRA = [
+interface Started {
+  started: boolean;
+  servers?: string[]; // the supervisor's names when the server runs as several nodes
+}
+
+const INFRA: ReadonlyArray<{ name: string; ensure: (profile: ProfileName) => Promise<Started> }> = [
   { name: 'kafka', ensure: ensureKafka },
   { name: 'redis', ensure: ensureRedis },
   { name: 'postgres', ensure: ensurePostgres },
-] as const;
+];
 
 /**
  * Installs what is missing and starts Kafka, Redis and Postgres in parallel (or finds them running).
@@ -30,7 +35,8 @@ export async function ensureInfra(profile: ProfileName): Promise<Endpoints> {
   if (failure) {
     await Promise.all(INFRA.map(async (server, i) => {
       const result = results[i];
-      if (result?.status === 'fulfilled' && result.value.started) await stopServer(profile, server.name);
+      if (result?.status !== 'fulfilled' || !result.value.started) return;
+      for (const name of result.value.servers ?? [server.name]) await stopServer(profile, name);
     }));
     throw failure.reason;
   }

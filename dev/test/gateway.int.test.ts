@@ -75,11 +75,32 @@ describe('the local gateway, over real HTTP', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 
-  it('answers 502 in JSON when the service does not answer', async () => {
+  it('answers 503 with Retry-After in JSON when the service does not answer', async () => {
     const gateway = createGateway({ ticketing: deadUrl, payment: deadUrl });
     servers.push(gateway);
     const response = await fetch(`${await listenLocally(gateway)}/api/v1/deals/phone/tickets`, { method: 'POST' });
-    expect(response.status).toBe(502);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
     expect(await response.json()).toMatchObject({ error: { code: 'UPSTREAM_UNAVAILABLE' } });
+  });
+
+  it('spreads requests over a service\'s replicas, passing a refused request on and leaving out the replica that refused it', async () => {
+    const [first, second] = [echo('ticketing-1'), echo('ticketing-2')];
+    servers.push(first, second);
+    const gateway = createGateway({ ticketing: [await listenLocally(first), deadUrl, await listenLocally(second)], payment: deadUrl });
+    servers.push(gateway);
+    const url = await listenLocally(gateway);
+    const answers: Array<number | string> = [];
+    for (let i = 0; i < 6; i++) {
+      const response = await fetch(`${url}/deals/phone`);
+      answers.push(response.status === 201 ? ((await response.json()) as Seen).name : response.status);
+    }
+    // the dead replica refuses the second request, which goes on to the next one; then it sits out
+    expect(answers).toEqual(['ticketing-1', 'ticketing-2', 'ticketing-1', 'ticketing-2', 'ticketing-1', 'ticketing-2']);
+    // a request with a body cannot be sent twice: the shopper is told to come back
+    const [onlyDead] = [createGateway({ ticketing: [deadUrl], payment: [deadUrl] })];
+    servers.push(onlyDead);
+    const refused = await fetch(`${await listenLocally(onlyDead)}/api/v1/deals/phone/orders`, { method: 'POST', body: '{}' });
+    expect(refused.status).toBe(503);
   });
 });

@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { sql } from 'kysely';
-import { redisAnswers, type ComposedService, type Logger, type ServingState } from '@quickdeal/core';
+import { redisAnswers, redisTopology, type ComposedService, type Logger, type ServingState } from '@quickdeal/core';
 import { operatorOptionsFrom, type OperatorConfig } from './config.js';
 import { createOperatorMetrics } from './metrics.js';
 import { Operator } from './operator.js';
@@ -19,7 +19,7 @@ export async function createOperatorService(config: OperatorConfig, parts: { log
   kubeConfig.loadFromDefault(); // $KUBECONFIG, ~/.kube/config, or the Pod's ServiceAccount
   const metrics = createOperatorMetrics({ processMetrics: true });
   const connection = await connectDealRegistry({
-    redisUrl: config.REDIS_URL,
+    redis: redisTopology(config),
     postgresUrl: config.DATABASE_URL,
     kafkaBrokers: config.KAFKA_BROKERS,
     kafkaClientId: config.KAFKA_CLIENT_ID,

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import type { Kysely } from 'kysely';
 import {
@@ -11,12 +10,15 @@ import {
   migrateToLatest,
   type Database,
   type Logger,
+  type RedisClient,
+  type RedisTopology,
   type TopicSettings,
 } from '@quickdeal/core';
 
 /** Where the servers a deal lives in are: Redis, Postgres and Kafka. */
 export interface RegistryTarget {
-  redisUrl: string;
+  /** A Redis URL (standalone) or any topology. */
+  redis: RedisTopology | string;
   postgresUrl: string;
   kafkaBrokers: string[];
   topicPrefix?: string;
@@ -27,7 +29,7 @@ export interface RegistryTarget {
 
 export interface RegistryConnection {
   registry: DealRegistry;
-  redis: Redis;
+  redis: RedisClient;
   db: Kysely<Database>;
   admin: Admin;
   close(): Promise<void>;
@@ -35,7 +37,7 @@ export interface RegistryConnection {
 
 /** Connects a deal registry (running the database migrations first); close() lets go of everything. */
 export async function connectDealRegistry(target: RegistryTarget): Promise<RegistryConnection> {
-  const redis = connectRedis(target.redisUrl);
+  const redis = connectRedis(target.redis);
   const db = connectDatabase(target.postgresUrl, { maxConnections: 2 });
   const admin = createKafka({ brokers: target.kafkaBrokers, clientId: target.kafkaClientId ?? 'quickdeal-cli', ...(target.logger ? { logger: target.logger } : {}) }).admin();
   const close = async () => {

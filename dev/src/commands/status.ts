@@ -23,5 +23,6 @@ export const status: Command = {
 
 export function printEndpoints(profile: Parameters<typeof endpoints>[0]): void {
   const e = endpoints(profile);
-  console.log(`\nkafka brokers ${e.kafkaBrokers.join(',')}\nredis         ${e.redisUrl}\npostgres      ${e.postgresUrl}`);
+  const redis = e.redisClusterNodes ? `cluster ${e.redisClusterNodes.join(',')}` : e.redisUrl;
+  console.log(`\nkafka brokers ${e.kafkaBrokers.join(',')}\nredis         ${redis}\npostgres      ${e.postgresUrl}`);
 }

@@ -1,21 +1,22 @@
 /**
- * Apache Kafka as one KRaft node (broker and controller in one JVM), from Apache's jars on Maven
- * Central. 3.9.x, not 4.x: kafkajs 2.2.4 speaks old protocol versions that 4.0 removed (KIP-896),
- * while 3.9 keeps every version kafkajs negotiates; see the README.
+ * Apache Kafka 4.x in KRaft mode, from Apache's jars on Maven Central: one node (broker and
+ * controller in one JVM) for most profiles, three such nodes with a static controller quorum for the
+ * `cluster` profile. kafkajs 2.2.4 does everything the services use against 4.4 (see the README).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { SetupError } from '../errors.js';
 import { cacheDir, installLogPath, logPath, stateDir } from '../paths.js';
-import { profile, type ProfileName } from '../profiles.js';
+import { profileNodes, type ProfileName } from '../profiles.js';
 import { report, secondsSince } from '../report.js';
 import { runLogged } from '../run.js';
 import { ensureRunning } from '../supervisor.js';
 
-export const KAFKA_VERSION = '3.9.2';
-const LOG4J_VERSION = '2.25.5'; // log4j-slf4j-impl: the binding for the slf4j 1.7 that Kafka 3.9 uses
+export const KAFKA_VERSION = '4.4.0';
+// log4j-slf4j-impl, not log4j-slf4j2-impl: Kafka brings slf4j-api 1.7, and the 2.x binding leaves the broker silent.
+const LOG4J_VERSION = '2.25.5';
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
 
 export function kafkaHome(): string {
@@ -49,51 +50,105 @@ export async function installKafka(): Promise<string> {
   return libs;
 }
 
-/** Installs Kafka if missing, formats its storage once, and starts it (or finds it running). */
-export async function ensureKafka(name: ProfileName): Promise<{ pid: number; started: boolean }> {
+type KafkaNode = ReturnType<typeof profileNodes>['kafka'][number];
+
+/** The supervisor's name for a node: `kafka` alone, `kafka-1` … `kafka-N` in a cluster. */
+export function kafkaServerName(node: Pick<KafkaNode, 'nodeId'>, nodeCount: number): string {
+  return nodeCount === 1 ? 'kafka' : `kafka-${node.nodeId}`;
+}
+
+/**
+ * Installs Kafka if missing, formats each node's storage once (one cluster id for all) and starts
+ * every node of the profile in parallel (a controller quorum elects no leader until a majority
+ * runs), or finds them running. Ready when every broker is registered with the controller.
+ */
+export async function ensureKafka(name: ProfileName): Promise<{ pid: number; started: boolean; servers: string[] }> {
   const libs = await installKafka();
-  const { ports } = profile(name);
+  const nodes = profileNodes(name).kafka;
   const dir = join(stateDir(name), 'kafka');
-  const dataDir = join(dir, 'data');
-  const config = join(dir, 'server.properties');
-  const log4j = join(dir, 'log4j2.properties');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(config, serverProperties(ports.kafka, ports.kafkaController, dataDir));
-  writeFileSync(log4j, log4jProperties(logPath(name, 'kafka')));
+  const id = clusterIdOf(dir);
+  const started = Date.now();
+  const results = await Promise.all(nodes.map((node) => ensureKafkaNode(name, libs, dir, id, node, nodes)));
+  await waitForBrokers(nodes[0]!.port, nodes.length, started);
+  const servers = nodes.map((node) => kafkaServerName(node, nodes.length));
+  nodes.forEach((node, i) => {
+    const result = results[i]!;
+    report(servers[i]!, result.started
+      ? `Kafka ${KAFKA_VERSION} started on 127.0.0.1:${node.port} in ${secondsSince(started)} (pid ${result.pid})`
+      : `already running on 127.0.0.1:${node.port} (pid ${result.pid})`);
+  });
+  return { pid: results[0]!.pid, started: results.some((result) => result.started), servers };
+}
+
+/** Starts (or finds running) one node; `stopServer(profile, kafkaServerName(node, n))` stops it alone. */
+export async function ensureKafkaNode(
+  name: ProfileName, libs: string, dir: string, id: string, node: KafkaNode, nodes: KafkaNode[],
+): Promise<{ pid: number; started: boolean }> {
+  const serverName = kafkaServerName(node, nodes.length);
+  const nodeDir = nodes.length === 1 ? dir : join(dir, `node-${node.nodeId}`);
+  const dataDir = join(nodeDir, 'data');
+  const config = join(nodeDir, 'server.properties');
+  const log4j = join(nodeDir, 'log4j2.properties');
+  const log = logPath(name, serverName);
+  mkdirSync(nodeDir, { recursive: true });
+  writeFileSync(config, serverProperties(node, nodes, dataDir));
+  writeFileSync(log4j, log4jProperties(log));
   const classpath = `${libs}/*`;
 
   if (!existsSync(join(dataDir, 'meta.properties'))) {
-    const log = logPath(name, 'kafka');
-    report('kafka', `formatting storage in ${dataDir}`);
+    report(serverName, `formatting storage in ${dataDir}`);
     const code = await runLogged('java', [
       '-Xmx256m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.tools.StorageTool',
-      'format', '--ignore-formatted', '-t', clusterId(), '-c', config,
+      'format', '--ignore-formatted', '-t', id, '-c', config,
     ], { log });
-    if (code !== 0) throw new SetupError(`kafka: formatting its storage failed with exit code ${code} (log: ${log})`);
+    if (code !== 0) throw new SetupError(`${serverName}: formatting its storage failed with exit code ${code} (log: ${log})`);
   }
 
-  const started = Date.now();
-  const result = await ensureRunning(name, {
-    name: 'kafka',
+  return ensureRunning(name, {
+    name: serverName,
     command: 'java',
     args: [
       '-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError',
       '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`,
       '-cp', classpath, 'kafka.Kafka', config,
     ],
-    port: ports.kafka,
-    extraPorts: [ports.kafkaController],
-    ready: () => brokerAnswers(ports.kafka),
-    readyTimeoutMs: 60_000,
+    port: node.port,
+    extraPorts: [node.controllerPort],
+    // This node alone: a node whose peers are still starting must not count as wedged (and be restarted).
+    ready: () => brokerAnswers(node.port, 1),
+    readyTimeoutMs: 90_000,
   });
-  report('kafka', result.started
-    ? `started on 127.0.0.1:${ports.kafka} in ${secondsSince(started)} (pid ${result.pid})`
-    : `already running on 127.0.0.1:${ports.kafka} (pid ${result.pid})`);
-  return result;
 }
 
-/** The broker answers a metadata request with itself as the controller. */
-async function brokerAnswers(port: number): Promise<boolean> {
+/** Restarts one stopped node of the profile (a fault test's broker coming back). */
+export async function restartKafkaNode(name: ProfileName, nodeId: number): Promise<{ pid: number; started: boolean }> {
+  const libs = await installKafka();
+  const nodes = profileNodes(name).kafka;
+  const node = nodes.find((candidate) => candidate.nodeId === nodeId);
+  if (!node) throw new SetupError(`kafka: profile ${name} has no node ${nodeId}`);
+  const dir = join(stateDir(name), 'kafka');
+  return ensureKafkaNode(name, libs, dir, clusterIdOf(dir), node, nodes);
+}
+
+/** Waits until every broker of the cluster is registered with the controller. */
+async function waitForBrokers(port: number, brokers: number, since: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await brokerAnswers(port, brokers))) {
+    if (Date.now() > deadline) throw new SetupError(`kafka: only some of the ${brokers} brokers registered within ${secondsSince(since)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** The cluster id every node of a profile is formatted with, made once. */
+function clusterIdOf(dir: string): string {
+  const file = join(dir, 'cluster-id');
+  if (!existsSync(file)) writeFileSync(file, `${clusterId()}\n`);
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** The broker answers a metadata request naming a controller and all `brokers` of the cluster. */
+async function brokerAnswers(port: number, brokers: number): Promise<boolean> {
   const admin = new Kafka({
     clientId: 'quickdeal-readiness',
     brokers: [`127.0.0.1:${port}`],
@@ -104,7 +159,7 @@ async function brokerAnswers(port: number): Promise<boolean> {
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0 && cluster.controller !== null;
+    return cluster.brokers.length >= brokers && cluster.controller !== null;
   } catch {
     return false;
   } finally {
@@ -145,27 +200,38 @@ function pom(): string {
 `;
 }
 
-/** One node, loopback only, and the settings that make consumer groups work on a single broker. */
-function serverProperties(port: number, controllerPort: number, dataDir: string): string {
+/**
+ * One node, loopback only. A lone node replicates nothing; a cluster replicates everything three
+ * ways and refuses a write that fewer than two replicas hold (acks=all then means "on two brokers").
+ */
+function serverProperties(node: KafkaNode, nodes: KafkaNode[], dataDir: string): string {
+  const replicas = Math.min(nodes.length, 3);
+  const minIsr = Math.max(1, replicas - 1);
+  const voters = nodes.map((voter) => `${voter.nodeId}@127.0.0.1:${voter.controllerPort}`).join(',');
   return `# Generated by quickdeal on every start: edit dev/src/servers/kafka.ts instead.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:${controllerPort}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+node.id=${node.nodeId}
+controller.quorum.voters=${voters}
+listeners=PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${node.port}
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 log.dirs=${dataDir}
 num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
+default.replication.factor=${replicas}
+min.insync.replicas=${minIsr}
+offsets.topic.replication.factor=${replicas}
 offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=${replicas}
+transaction.state.log.min.isr=${minIsr}
+share.coordinator.state.topic.replication.factor=${replicas}
+share.coordinator.state.topic.min.isr=${minIsr}
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
+# A broker that stops heartbeating is fenced (and its partitions get new leaders) after 3 s, not 9 s.
+broker.session.timeout.ms=3000
+broker.heartbeat.interval.ms=500
 `;
 }
 

@@ -14,6 +14,7 @@ import {
   TicketKeyring,
   connectDatabase,
   connectRedis,
+  redisTopologyFromEnv,
   createKafka,
   createLogger,
   headerIdentity,
@@ -63,13 +64,13 @@ export type WaitingRoom = Awaited<ReturnType<typeof startWaitingRoom>>;
 
 export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const stack = endpoints(options.profile ?? 'test');
-  const redisUrl = options.redisUrl ?? stack.redisUrl;
+  const redisEnv: Record<string, string> = options.redisUrl ? { REDIS_URL: options.redisUrl } : stack.redisEnv;
   const postgresUrl = options.postgresUrl ?? stack.postgresUrl;
   const brokers = options.kafkaBrokers ?? stack.kafkaBrokers;
   const id = randomBytes(4).toString('hex');
   const topicPrefix = `qdtest.${id}.`;
   const logger = createLogger(`test-${id}`, process.env.TEST_LOG_LEVEL ?? 'silent');
-  const redis = connectRedis(redisUrl);
+  const redis = connectRedis(redisTopologyFromEnv(redisEnv));
   redis.on('error', () => undefined);
   const store = new DealStore(redis);
   const kafka = createKafka({ brokers, clientId: `test-${id}`, logger });
@@ -87,7 +88,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const deals: string[] = [];
 
   // The services as their mains build them, from configuration: this room's topics and group, and test limits beyond what an operator may set.
-  const settings = { REDIS_URL: redisUrl, KAFKA_BROKERS: brokers.join(','), DATABASE_URL: postgresUrl, KAFKA_CLIENT_ID: `test-${id}`, KAFKA_TOPIC_PREFIX: topicPrefix, PORT: '0' };
+  const settings = { ...redisEnv, KAFKA_BROKERS: brokers.join(','), DATABASE_URL: postgresUrl, KAFKA_CLIENT_ID: `test-${id}`, KAFKA_TOPIC_PREFIX: topicPrefix, PORT: '0' };
   const parts = { logger, keyring, clock, identity };
   const ticketing = await createTicketing(
     {
@@ -139,7 +140,7 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   let admitting = options.startAdmission !== false;
   if (admitting) await admission.start();
 
-  const registry = new DealRegistry({ db, store, admin, topicPrefix, topicSettings: { replicationFactor: 1, minInsyncReplicas: 1 }, ...(clock ? { clock } : {}) });
+  const registry = new DealRegistry({ db, store, admin, topicPrefix, topicSettings: stack.topicSettings, ...(clock ? { clock } : {}) });
 
   const json = async (response: Response) => {
     const text = await response.text();

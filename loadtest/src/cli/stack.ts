@@ -3,9 +3,8 @@
  * (and then stopped again at the end, unless asked to keep it), with dev/'s own code.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import { AssignerProtocol, type Kafka } from 'kafkajs';
-import { DealStore, connectDatabase, createKafka, type Database } from '@quickdeal/core';
+import { DealStore, connectDatabase, connectRedis, createKafka, redisTopologyFromEnv, type Database, type RedisClient } from '@quickdeal/core';
 import type { Kysely } from 'kysely';
 import { endpoints, profile as profileOf, type ProfileName } from '@quickdeal/dev/profiles';
 import { startServices } from '@quickdeal/dev/services';
@@ -65,7 +64,7 @@ export function describeStack(started: string[]): string {
 
 /** Connections to the stack's Redis, Postgres and Kafka, for creating deals and reading the truth. */
 export interface StackClients {
-  redis: Redis;
+  redis: RedisClient;
   store: DealStore;
   db: Kysely<Database>;
   kafka: Kafka;
@@ -74,7 +73,7 @@ export interface StackClients {
 
 export function connectClients(profile: ProfileName): StackClients {
   const stack = endpoints(profile);
-  const redis = new Redis(stack.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
+  const redis = connectRedis(redisTopologyFromEnv(stack.redisEnv));
   const db = connectDatabase(stack.postgresUrl, { maxConnections: 3 });
   const kafka = createKafka({ brokers: stack.kafkaBrokers, clientId: 'quickdeal-loadtest' });
   return {

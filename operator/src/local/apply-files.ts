@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
-import { describeIssues, type AppliedDeal, type DealRegistry, type DealStatus } from '@quickdeal/core';
+import { describeIssues, parseHostPorts, type AppliedDeal, type RedisTopology, type TopicSettings, type DealRegistry, type DealStatus } from '@quickdeal/core';
 import { quickDealDocumentSchema, type QuickDealDocument } from '../api/v1alpha1/quickdeal.js';
 import { reconcileDeal } from '../controller/deal-reconciler.js';
 import { connectDealRegistry } from '../registry-connection.js';
@@ -8,9 +8,12 @@ import { connectDealRegistry } from '../registry-connection.js';
 /** Where a local stack's servers are: what `quickdeal apply` and `get deals` talk to instead of Kubernetes. */
 export interface LocalTarget {
   redisUrl: string;
+  /** When the stack's Redis is a cluster: its nodes as host:port (then redisUrl is not used). */
+  redisClusterNodes?: string[] | undefined;
   postgresUrl: string;
   kafkaBrokers: string[];
   topicPrefix?: string;
+  topicSettings?: TopicSettings;
 }
 
 export class QuickDealFileError extends Error {}
@@ -37,7 +40,10 @@ export async function readQuickDealFiles(files: string[]): Promise<QuickDealDocu
 
 /** Connects the deal registry to a local stack for one command, and closes it afterwards. */
 export async function withLocalRegistry<T>(target: LocalTarget, work: (registry: DealRegistry) => Promise<T>): Promise<T> {
-  const connection = await connectDealRegistry(target);
+  const redis: RedisTopology | string = target.redisClusterNodes
+    ? { kind: 'cluster', nodes: parseHostPorts(target.redisClusterNodes.join(',')) }
+    : target.redisUrl;
+  const connection = await connectDealRegistry({ ...target, redis });
   try {
     return await work(connection.registry);
   } finally {

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import {
   decodeTicketMessage,
@@ -11,6 +10,7 @@ import {
   type DealEventsSubscription,
   type DealStore,
   type Logger,
+  type RedisClient,
 } from '@quickdeal/core';
 import type { AdmissionMetrics } from './metrics.js';
 
@@ -55,7 +55,7 @@ export class AdmissionConsumer {
   private readonly clock: Clock;
 
   constructor(
-    private readonly deps: { kafka: Kafka; store: DealStore; subscriber: Redis; metrics: AdmissionMetrics; logger: Logger; clock?: Clock },
+    private readonly deps: { kafka: Kafka; store: DealStore; subscriber: RedisClient; metrics: AdmissionMetrics; logger: Logger; clock?: Clock },
     private readonly options: AdmissionOptions,
   ) {
     this.admin = deps.kafka.admin();

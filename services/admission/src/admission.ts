@@ -1,5 +1,4 @@
-import { Redis } from 'ioredis';
-import { DealStore, connectRedis, createKafka, createLogger, redisAnswers, type BuiltService, type ServiceOverrides } from '@quickdeal/core';
+import { DealStore, connectRedis, redisTopology, createKafka, createLogger, redisAnswers, type BuiltService, type ServiceOverrides } from '@quickdeal/core';
 import { AdmissionConsumer, type AdmissionOptions } from './admission-consumer.js';
 import { createApp } from './app.js';
 import type { AdmissionConfig } from './config.js';
@@ -24,8 +23,8 @@ export interface Admission extends BuiltService {
  */
 export function createAdmission(config: AdmissionConfig, overrides: AdmissionOverrides = {}): Admission {
   const logger = overrides.logger ?? createLogger('admission', config.LOG_LEVEL);
-  const redis = connectRedis(config.REDIS_URL);
-  const subscriber = new Redis(config.REDIS_URL);
+  const redis = connectRedis(redisTopology(config));
+  const subscriber = connectRedis(redisTopology(config), 'subscriber');
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-admission`, logger });
   const metrics = createAdmissionMetrics();
   const store = new DealStore(redis);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeIssues } from './deal-spec.js';
+import { redisConfigShape, redisTopology, type RedisSettings } from './redis/connect.js';
 
 /** A yes/no setting: `true`/`false` or `1`/`0`, `fallback` when unset. */
 export const flag = (fallback: boolean) =>
@@ -12,7 +13,7 @@ export const flag = (fallback: boolean) =>
 export const commonConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535),
   HOST: z.string().default('0.0.0.0'),
-  REDIS_URL: z.string().url(),
+  ...redisConfigShape,
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
   KAFKA_BROKERS: z
     .string()
@@ -38,6 +39,13 @@ export function parseConfig<T extends z.ZodType>(schema: T, env: Record<string, 
   const result = schema.safeParse(env);
   if (!result.success) {
     throw new ConfigError(`invalid configuration: ${describeIssues(result.error)}`);
+  }
+  if (schema instanceof z.ZodObject && 'REDIS_URL' in schema.shape) {
+    try {
+      redisTopology(result.data as RedisSettings); // exactly one Redis topology, complete
+    } catch (error) {
+      throw new ConfigError(`invalid configuration: ${(error as Error).message}`);
+    }
   }
   return result.data;
 }

@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { systemClock, type Clock } from './clock.js';
 import { subscribeToDealEvents, type DealEventsSubscription } from './deal-events.js';
 import type { DealSnapshot } from './deal-types.js';
 import type { Logger } from './logger.js';
+import type { RedisClient } from './redis/connect.js';
 import type { DealStore } from './redis/deal-store.js';
 
 interface TrackedDeal {
@@ -31,7 +31,7 @@ export class DealCache {
 
   constructor(
     private readonly store: DealStore,
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly options: { refreshMs?: number; logger?: Logger; clock?: Clock } = {},
   ) {
     this.clock = options.clock ?? systemClock;

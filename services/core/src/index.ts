@@ -33,5 +33,20 @@ export {
   type TokenIdentityOptions,
 } from './http/shopper-identity.js';
 export { httpTimeouts, runService, serviceMain, type HttpTimeouts, type BuiltService, type ComposedService, type RunningService, type ServiceOverrides, type ServingState } from './http/serve.js';
-export { connectRedis, redisAnswers, redisClientOptions } from './redis/connect.js';
+export {
+  connectRedis,
+  parseHostPorts,
+  primaries,
+  redisAnswers,
+  redisClientOptions,
+  redisConfigShape,
+  redisTopology,
+  redisTopologyFromEnv,
+  scanKeys,
+  type HostPort,
+  type RedisClient,
+  type RedisRole,
+  type RedisSettings,
+  type RedisTopology,
+} from './redis/connect.js';
 export { DealStore } from './redis/deal-store.js';

@@ -5,6 +5,7 @@ import {
   TicketVerifier,
   connectDatabase,
   connectRedis,
+  redisTopology,
   createLogger,
   migrateToLatest,
   redisAnswers,
@@ -50,7 +51,7 @@ export interface Payment extends BuiltService {
 export async function createPayment(config: PaymentConfig, overrides: PaymentOverrides): Promise<Payment> {
   const logger = overrides.logger ?? createLogger('payment', config.LOG_LEVEL);
   const clock = overrides.clock;
-  const redis = connectRedis(config.REDIS_URL);
+  const redis = connectRedis(redisTopology(config));
   const db = connectDatabase(config.DATABASE_URL, { maxConnections: config.DATABASE_POOL_SIZE });
   await migrateToLatest(db);
   const metrics = createPaymentMetrics();

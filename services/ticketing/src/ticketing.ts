@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { RetryOptions } from 'kafkajs';
 import {
   shopperIdentityFromConfig,
@@ -7,6 +6,7 @@ import {
   TicketSigner,
   TicketVerifier,
   connectRedis,
+  redisTopology,
   createKafka,
   createLogger,
   redisAnswers,
@@ -45,8 +45,8 @@ export interface Ticketing extends BuiltService {
 export async function createTicketing(config: TicketingConfig, overrides: TicketingOverrides): Promise<Ticketing> {
   const logger = overrides.logger ?? createLogger('ticketing', config.LOG_LEVEL);
   const clock = overrides.clock;
-  const redis = connectRedis(config.REDIS_URL);
-  const subscriber = new Redis(config.REDIS_URL);
+  const redis = connectRedis(redisTopology(config));
+  const subscriber = connectRedis(redisTopology(config), 'subscriber');
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ticketing`, logger });
   const producer = new TicketProducer(kafka, { maxInFlightRequests: 1, retry: overrides.producerRetry ?? { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } }, logger);
   await producer.connect();
@@ -68,7 +68,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
       ticketsPerShopperPerMinute: config.TICKETS_PER_SHOPPER_PER_MINUTE,
       pollsPerShopperPer10s: config.POLLS_PER_SHOPPER_PER_10S,
       requestsPerClientPerSecond: config.REQUESTS_PER_CLIENT_PER_SECOND,
-    }),
+    }, redis),
     metrics,
     logger,
     identity: overrides.identity ?? shopperIdentityFromConfig(config, { clock }),

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
+import { scanKeys } from './connect.js';
 import type { DealSettings } from '../deal-spec.js';
 import type { Admission, AdmitResult, BlockReason, ClaimResult, CompleteResult, DealSnapshot, QueuedTicket, ReleaseResult, ReserveResult, ShopperTicket } from '../deal-types.js';
 import type { TicketState } from '../ticket-state.js';
@@ -42,7 +43,7 @@ function pairs(flat: unknown): Record<string, string> {
  * (see lua.ts), so concurrent services can never double-count a unit or a slot.
  */
 export class DealStore {
-  constructor(readonly redis: Redis) {
+  constructor(readonly redis: RedisClient) {
     for (const [name, source] of Object.entries(scripts)) {
       if (!(name in redis)) redis.defineCommand(name, { lua: source });
     }
@@ -229,12 +230,9 @@ export class DealStore {
   async removeDeal(dealId: string): Promise<void> {
     const keys = dealKeys(dealId);
     await this.redis.srem(dealsIndexKey, dealId);
-    let cursor = '0';
-    do {
-      const [next, found] = await this.redis.scan(cursor, 'MATCH', `${keys.prefix.replace(/[{}*?[\]\\]/g, (c) => `\\${c}`)}*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await this.redis.unlink(...found);
-    } while (cursor !== '0');
+    // Every key of the deal shares its hash tag, so one UNLINK per batch stays on one slot.
+    const found = await scanKeys(this.redis, `${keys.prefix.replace(/[{}*?[\]\\]/g, (c) => `\\${c}`)}*`);
+    for (let i = 0; i < found.length; i += 1000) await this.redis.unlink(...found.slice(i, i + 1000));
     await this.redis.publish(keys.events, 'deleted');
   }
 }
