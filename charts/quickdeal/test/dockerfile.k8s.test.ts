@@ -151,11 +151,11 @@ describe('Dockerfile, built', () => {
     const kafka = { KAFKA_BROKERS: stack.kafkaBrokers.join(','), KAFKA_TOPIC_PREFIX: `qdimage.${id}.` };
     switch (target) {
       case 'ticketing':
-        return { ...kafka, REDIS_URL: stack.redisUrl, TICKET_SIGNING_KEY_FILE: signingFile };
+        return { ...kafka, REDIS_URL: stack.redisUrl, TICKET_SIGNING_KEY_FILE: signingFile, SHOPPER_IDENTITY: 'header' };
       case 'admission':
         return { ...kafka, REDIS_URL: stack.redisUrl, ADMISSION_GROUP_ID: id };
       case 'payment':
-        return { REDIS_URL: stack.redisUrl, DATABASE_URL: stack.postgresUrl, TICKET_VERIFICATION_KEYS_FILE: publicFile };
+        return { REDIS_URL: stack.redisUrl, DATABASE_URL: stack.postgresUrl, TICKET_VERIFICATION_KEYS_FILE: publicFile, SHOPPER_IDENTITY: 'header' };
       case 'operator':
         return {
           ...kafka, REDIS_URL: stack.redisUrl, DATABASE_URL: stack.postgresUrl,

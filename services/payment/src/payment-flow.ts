@@ -51,7 +51,7 @@ const inProgress = (retryAfterSeconds = 1) =>
   new AppError(409, 'PAYMENT_IN_PROGRESS', 'A payment for this checkout is already in progress', { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
 const attemptEnded = () =>
   errors.conflict('PAYMENT_CANCELLED', 'This payment attempt ended without an order, and nothing it charged was kept; pay again with a new Idempotency-Key');
-const databaseUnavailable = () => errors.unavailable('DATABASE_UNAVAILABLE', 'Payments cannot be recorded just now; you were not charged. Please try again', 2);
+const databaseUnavailable = () => errors.unavailable('POSTGRES_UNAVAILABLE', 'Payments cannot be recorded just now; you were not charged. Please try again', 2);
 
 /** Postgres was never reached (so nothing was written): the payment may be given up at once. */
 function neverReachedPostgres(error: unknown): boolean {
@@ -238,7 +238,7 @@ export class PaymentFlow {
    */
   private async unrecorded(error: unknown, request: PaymentRequest, reference: string, giveBack: () => Promise<unknown>): Promise<PaidOrder> {
     this.deps.logger.error({ err: error, dealId: request.dealId }, 'charged, but the order could not be recorded');
-    const refunded = () => errors.unavailable('DATABASE_UNAVAILABLE', 'The payment could not be recorded just now, so it was refunded. Please pay again', 2);
+    const refunded = () => errors.unavailable('POSTGRES_UNAVAILABLE', 'The payment could not be recorded just now, so it was refunded. Please pay again', 2);
     if (neverReachedPostgres(error)) {
       if (await this.refund(request, reference)) await giveBack();
       throw refunded();
@@ -253,7 +253,7 @@ export class PaymentFlow {
       await giveBack();
       throw refunded();
     }
-    throw errors.unavailable('DATABASE_UNAVAILABLE', 'The payment could not be confirmed just now; it is either recorded or refunded within a minute, and your unit stays yours', 5);
+    throw errors.unavailable('POSTGRES_UNAVAILABLE', 'The payment could not be confirmed just now; it is either recorded or refunded within a minute, and your unit stays yours', 5);
   }
 
   /** Refunds a charge that made no order and marks its attempt; answers whether the money is back. */

@@ -282,7 +282,7 @@ describe('Postgres refusing connections', () => {
     try {
       const refused = await room.pay(dealId, 'buyer0', tickets[0]!);
       expect(refused.status).toBe(503);
-      expect(refused.body.error.code).toBe('DATABASE_UNAVAILABLE');
+      expect(refused.body.error.code).toBe('POSTGRES_UNAVAILABLE');
       expect(refused.headers.get('retry-after')).toBeTruthy();
       expect(await ticketState(dealId, 'buyer0')).toBe('admitted');
     } finally {
@@ -299,7 +299,7 @@ describe('Postgres refusing connections', () => {
     const key = uniqueName('pgdown');
     const answer = await room.pay(dealId, 'buyer0', tickets[0]!, key, undefined, room.newPaymentApp({ afterCharge: () => stopServer('fault', 'postgres').then(() => undefined) }));
     expect(answer.status, JSON.stringify(answer.body)).toBe(503);
-    expect(answer.body.error.code).toBe('DATABASE_UNAVAILABLE');
+    expect(answer.body.error.code).toBe('POSTGRES_UNAVAILABLE');
     await ensurePostgres('fault');
     const back = Date.now();
     const { elapsedMs } = await payWhenFree(dealId, 'buyer0', tickets[0]!, LEASE_MS + SLACK_MS + 1_000);
@@ -325,6 +325,7 @@ describe('a real payment process killed with SIGKILL', () => {
       'payment',
       {
         REDIS_URL: fault.redisUrl,
+        SHOPPER_IDENTITY: 'header',
         DATABASE_URL: fault.postgresUrl,
         TICKET_VERIFICATION_KEYS: JSON.stringify(room.keyring.jwks()),
         PAYMENT_LEASE_MS: String(LEASE_MS * 2),
