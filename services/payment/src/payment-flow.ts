@@ -176,8 +176,8 @@ export class PaymentFlow {
 
   /** Claims the checkout for this payment (settling a lapsed claim first); answers the claim's fence and the checkout's deadline. */
   private async claim(request: PaymentRequest, count: (result: string) => void): Promise<{ fence: string; deadline: number }> {
-    const { dealId, shopperId, queueNumber } = request;
-    const claimCheckout = () => this.redis(() => this.deps.store.claimForPayment(dealId, shopperId, queueNumber, this.deps.paymentLeaseMs));
+    const { dealId, shopperId, queueNumber, idempotencyKey } = request;
+    const claimCheckout = () => this.redis(() => this.deps.store.claimForPayment(dealId, shopperId, queueNumber, this.deps.paymentLeaseMs, idempotencyKey));
     let claim = await claimCheckout();
     if (claim.outcome === 'lapsed') {
       // The payment holding it died or stalled: settle it as the sweeper would, then claim again.

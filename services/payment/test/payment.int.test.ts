@@ -170,6 +170,18 @@ describe('checkout and payment', () => {
     await expect(sql`update deals set sold = stock + 1 where id = ${dealId}`.execute(room.db)).rejects.toThrow(/deals_no_oversell/);
   });
 
+  it('gives a claim re-sent by the Redis client back to its own payment attempt, and no other', async () => {
+    const { dealId } = await admitted(1);
+    const held = await room.store.shopperTicket(dealId, 'buyer0');
+    // ioredis re-sends a command whose reply a dropped connection lost; Redis may have run it already.
+    const first = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'attempt-1');
+    const resent = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'attempt-1');
+    const other = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'attempt-2');
+    expect(first.outcome).toBe('claimed');
+    expect(resent).toEqual(first);
+    expect(other.outcome).toBe('in_progress');
+  });
+
   it('settles a checkout whose payment process died, from Postgres', async () => {
     const { dealId, tickets } = await admitted(1, { window: '1s' });
     // a payment that claimed the checkout and then vanished: its lease lapses at once, no order

@@ -101,8 +101,9 @@ export class DealStore {
     return (await this.run('qdReleaseCheckout', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber])) as ReleaseResult;
   }
 
-  async claimForPayment(dealId: string, shopperId: string, queueNumber: number, leaseMs: number): Promise<ClaimResult> {
-    const [outcome, value, fence] = (await this.run('qdClaimForPayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, leaseMs])) as [string, string | number | undefined, number | undefined];
+  /** `attempt` (the payment's Idempotency-Key) makes the claim safe to re-send: the same attempt gets its own claim back. */
+  async claimForPayment(dealId: string, shopperId: string, queueNumber: number, leaseMs: number, attempt = ''): Promise<ClaimResult> {
+    const [outcome, value, fence] = (await this.run('qdClaimForPayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, leaseMs, attempt])) as [string, string | number | undefined, number | undefined];
     switch (outcome) {
       case 'claimed':
         return { outcome, deadline: toNumber(value), fence: String(fence) };
