@@ -73,7 +73,7 @@ async function test(vitestArgs) {
   } catch (error) {
     fail(error.message);
   }
-  if (process.env.QUICKDEAL_SKIP_CHECKS === '1') console.log('lint and typecheck skipped (QUICKDEAL_SKIP_CHECKS=1)');
+  if (process.env.QUICKDEAL_SKIP_CHECKS === '1') console.log('lint, format and typecheck skipped (QUICKDEAL_SKIP_CHECKS=1)');
   else await staticChecks();
 
   mkdirSync(testState, { recursive: true });
