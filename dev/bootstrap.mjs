@@ -83,8 +83,14 @@ async function test(vitestArgs) {
   const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --conditions=quickdeal-source --disable-warning=TimeoutNegativeWarning`.trim();
   const vitest = await run(
     process.execPath,
-    [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json',
-      `--outputFile.json=${REPORT}`, ...vitestArgs],
+    [
+      join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${REPORT}`,
+      ...vitestArgs,
+    ],
     { env: { ...process.env, NODE_OPTIONS: nodeOptions } },
   );
 

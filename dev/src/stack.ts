@@ -28,10 +28,12 @@ export async function ensureInfra(profile: ProfileName): Promise<Endpoints> {
   const results = await Promise.allSettled(INFRA.map((server) => server.ensure(profile)));
   const failure = results.find((result) => result.status === 'rejected');
   if (failure) {
-    await Promise.all(INFRA.map(async (server, i) => {
-      const result = results[i];
-      if (result?.status === 'fulfilled' && result.value.started) await stopServer(profile, server.name);
-    }));
+    await Promise.all(
+      INFRA.map(async (server, i) => {
+        const result = results[i];
+        if (result?.status === 'fulfilled' && result.value.started) await stopServer(profile, server.name);
+      }),
+    );
     throw failure.reason;
   }
   return endpoints(profile);

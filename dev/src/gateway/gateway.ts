@@ -22,14 +22,17 @@ export function createGateway(upstreams: Record<Upstream, string>, options: { up
   const proxy = createProxyServer({ xfwd: true, agent });
   proxy.on('error', (_error: Error, _req: IncomingMessage, res: ServerResponse | unknown) => {
     if (res && typeof (res as ServerResponse).writeHead === 'function') {
-      answerJson(res as ServerResponse, 502, { error: { code: 'UPSTREAM_UNAVAILABLE', message: 'The service behind this path did not answer', requestId: '' } });
+      answerJson(res as ServerResponse, 502, {
+        error: { code: 'UPSTREAM_UNAVAILABLE', message: 'The service behind this path did not answer', requestId: '' },
+      });
     }
   });
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return answerJson(res, 200, { status: 'ok' });
     const upstream = upstreamFor(path);
-    if (!upstream) return answerJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}`, requestId: '' } });
+    if (!upstream)
+      return answerJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}`, requestId: '' } });
     // Like ingress-nginx by default: the services see the peer's address, never one a client made up.
     delete req.headers['x-forwarded-for'];
     proxy.web(req, res, { target: upstreams[upstream] });

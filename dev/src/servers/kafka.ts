@@ -35,14 +35,20 @@ export async function installKafka(): Promise<string> {
   rmSync(libs, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'pom.xml'), pom());
-  const code = await runLogged('mvn', [
-    '-B', '-ntp', `-Dmaven.repo.local=${join(cacheDir, 'maven-repository')}`,
-    `${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime', `-DoutputDirectory=${libs}`,
-  ], { log, cwd: home });
+  const code = await runLogged(
+    'mvn',
+    [
+      '-B',
+      '-ntp',
+      `-Dmaven.repo.local=${join(cacheDir, 'maven-repository')}`,
+      `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${libs}`,
+    ],
+    { log, cwd: home },
+  );
   if (code !== 0) {
-    throw new SetupError(
-      `kafka: downloading the Kafka ${KAFKA_VERSION} jars with Maven failed (mvn exit code ${code}) (log: ${log})`,
-    );
+    throw new SetupError(`kafka: downloading the Kafka ${KAFKA_VERSION} jars with Maven failed (mvn exit code ${code}) (log: ${log})`);
   }
   writeFileSync(complete, `${new Date().toISOString()}\n`);
   report('kafka', `jars ready in ${secondsSince(started)} (${libs})`);
@@ -65,10 +71,23 @@ export async function ensureKafka(name: ProfileName): Promise<{ pid: number; sta
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     const log = logPath(name, 'kafka');
     report('kafka', `formatting storage in ${dataDir}`);
-    const code = await runLogged('java', [
-      '-Xmx256m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.tools.StorageTool',
-      'format', '--ignore-formatted', '-t', clusterId(), '-c', config,
-    ], { log });
+    const code = await runLogged(
+      'java',
+      [
+        '-Xmx256m',
+        `-Dlog4j2.configurationFile=${log4j}`,
+        '-cp',
+        classpath,
+        'kafka.tools.StorageTool',
+        'format',
+        '--ignore-formatted',
+        '-t',
+        clusterId(),
+        '-c',
+        config,
+      ],
+      { log },
+    );
     if (code !== 0) throw new SetupError(`kafka: formatting its storage failed with exit code ${code} (log: ${log})`);
   }
 
@@ -77,18 +96,29 @@ export async function ensureKafka(name: ProfileName): Promise<{ pid: number; sta
     name: 'kafka',
     command: 'java',
     args: [
-      '-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError',
-      '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`,
-      '-cp', classpath, 'kafka.Kafka', config,
+      '-Xms256m',
+      '-Xmx512m',
+      '-XX:+UseG1GC',
+      '-XX:MaxGCPauseMillis=20',
+      '-XX:+ExitOnOutOfMemoryError',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${log4j}`,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      config,
     ],
     port: ports.kafka,
     extraPorts: [ports.kafkaController],
     ready: () => brokerAnswers(ports.kafka),
     readyTimeoutMs: 60_000,
   });
-  report('kafka', result.started
-    ? `started on 127.0.0.1:${ports.kafka} in ${secondsSince(started)} (pid ${result.pid})`
-    : `already running on 127.0.0.1:${ports.kafka} (pid ${result.pid})`);
+  report(
+    'kafka',
+    result.started
+      ? `started on 127.0.0.1:${ports.kafka} in ${secondsSince(started)} (pid ${result.pid})`
+      : `already running on 127.0.0.1:${ports.kafka} (pid ${result.pid})`,
+  );
   return result;
 }
 

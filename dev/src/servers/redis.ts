@@ -25,16 +25,16 @@ export async function ensureRedis(name: ProfileName): Promise<{ pid: number; sta
   const result = await ensureRunning(name, {
     name: 'redis',
     command,
-    args: [
-      '--bind', '127.0.0.1', '--port', String(port), '--dir', dir,
-      '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec',
-    ],
+    args: ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec'],
     port,
     ready: () => answersPing(port), // a Redis still loading its AOF answers -LOADING
   });
-  report('redis', result.started
-    ? `started on 127.0.0.1:${port} in ${secondsSince(started)} (pid ${result.pid})`
-    : `already running on 127.0.0.1:${port} (pid ${result.pid})`);
+  report(
+    'redis',
+    result.started
+      ? `started on 127.0.0.1:${port} in ${secondsSince(started)} (pid ${result.pid})`
+      : `already running on 127.0.0.1:${port} (pid ${result.pid})`,
+  );
   return result;
 }
 

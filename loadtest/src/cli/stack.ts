@@ -103,7 +103,8 @@ export async function waitForAdmission(kafka: Kafka, topics: string[], timeoutMs
         for (const topic of Object.keys(decoded?.assignment ?? {})) assigned.add(topic);
       }
       if (topics.every((topic) => assigned.has(topic))) return;
-      if (Date.now() > deadline) throw new Error(`the admission consumers did not pick up ${topics.join(', ')} within ${timeoutMs / 1000} s`);
+      if (Date.now() > deadline)
+        throw new Error(`the admission consumers did not pick up ${topics.join(', ')} within ${timeoutMs / 1000} s`);
       await sleep(250);
     }
   } finally {

@@ -77,7 +77,10 @@ export class AdmissionConsumer {
     });
     await this.admin.connect();
     await this.followTopics();
-    this.topicTimer = setInterval(() => void this.followTopics().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not refresh deal topics')), this.options.topicRefreshMs);
+    this.topicTimer = setInterval(
+      () => void this.followTopics().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not refresh deal topics')),
+      this.options.topicRefreshMs,
+    );
   }
 
   async stop(): Promise<void> {

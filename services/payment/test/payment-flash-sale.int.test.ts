@@ -21,7 +21,15 @@ let release: () => void;
 beforeAll(async () => {
   release = await holdFaultServers();
   await Promise.all([ensureRedis('fault'), ensurePostgres('fault')]);
-  room = await startWaitingRoom({ redisUrl: fault.redisUrl, postgresUrl: fault.postgresUrl, paymentLeaseMs: LEASE_MS, providerTimeoutMs: 500, sweepIntervalMs: 100, backoffMs: 200, dealRefreshMs: 100 });
+  room = await startWaitingRoom({
+    redisUrl: fault.redisUrl,
+    postgresUrl: fault.postgresUrl,
+    paymentLeaseMs: LEASE_MS,
+    providerTimeoutMs: 500,
+    sweepIntervalMs: 100,
+    backoffMs: 200,
+    dealRefreshMs: 100,
+  });
 }, 180_000);
 afterAll(async () => {
   await Promise.all([ensureRedis('fault'), ensurePostgres('fault')]).catch(() => undefined);
@@ -91,7 +99,8 @@ describe('a flash sale with the payment process, Redis and Postgres each killed 
     const checkout = async (id: string, plan: Plan) => {
       const ticket = tickets.get(id)!;
       let key = uniqueName(id);
-      let token = plan === 'declined-first' ? 'tok_decline' : plan === 'timeout-after-charge-first' ? 'tok_timeout_after_charge' : 'tok_approve';
+      let token =
+        plan === 'declined-first' ? 'tok_decline' : plan === 'timeout-after-charge-first' ? 'tok_timeout_after_charge' : 'tok_approve';
       let lockedSince: number | undefined;
       for (let tries = 0; tries < 400; tries++) {
         const answer = await payment.pay(dealId, id, ticket, key, token);
@@ -150,7 +159,11 @@ describe('a flash sale with the payment process, Redis and Postgres each killed 
       mark('redis stopped');
       await sleep(500);
       await ensureRedis('fault');
-      await room.waitFor(() => room.store.snapshot(dealId), (d) => d.exists, 15_000);
+      await room.waitFor(
+        () => room.store.snapshot(dealId),
+        (d) => d.exists,
+        15_000,
+      );
       mark('redis back');
       redisDown = false;
       await sleep(2_000);
@@ -163,9 +176,19 @@ describe('a flash sale with the payment process, Redis and Postgres each killed 
     await Promise.all([...shoppers.map(journey), faults]);
 
     // every payment left open by the kills is settled by the sweeper within the lease
-    const unsettled = () => room.db.selectFrom('payments').select('status').where('deal_id', '=', dealId).where('status', 'in', ['pending', 'abandoned']).execute();
+    const unsettled = () =>
+      room.db
+        .selectFrom('payments')
+        .select('status')
+        .where('deal_id', '=', dealId)
+        .where('status', 'in', ['pending', 'abandoned'])
+        .execute();
     await room.waitFor(unsettled, (rows) => rows.length === 0, LEASE_MS * 3 + 5_000);
-    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === 0, 60_000);
+    await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.active === 0,
+      60_000,
+    );
 
     expect(statuses.filter((s) => s.status >= 500 && s.status !== 503)).toEqual([]);
     expect(statuses.filter((s) => s.what === 'pay' && s.status === 503).length).toBeGreaterThan(0);
@@ -174,7 +197,11 @@ describe('a flash sale with the payment process, Redis and Postgres each killed 
     expect(worst.ms, `${JSON.stringify(worst)}; ${timeline.join(', ')}`).toBeLessThan(LEASE_MS + 4_000);
 
     // the ledger: each charge is exactly one of an order or a refund; each shopper keeps at most one
-    const keys = new Set((await room.db.selectFrom('payments').select('idempotency_key').where('deal_id', '=', dealId).execute()).map((r) => r.idempotency_key));
+    const keys = new Set(
+      (await room.db.selectFrom('payments').select('idempotency_key').where('deal_id', '=', dealId).execute()).map(
+        (r) => r.idempotency_key,
+      ),
+    );
     const charges = room.provider.ledger.charges().filter((c) => keys.has(c.key));
     const refunded = new Set(room.provider.ledger.refunded());
     const orders = await room.db.selectFrom('orders').selectAll().where('deal_id', '=', dealId).execute();
@@ -191,7 +218,10 @@ describe('a flash sale with the payment process, Redis and Postgres each killed 
     expect(deal.sold).toBeLessThanOrEqual(stock);
     expect(new Set(orders.map((o) => o.shopper_id)).size).toBe(orders.length);
     expect((await room.store.snapshot(dealId)).sold).toBe(deal.sold);
-    const bought = [...outcomes.entries()].filter(([, o]) => o === 'BOUGHT').map(([id]) => id).sort();
+    const bought = [...outcomes.entries()]
+      .filter(([, o]) => o === 'BOUGHT')
+      .map(([id]) => id)
+      .sort();
     expect(orders.map((o) => o.shopper_id).sort()).toEqual(bought);
   }, 600_000); // never fails for being slow: on two busy cores the sale can take minutes
 });

@@ -48,7 +48,11 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
   const redis = connectRedis(config.REDIS_URL);
   const subscriber = new Redis(config.REDIS_URL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ticketing`, logger });
-  const producer = new TicketProducer(kafka, { maxInFlightRequests: 1, retry: overrides.producerRetry ?? { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } }, logger);
+  const producer = new TicketProducer(
+    kafka,
+    { maxInFlightRequests: 1, retry: overrides.producerRetry ?? { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } },
+    logger,
+  );
   await producer.connect();
 
   const metrics = createTicketingMetrics();
