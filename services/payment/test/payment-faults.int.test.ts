@@ -11,8 +11,8 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentFaults } from '@quickdeal/payment';
 import { endpoints } from '@quickdeal/dev/profiles';
-import { ensurePostgres, ensureRedis, stopServer } from '@quickdeal/dev/stack';
-import { holdFaultServers, killHard, startServiceProcess, startWaitingRoom, uniqueName, type WaitingRoom } from '@quickdeal/dev/testing';
+import { ensurePostgres, stopServer } from '@quickdeal/dev/stack';
+import { startFaultRoom, killHard, startServiceProcess, uniqueName, type FaultRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
 const fault = endpoints('fault');
 const LEASE_MS = 2_000;
@@ -23,26 +23,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dies = () => new Promise<void>(() => undefined);
 
 let room: WaitingRoom;
-let release: () => void;
+let faultRoom: FaultRoom | undefined;
 const ledgerFile = join(mkdtempSync(join(tmpdir(), 'quickdeal-ledger-')), 'ledger.jsonl');
 
 beforeAll(async () => {
-  release = await holdFaultServers();
-  await Promise.all([ensureRedis('fault'), ensurePostgres('fault')]);
-  room = await startWaitingRoom({
-    redisUrl: fault.redisUrl,
-    postgresUrl: fault.postgresUrl,
-    paymentLeaseMs: LEASE_MS,
-    providerTimeoutMs: 500,
-    sweepIntervalMs: 100,
-    backoffMs: 200,
-    paymentLedgerFile: ledgerFile,
-  });
+  faultRoom = await startFaultRoom({ paymentLeaseMs: LEASE_MS, paymentLedgerFile: ledgerFile });
+  room = faultRoom.room;
 }, 180_000);
 afterAll(async () => {
-  await Promise.all([ensureRedis('fault'), ensurePostgres('fault')]).catch(() => undefined);
-  await room?.close();
-  release?.();
+  await faultRoom?.close();
 });
 
 /** A deal and its first `count` shoppers admitted into checkout. */

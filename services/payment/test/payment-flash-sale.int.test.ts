@@ -5,36 +5,23 @@
  * is a payment app whose in-flight payments stop dead at their next step when it is killed (the
  * client sees its connection drop), and a new app is its restart.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentFaults } from '@quickdeal/payment';
-import { endpoints } from '@quickdeal/dev/profiles';
 import { ensurePostgres, ensureRedis, stopServer } from '@quickdeal/dev/stack';
-import { holdFaultServers, startWaitingRoom, uniqueName, type WaitingRoom } from '@quickdeal/dev/testing';
+import { startFaultRoom, uniqueName, type FaultRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
-const fault = endpoints('fault');
 const LEASE_MS = 2_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let room: WaitingRoom;
-let release: () => void;
+let faultRoom: FaultRoom | undefined;
 
 beforeAll(async () => {
-  release = await holdFaultServers();
-  await Promise.all([ensureRedis('fault'), ensurePostgres('fault')]);
-  room = await startWaitingRoom({
-    redisUrl: fault.redisUrl,
-    postgresUrl: fault.postgresUrl,
-    paymentLeaseMs: LEASE_MS,
-    providerTimeoutMs: 500,
-    sweepIntervalMs: 100,
-    backoffMs: 200,
-    dealRefreshMs: 100,
-  });
+  faultRoom = await startFaultRoom({ paymentLeaseMs: LEASE_MS, dealRefreshMs: 100 });
+  room = faultRoom.room;
 }, 180_000);
 afterAll(async () => {
-  await Promise.all([ensureRedis('fault'), ensurePostgres('fault')]).catch(() => undefined);
-  await room?.close();
-  release?.();
+  await faultRoom?.close();
 });
 
 /** The payment "process": killing it drops its clients' connections and stops its payments where they stand. */
