@@ -199,9 +199,12 @@ export class PaymentFlow {
 
   /** Claims the checkout for this payment (settling a lapsed claim first); answers the claim's fence and the checkout's deadline. */
   private async claim(request: PaymentRequest, count: (result: string) => void): Promise<{ fence: string; deadline: number }> {
-    const { dealId, shopperId, queueNumber, idempotencyKey } = request;
+    const { dealId, shopperId, queueNumber } = request;
+    // This request's own mark on the claim: a claim the Redis client re-sends after a reconnect is
+    // given back to it, while a second request (even with the same Idempotency-Key) still waits.
+    const requestMark = randomUUID();
     const claimCheckout = () =>
-      this.redis(() => this.deps.store.claimForPayment(dealId, shopperId, queueNumber, this.deps.paymentLeaseMs, idempotencyKey));
+      this.redis(() => this.deps.store.claimForPayment(dealId, shopperId, queueNumber, this.deps.paymentLeaseMs, requestMark));
     let claim = await claimCheckout();
     if (claim.outcome === 'lapsed') {
       // The payment holding it died or stalled: settle it as the sweeper would, then claim again.

@@ -191,13 +191,13 @@ describe('checkout and payment', () => {
     await expect(sql`update deals set sold = stock + 1 where id = ${dealId}`.execute(room.db)).rejects.toThrow(/deals_no_oversell/);
   });
 
-  it('gives a claim re-sent by the Redis client back to its own payment attempt, and no other', async () => {
+  it('gives a claim re-sent by the Redis client back to the request that made it, and to no other', async () => {
     const { dealId } = await admitted(1);
     const held = await room.store.shopperTicket(dealId, 'buyer0');
     // ioredis re-sends a command whose reply a dropped connection lost; Redis may have run it already.
-    const first = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'attempt-1');
-    const resent = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'attempt-1');
-    const other = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'attempt-2');
+    const first = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'request-1');
+    const resent = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'request-1');
+    const other = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'request-2');
     expect(first.outcome).toBe('claimed');
     expect(resent).toEqual(first);
     expect(other.outcome).toBe('in_progress');

@@ -131,7 +131,7 @@ export class DealStore {
     return (await this.run('qdReleaseCheckout', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber])) as ReleaseResult;
   }
 
-  /** `attempt` (the payment's Idempotency-Key) makes the claim safe to re-send: the same attempt gets its own claim back. */
+  /** `attempt` (a mark unique to the paying request) makes the claim safe to re-send: the same request gets its own claim back. */
   async claimForPayment(dealId: string, shopperId: string, queueNumber: number, leaseMs: number, attempt = ''): Promise<ClaimResult> {
     const [outcome, value, fence] = (await this.run(
       'qdClaimForPayment',

@@ -222,7 +222,7 @@ return 'released'
 `;
 
 /**
- * ARGV: shopper, qn, leaseMs, attempt (the payment's Idempotency-Key). KEYS: fixed…, ticket. Marks an open checkout as being paid for, so
+ * ARGV: shopper, qn, leaseMs, attempt (a mark unique to the paying request). KEYS: fixed…, ticket. Marks an open checkout as being paid for, so
  * the sweeper leaves its unit alone until the payment settles or its lease lapses. Each claim gets
  * a new fence (a counter per ticket): aborting or completing a claim needs its fence, so a payment
  * that outlived its lease cannot touch a claim that replaced it. A claim whose lease lapsed is
