@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, DependencyUnavailableError, errors, type DealStore, type Logger, type PaymentRow } from '@quickdeal/core';
+import { alreadyPurchased, checkoutExpired, notAdmitted } from './checkout-errors.js';
 import type { PaymentMetrics } from './metrics.js';
 import type { OrderBook } from './order-book.js';
 import type { PaymentAttempts } from './payment-attempts.js';
@@ -43,9 +44,6 @@ export interface PaidOrder {
   status: 'PAID';
 }
 
-const notAdmitted = () => errors.forbidden('NOT_ADMITTED', 'This ticket has no open checkout');
-const checkoutExpired = () => errors.gone('CHECKOUT_EXPIRED', 'The time to pay has run out and the unit went back to the line');
-const alreadyPurchased = () => errors.conflict('ALREADY_PURCHASED', 'You have already bought this deal');
 const keyReused = () => errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for another payment');
 const inProgress = (retryAfterSeconds = 1) =>
   new AppError(
