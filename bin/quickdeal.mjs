@@ -20,8 +20,10 @@ const child = spawn(
   [
     '--conditions=quickdeal-source',
     '--disable-warning=TimeoutNegativeWarning', // kafkajs 2.2.4 on Node 24, harmless (tulios/kafkajs#1751)
-    '--import', import.meta.resolve('tsx'),
-    join(root, 'dev/src/cli.ts'), ...process.argv.slice(2),
+    '--import',
+    import.meta.resolve('tsx'),
+    join(root, 'dev/src/cli.ts'),
+    ...process.argv.slice(2),
   ],
   { stdio: 'inherit' },
 );

@@ -33,7 +33,7 @@ function run(command, args, { capture = false, env = process.env } = {}) {
 }
 
 /**
- * `npm run lint` and `npm run typecheck`, side by side (2 cores) and with their caches under
+ * `npm run lint`, the formatter's check and `npm run typecheck`, side by side and with their caches under
  * .quickdeal/ so a second run is quick; their output is shown only when they fail.
  */
 async function staticChecks() {
@@ -42,6 +42,8 @@ async function staticChecks() {
   const started = Date.now();
   const checks = [
     { name: 'lint', command: join(tools, 'eslint'), args: ['.', '--cache', '--cache-location', join(cache, 'eslintcache')] },
+    // The formatter settles line length and layout; `npm run format` rewrites what it would change.
+    { name: 'format', command: join(tools, 'prettier'), args: ['--check', '--log-level', 'warn', '**/*.{ts,mts,mjs,js}'] },
     {
       name: 'typecheck',
       command: join(tools, 'tsc'),
@@ -54,7 +56,7 @@ async function staticChecks() {
     if (results[i].code !== 0) process.stdout.write(`\n${check.name}:\n${results[i].output}`);
   }
   if (failed.length > 0) fail(`${failed.map((check) => check.name).join(' and ')} failed (errors above)`);
-  console.log(`lint and typecheck passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  console.log(`lint, format and typecheck passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
 /** The counts from vitest's JSON report; a file that failed without running a test counts as one failure. */
@@ -71,7 +73,7 @@ async function test(vitestArgs) {
   } catch (error) {
     fail(error.message);
   }
-  if (process.env.QUICKDEAL_SKIP_CHECKS === '1') console.log('lint and typecheck skipped (QUICKDEAL_SKIP_CHECKS=1)');
+  if (process.env.QUICKDEAL_SKIP_CHECKS === '1') console.log('lint, format and typecheck skipped (QUICKDEAL_SKIP_CHECKS=1)');
   else await staticChecks();
 
   mkdirSync(testState, { recursive: true });
@@ -81,8 +83,14 @@ async function test(vitestArgs) {
   const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --conditions=quickdeal-source --disable-warning=TimeoutNegativeWarning`.trim();
   const vitest = await run(
     process.execPath,
-    [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json',
-      `--outputFile.json=${REPORT}`, ...vitestArgs],
+    [
+      join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${REPORT}`,
+      ...vitestArgs,
+    ],
     { env: { ...process.env, NODE_OPTIONS: nodeOptions } },
   );
 

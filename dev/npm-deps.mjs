@@ -13,7 +13,9 @@ export function ensureNpmDeps(root) {
   else if (existsSync(lock) && statSync(lock).mtimeMs > statSync(installed).mtimeMs) args = ['install'];
   else return;
 
-  process.stdout.write(`${'npm'.padEnd(11)} ${args[0] === 'ci' ? 'node_modules is missing' : 'package-lock.json changed'}: npm ${args[0]} …\n`);
+  process.stdout.write(
+    `${'npm'.padEnd(11)} ${args[0] === 'ci' ? 'node_modules is missing' : 'package-lock.json changed'}: npm ${args[0]} …\n`,
+  );
   // Under `npm test`/`npm start`, npm_execpath names the npm that is running us.
   const npmCli = process.env.npm_execpath;
   const [command, prefix] = npmCli && npmCli.endsWith('.js') ? [process.execPath, [npmCli]] : ['npm', []];

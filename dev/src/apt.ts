@@ -16,8 +16,7 @@ let queue: Promise<unknown> = Promise.resolve();
 
 export function isInstalled(pkg: string): boolean {
   try {
-    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8', stdio: 'pipe' })
-      .includes('install ok installed');
+    return execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8', stdio: 'pipe' }).includes('install ok installed');
   } catch {
     return false;
   }

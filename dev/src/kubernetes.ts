@@ -65,10 +65,15 @@ export async function ensureKubernetes(name: ProfileName, opts: { withNodes?: bo
     name: 'etcd',
     command: join(binDir, 'etcd'),
     args: [
-      '--name=quickdeal', `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=quickdeal=${peerUrl}`, '--unsafe-no-fsync', '--log-level=warn',
+      '--name=quickdeal',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=quickdeal=${peerUrl}`,
+      '--unsafe-no-fsync',
+      '--log-level=warn',
     ],
     port: ports.etcdClient,
     extraPorts: [ports.etcdPeer],
@@ -82,15 +87,20 @@ export async function ensureKubernetes(name: ProfileName, opts: { withNodes?: bo
     name: 'kube-apiserver',
     command: join(binDir, 'kube-apiserver'),
     args: [
-      `--etcd-servers=${etcdUrl}`, `--cert-dir=${pki}`,
-      `--secure-port=${ports.apiserver}`, '--bind-address=127.0.0.1',
+      `--etcd-servers=${etcdUrl}`,
+      `--cert-dir=${pki}`,
+      `--secure-port=${ports.apiserver}`,
+      '--bind-address=127.0.0.1',
       // A loopback advertise address is refused unless the endpoint reconciler is off.
-      '--advertise-address=127.0.0.1', '--endpoint-reconciler-type=none',
-      '--service-cluster-ip-range=10.0.0.0/24', '--allow-privileged=true',
+      '--advertise-address=127.0.0.1',
+      '--endpoint-reconciler-type=none',
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${join(pki, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
-      `--token-auth-file=${join(dir, 'tokens.csv')}`, '--authorization-mode=RBAC',
+      `--token-auth-file=${join(dir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
     ],
     port: ports.apiserver,
     ready: async () => (await apiGet(api(), '/readyz')).status === 200,
@@ -104,11 +114,15 @@ export async function ensureKubernetes(name: ProfileName, opts: { withNodes?: bo
     name: 'kube-controller-manager',
     command: join(binDir, 'kube-controller-manager'),
     args: [
-      `--kubeconfig=${kubeconfig}`, '--controllers=*', '--leader-elect=false',
-      `--service-account-private-key-file=${join(pki, 'sa.key')}`, `--root-ca-file=${join(pki, 'ca.crt')}`,
+      `--kubeconfig=${kubeconfig}`,
+      '--controllers=*',
+      '--leader-elect=false',
+      `--service-account-private-key-file=${join(pki, 'sa.key')}`,
+      `--root-ca-file=${join(pki, 'ca.crt')}`,
       '--use-service-account-credentials=false',
       `--flex-volume-plugin-dir=${join(dir, 'volume-plugins')}`, // else it creates /usr/libexec/kubernetes
-      `--secure-port=${ports.controllerManager}`, '--bind-address=127.0.0.1',
+      `--secure-port=${ports.controllerManager}`,
+      '--bind-address=127.0.0.1',
     ],
     port: ports.controllerManager,
     readyTimeoutMs: READY_TIMEOUT_MS,
@@ -126,10 +140,7 @@ export async function ensureKubernetes(name: ProfileName, opts: { withNodes?: bo
     await ensureRunning(name, {
       name: 'kube-scheduler',
       command: join(binDir, 'kube-scheduler'),
-      args: [
-        `--kubeconfig=${kubeconfig}`, '--leader-elect=false',
-        `--secure-port=${ports.scheduler}`, '--bind-address=127.0.0.1',
-      ],
+      args: [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', `--secure-port=${ports.scheduler}`, '--bind-address=127.0.0.1'],
       port: ports.scheduler,
       readyTimeoutMs: READY_TIMEOUT_MS,
     });
@@ -140,10 +151,14 @@ export async function ensureKubernetes(name: ProfileName, opts: { withNodes?: bo
       command: join(binDir, 'kwok'),
       args: [
         `--kubeconfig=${kubeconfig}`,
-        `--config=${readdirSync(stages).map((file) => join(stages, file)).join(',')}`,
+        `--config=${readdirSync(stages)
+          .map((file) => join(stages, file))
+          .join(',')}`,
         '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-        `--server-address=127.0.0.1:${ports.kwok}`, '--node-lease-duration-seconds=40',
-        '--cidr=10.244.0.1/24', '--node-ip=127.0.0.1',
+        `--server-address=127.0.0.1:${ports.kwok}`,
+        '--node-lease-duration-seconds=40',
+        '--cidr=10.244.0.1/24',
+        '--node-ip=127.0.0.1',
       ],
       port: ports.kwok,
       ready: () => nodeIsReady(api()),
@@ -158,8 +173,12 @@ export async function ensureKubernetes(name: ProfileName, opts: { withNodes?: bo
 function portsOf(name: ProfileName) {
   const { kubeApiserver, etcdClient, etcdPeer } = profile(name).ports;
   return {
-    apiserver: kubeApiserver, etcdClient, etcdPeer,
-    controllerManager: kubeApiserver + 1, scheduler: kubeApiserver + 2, kwok: kubeApiserver + 3,
+    apiserver: kubeApiserver,
+    etcdClient,
+    etcdPeer,
+    controllerManager: kubeApiserver + 1,
+    scheduler: kubeApiserver + 2,
+    kwok: kubeApiserver + 3,
   };
 }
 
@@ -256,7 +275,10 @@ async function ensureFakeNode(api: Api): Promise<void> {
       name: NODE_NAME,
       annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
       labels: {
-        'kubernetes.io/hostname': NODE_NAME, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok',
+        'kubernetes.io/hostname': NODE_NAME,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        type: 'kwok',
       },
     },
     status: {

@@ -7,9 +7,7 @@ import type { ProfileName } from './profiles.js';
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Downloads and builds, keyed by version and shared by every profile and clone: outside the repo. */
-export const cacheDir = process.env.QUICKDEAL_CACHE
-  ? resolve(process.env.QUICKDEAL_CACHE)
-  : join(homedir(), '.cache', 'quickdeal');
+export const cacheDir = process.env.QUICKDEAL_CACHE ? resolve(process.env.QUICKDEAL_CACHE) : join(homedir(), '.cache', 'quickdeal');
 
 /** A profile's data directories, pid files and logs (.quickdeal/ is gitignored). */
 export function stateDir(profile: ProfileName): string {

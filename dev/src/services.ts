@@ -36,7 +36,11 @@ const heapLimitMiB = 160;
 
 /** Runs a TypeScript entry point of the repo with node, as the services run in development. */
 function nodeProcess(entry: string): { command: string; args: string[]; cwd: string } {
-  return { command: process.execPath, args: [`--max-old-space-size=${heapLimitMiB}`, '--conditions=quickdeal-source', '--import', 'tsx', join(repoRoot, entry)], cwd: repoRoot };
+  return {
+    command: process.execPath,
+    args: [`--max-old-space-size=${heapLimitMiB}`, '--conditions=quickdeal-source', '--import', 'tsx', join(repoRoot, entry)],
+    cwd: repoRoot,
+  };
 }
 
 /**
@@ -51,7 +55,12 @@ function serviceSpecs(profile: ProfileName): Array<{ name: ServiceName; entry: s
   return [
     { name: 'payment', entry: 'services/payment/src/main.ts', port: ports.payment, env: {} },
     // Behind the gateway every request comes from one address: the client limit uses X-Forwarded-For.
-    { name: 'ticketing', entry: 'services/ticketing/src/main.ts', port: ports.ticketing, env: { TRUST_PROXY: 'true', REQUESTS_PER_CLIENT_PER_SECOND: '0', PAGES_SHOPPER_ID_INPUT: 'true' } },
+    {
+      name: 'ticketing',
+      entry: 'services/ticketing/src/main.ts',
+      port: ports.ticketing,
+      env: { TRUST_PROXY: 'true', REQUESTS_PER_CLIENT_PER_SECOND: '0', PAGES_SHOPPER_ID_INPUT: 'true' },
+    },
     { name: 'admission', entry: 'services/admission/src/main.ts', port: ports.admission, env: {} },
   ];
 }
@@ -107,7 +116,11 @@ export async function startServices(profile: ProfileName): Promise<Array<{ name:
   await ensureRunning(profile, {
     name: 'gateway',
     ...nodeProcess('dev/src/gateway/main.ts'),
-    env: { PORT: String(ports.gateway), TICKETING_URL: (urls.get('ticketing') ?? []).join(','), PAYMENT_URL: (urls.get('payment') ?? []).join(',') },
+    env: {
+      PORT: String(ports.gateway),
+      TICKETING_URL: (urls.get('ticketing') ?? []).join(','),
+      PAYMENT_URL: (urls.get('payment') ?? []).join(','),
+    },
     port: ports.gateway,
     ready: isReady(`${gatewayUrl}/healthz`),
   });

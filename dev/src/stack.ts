@@ -33,11 +33,13 @@ export async function ensureInfra(profile: ProfileName): Promise<Endpoints> {
   const results = await Promise.allSettled(INFRA.map((server) => server.ensure(profile)));
   const failure = results.find((result) => result.status === 'rejected');
   if (failure) {
-    await Promise.all(INFRA.map(async (server, i) => {
-      const result = results[i];
-      if (result?.status !== 'fulfilled' || !result.value.started) return;
-      for (const name of result.value.servers ?? [server.name]) await stopServer(profile, name);
-    }));
+    await Promise.all(
+      INFRA.map(async (server, i) => {
+        const result = results[i];
+        if (result?.status !== 'fulfilled' || !result.value.started) return;
+        for (const name of result.value.servers ?? [server.name]) await stopServer(profile, name);
+      }),
+    );
     throw failure.reason;
   }
   return endpoints(profile);

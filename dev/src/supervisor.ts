@@ -4,9 +4,7 @@
  * State lives in <repo>/.quickdeal/<profile>: <name>.pid (JSON) and logs/<name>.log.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,10 +47,7 @@ const POLL_MS = 100;
 const PORT_RELEASE_MS = 2_000; // a killed process can hold its listening socket a moment after it is gone
 const PROBE_TIMEOUT_MS = 5_000;
 
-export async function ensureRunning(
-  profile: ProfileName,
-  spec: ServerSpec,
-): Promise<{ pid: number; started: boolean }> {
+export async function ensureRunning(profile: ProfileName, spec: ServerSpec): Promise<{ pid: number; started: boolean }> {
   return withLock(profile, spec.name, async () => {
     mkdirSync(join(stateDir(profile), 'logs'), { recursive: true });
     const log = logPath(profile, spec.name);
@@ -103,8 +98,15 @@ async function start(profile: ProfileName, spec: ServerSpec, log: string): Promi
     throw new SupervisorError(`${spec.name}: ${spec.command} ${exited ?? 'could not be started'} (log: ${log})`);
   }
   const record: PidRecord = {
-    name: spec.name, pid, port: spec.port, startTime: processStartTime(pid), command, args, log,
-    stopSignal: spec.stopSignal ?? 'SIGTERM', startedAt: new Date().toISOString(),
+    name: spec.name,
+    pid,
+    port: spec.port,
+    startTime: processStartTime(pid),
+    command,
+    args,
+    log,
+    stopSignal: spec.stopSignal ?? 'SIGTERM',
+    startedAt: new Date().toISOString(),
   };
   writeFileSync(pidFilePath(profile, spec.name), `${JSON.stringify(record, null, 2)}\n`);
 
@@ -174,7 +176,11 @@ export async function listServers(
     .filter((record): record is PidRecord => record !== null)
     .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
     .map((record) => ({
-      name: record.name, pid: record.pid, port: record.port, running: isAlive(record), log: record.log,
+      name: record.name,
+      pid: record.pid,
+      port: record.port,
+      running: isAlive(record),
+      log: record.log,
     }));
 }
 

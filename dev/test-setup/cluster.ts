@@ -24,7 +24,8 @@ export default async function setup(): Promise<void> {
       child.once('error', reject);
       child.once('exit', resolve);
     });
-    if (code !== 0) throw new Error(`quickdeal up -d --profile cluster exited with ${code}: ${output.join('').trim().split('\n').slice(-3).join(' ')}`);
+    if (code !== 0)
+      throw new Error(`quickdeal up -d --profile cluster exited with ${code}: ${output.join('').trim().split('\n').slice(-3).join(' ')}`);
     console.log(`cluster profile up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 }

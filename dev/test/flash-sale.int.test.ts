@@ -18,7 +18,10 @@ describe('a small flash sale', () => {
     const stock = 20;
     const cap = 5;
     const { dealId } = await room.createDeal({ stock, admission: { maxActiveShoppers: cap, checkoutWindow: '2s' } });
-    const shoppers = Array.from({ length: 500 }, (_, i) => ({ id: `fs${i}`, plan: (['pay', 'pay', 'cancel', 'walk-away'] as Plan[])[i % 4]! }));
+    const shoppers = Array.from({ length: 500 }, (_, i) => ({
+      id: `fs${i}`,
+      plan: (['pay', 'pay', 'cancel', 'walk-away'] as Plan[])[i % 4]!,
+    }));
 
     let maxActive = 0;
     let sampling = true;
@@ -66,7 +69,11 @@ describe('a small flash sale', () => {
       }
     };
     await Promise.all(shoppers.map(journey));
-    const final = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 500 && d.active === 0, 120_000);
+    const final = await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served === 500 && d.active === 0,
+      120_000,
+    );
     sampling = false;
     await sampler;
 

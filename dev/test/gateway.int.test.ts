@@ -57,7 +57,12 @@ describe('the local gateway, over real HTTP', () => {
     expect(response.status).toBe(201);
     expect(response.headers.get('x-upstream')).toBe('payment');
     const seen = (await response.json()) as Seen;
-    expect(seen).toMatchObject({ name: 'payment', method: 'POST', url: '/api/v1/deals/phone/orders?x=1', body: '{"paymentMethod":{"token":"tok_approve"}}' });
+    expect(seen).toMatchObject({
+      name: 'payment',
+      method: 'POST',
+      url: '/api/v1/deals/phone/orders?x=1',
+      body: '{"paymentMethod":{"token":"tok_approve"}}',
+    });
     expect(seen.headers).toMatchObject({ 'x-user-id': 'alice', 'idempotency-key': 'k1', 'x-forwarded-proto': 'http' });
     const ticketing = (await (await fetch(`${gatewayUrl}/api/v1/deals/phone/tickets/status`)).json()) as Seen;
     expect(ticketing.name).toBe('ticketing');
@@ -84,7 +89,7 @@ describe('the local gateway, over real HTTP', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'UPSTREAM_UNAVAILABLE' } });
   });
 
-  it('spreads requests over a service\'s replicas, passing a refused request on and leaving out the replica that refused it', async () => {
+  it("spreads requests over a service's replicas, passing a refused request on and leaving out the replica that refused it", async () => {
     const [first, second] = [echo('ticketing-1'), echo('ticketing-2')];
     servers.push(first, second);
     const gateway = createGateway({ ticketing: [await listenLocally(first), deadUrl, await listenLocally(second)], payment: deadUrl });

@@ -15,7 +15,11 @@ const consumers: Consumer[] = [];
 /** A consumer that rejoins in ~3 s instead of 30 (PLATFORM.md) and fetches without the 5 s default wait. */
 function groupMember(): Consumer {
   const consumer = kafka.consumer({
-    groupId, sessionTimeout: 6_000, rebalanceTimeout: 3_000, heartbeatInterval: 500, maxWaitTimeInMs: 100,
+    groupId,
+    sessionTimeout: 6_000,
+    rebalanceTimeout: 3_000,
+    heartbeatInterval: 500,
+    maxWaitTimeInMs: 100,
   });
   consumers.push(consumer);
   return consumer;
@@ -47,8 +51,7 @@ describe('kafka (kafkajs 2.2.4 against the local broker)', () => {
 
   it('creates a single-partition topic through the admin API', async () => {
     await admin.connect();
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }))
-      .toBe(true);
+    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true })).toBe(true);
     expect(await admin.listTopics()).toContain(topic);
   });
 
@@ -58,7 +61,9 @@ describe('kafka (kafkajs 2.2.4 against the local broker)', () => {
     try {
       for (let i = 0; i < values.length; i += 25) {
         const [result] = await producer.send({
-          topic, acks: -1, messages: values.slice(i, i + 25).map((value) => ({ value })),
+          topic,
+          acks: -1,
+          messages: values.slice(i, i + 25).map((value) => ({ value })),
         });
         expect(result?.errorCode).toBe(0);
         expect(result?.baseOffset).toBe(String(i)); // the offset is the message's place in line
@@ -86,7 +91,12 @@ describe('kafka (kafkajs 2.2.4 against the local broker)', () => {
 
     const seenBySecond: string[] = [];
     await readingMember(seenBySecond);
-    await eventually('the second member to read the 40 uncommitted messages', async () => seenBySecond.length >= 40 || undefined, 30_000, 50);
+    await eventually(
+      'the second member to read the 40 uncommitted messages',
+      async () => seenBySecond.length >= 40 || undefined,
+      30_000,
+      50,
+    );
     await sleep(300); // nothing more may arrive
     expect(seenBySecond).toEqual(values.slice(60));
   });

@@ -6,7 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ApiException, ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig,
+  ApiException,
+  ApiextensionsV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -74,17 +79,27 @@ describe('the test Kubernetes control plane', () => {
       return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') || undefined;
     });
     const create = (spec: object) =>
-      eventually(() => custom.createNamespacedCustomObject({
-        group, version: 'v1', namespace, plural: 'gadgets',
-        body: { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: `g-${randomBytes(3).toString('hex')}` }, spec },
-      }).catch((error: unknown) => {
-        if (error instanceof ApiException && error.code === 404) return undefined; // served a moment after Established
-        throw error;
-      }));
+      eventually(() =>
+        custom
+          .createNamespacedCustomObject({
+            group,
+            version: 'v1',
+            namespace,
+            plural: 'gadgets',
+            body: { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: `g-${randomBytes(3).toString('hex')}` }, spec },
+          })
+          .catch((error: unknown) => {
+            if (error instanceof ApiException && error.code === 404) return undefined; // served a moment after Established
+            throw error;
+          }),
+      );
 
     await expect(create({ size: 3, min: 1, max: 2 })).resolves.toMatchObject({ spec: { size: 3 } });
 
-    const refused = await create({ size: 0, min: 5, max: 2 }).then(() => null, (error: unknown) => error);
+    const refused = await create({ size: 0, min: 5, max: 2 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(refused).toBeInstanceOf(ApiException);
     const { code, body } = refused as ApiException<string>;
     expect(code).toBe(422);
@@ -104,10 +119,14 @@ data: { key: value }
     expect(applied).toMatchObject({ code: 0, stdout: 'configmap/dry serverside-applied (server dry run)\n' });
     await expect(core.readNamespacedConfigMap({ name: 'dry', namespace })).rejects.toMatchObject({ code: 404 });
 
-    const invalid = await kubectl(cluster, ['apply', '--server-side', '--dry-run=server', '-f', '-'], `apiVersion: v1
+    const invalid = await kubectl(
+      cluster,
+      ['apply', '--server-side', '--dry-run=server', '-f', '-'],
+      `apiVersion: v1
 kind: ConfigMap
 metadata: { name: Not_A_Name, namespace: ${namespace} }
-`);
+`,
+    );
     expect(invalid.code).not.toBe(0);
     expect(invalid.stderr).toContain('Not_A_Name');
   }, 30_000);
@@ -127,28 +146,30 @@ function gadgetCrd(): V1CustomResourceDefinition {
       group,
       names: { kind: 'Gadget', plural: 'gadgets', singular: 'gadget', listKind: 'GadgetList' },
       scope: 'Namespaced',
-      versions: [{
-        name: 'v1',
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            properties: {
-              spec: {
-                type: 'object',
-                required: ['size'],
-                properties: {
-                  size: { type: 'integer', minimum: 1 },
-                  min: { type: 'integer' },
-                  max: { type: 'integer' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  required: ['size'],
+                  properties: {
+                    size: { type: 'integer', minimum: 1 },
+                    min: { type: 'integer' },
+                    max: { type: 'integer' },
+                  },
+                  x_kubernetes_validations: [{ rule: 'self.max >= self.min', message: 'max must not be below min' }],
                 },
-                x_kubernetes_validations: [{ rule: 'self.max >= self.min', message: 'max must not be below min' }],
               },
             },
           },
         },
-      }],
+      ],
     },
   };
 }

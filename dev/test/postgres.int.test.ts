@@ -18,7 +18,9 @@ const db = root.withSchema(schema);
 const migrations: Record<string, Migration> = {
   '0001_create_deals': {
     async up(migrationDb) {
-      await migrationDb.schema.withSchema(schema).createTable('deals')
+      await migrationDb.schema
+        .withSchema(schema)
+        .createTable('deals')
         .addColumn('id', 'text', (col) => col.primaryKey())
         .addColumn('stock', 'integer', (col) => col.notNull())
         .addColumn('sold', 'integer', (col) => col.notNull().defaultTo(0))
@@ -54,7 +56,12 @@ describe('postgres (kysely migrations and queries)', () => {
 
   it('inserts and queries through kysely, and the CHECK constraint rejects selling more than the stock', async () => {
     await db.insertInto('deals').values({ id: 'phone', stock: 2 }).execute();
-    const sellOne = () => db.updateTable('deals').set((eb) => ({ sold: eb('sold', '+', 1) })).where('id', '=', 'phone').execute();
+    const sellOne = () =>
+      db
+        .updateTable('deals')
+        .set((eb) => ({ sold: eb('sold', '+', 1) }))
+        .where('id', '=', 'phone')
+        .execute();
     await sellOne();
     await sellOne();
     await expect(sellOne()).rejects.toMatchObject({ code: '23514' }); // check_violation

@@ -14,7 +14,8 @@ import { DealStore, connectRedis, redisTopologyFromEnv, type RedisClient } from 
 import { installRedis } from '../src/servers/redis.js';
 import { eventually } from '../src/testing/eventually.js';
 
-const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) => eventually(what, async () => ((await check()) ? true : undefined), timeoutMs, 50);
+const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) =>
+  eventually(what, async () => ((await check()) ? true : undefined), timeoutMs, 50);
 /** A deal's events channel, as DESIGN.md lays out the keys. */
 const eventsChannel = (dealId: string) => `qd:{${dealId}}:events`;
 
@@ -41,7 +42,10 @@ function run(command: string, args: string[]): ChildProcess {
 }
 
 const connect = (role: 'commands' | 'subscriber' = 'commands') => {
-  const client = connectRedis(redisTopologyFromEnv({ REDIS_SENTINELS: `127.0.0.1:${ports.sentinel}`, REDIS_SENTINEL_NAME: 'quickdeal' }), role);
+  const client = connectRedis(
+    redisTopologyFromEnv({ REDIS_SENTINELS: `127.0.0.1:${ports.sentinel}`, REDIS_SENTINEL_NAME: 'quickdeal' }),
+    role,
+  );
   client.on('error', () => undefined);
   clients.push(client);
   return client;
@@ -56,17 +60,27 @@ beforeAll(async () => {
   primary = run(server, ['--port', String(ports.primary), '--dir', dir, ...common]);
   run(server, ['--port', String(ports.replica), '--dir', dir, '--replicaof', '127.0.0.1', String(ports.primary), ...common]);
   const conf = join(dir, 'sentinel.conf');
-  writeFileSync(conf, [
-    `port ${ports.sentinel}`, 'bind 127.0.0.1', `dir ${dir}`,
-    `sentinel monitor quickdeal 127.0.0.1 ${ports.primary} 1`,
-    'sentinel down-after-milliseconds quickdeal 1000',
-    'sentinel failover-timeout quickdeal 5000', '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `port ${ports.sentinel}`,
+      'bind 127.0.0.1',
+      `dir ${dir}`,
+      `sentinel monitor quickdeal 127.0.0.1 ${ports.primary} 1`,
+      'sentinel down-after-milliseconds quickdeal 1000',
+      'sentinel failover-timeout quickdeal 5000',
+      '',
+    ].join('\n'),
+  );
   run(server, [conf, '--sentinel']);
   const probe = connectRedis(`redis://127.0.0.1:${ports.replica}`);
   probe.on('error', () => undefined);
   clients.push(probe);
-  await waitFor('the replica to sync', async () => (await probe.info('replication').catch(() => '')).includes('master_link_status:up'), 15_000);
+  await waitFor(
+    'the replica to sync',
+    async () => (await probe.info('replication').catch(() => '')).includes('master_link_status:up'),
+    15_000,
+  );
 });
 
 afterAll(async () => {
@@ -75,10 +89,22 @@ afterAll(async () => {
 });
 
 async function applyAndRead(store: DealStore, dealId: string) {
-  await store.applyDeal({
-    id: dealId, stock: 5, cap: 2, windowMs: 60_000, opensAt: Date.now() - 1_000, closesAt: null, paused: false,
-    ticketTtlMs: 3_600_000, price: 1_000, currency: 'KRW', productName: 'Sentinel phone',
-  }, 0);
+  await store.applyDeal(
+    {
+      id: dealId,
+      stock: 5,
+      cap: 2,
+      windowMs: 60_000,
+      opensAt: Date.now() - 1_000,
+      closesAt: null,
+      paused: false,
+      ticketTtlMs: 3_600_000,
+      price: 1_000,
+      currency: 'KRW',
+      productName: 'Sentinel phone',
+    },
+    0,
+  );
   return store.snapshot(dealId);
 }
 
@@ -98,11 +124,19 @@ describe('Redis through Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_NAME)', () =>
     expect(await store.redis.call('WAIT', 1, 5_000)).toBe(1);
     primary.kill('SIGKILL');
     // the Sentinel promotes the replica (down after 1 s, then the election); the same clients carry on
-    await waitFor('the scripts on the promoted replica', async () => (await applyAndRead(store, 'sentinel-after').catch(() => undefined))?.exists === true, 30_000);
+    await waitFor(
+      'the scripts on the promoted replica',
+      async () => (await applyAndRead(store, 'sentinel-after').catch(() => undefined))?.exists === true,
+      30_000,
+    );
     expect((await store.snapshot('sentinel-before')).stock).toBe(5); // acknowledged by the replica before the primary died
-    await waitFor('the event after the failover', async () => {
-      await store.redis.publish(eventsChannel('sentinel-after'), 'changed');
-      return events.includes(eventsChannel('sentinel-after'));
-    }, 20_000);
+    await waitFor(
+      'the event after the failover',
+      async () => {
+        await store.redis.publish(eventsChannel('sentinel-after'), 'changed');
+        return events.includes(eventsChannel('sentinel-after'));
+      },
+      20_000,
+    );
   }, 60_000);
 });

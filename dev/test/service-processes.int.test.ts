@@ -66,32 +66,30 @@ describe.each(['ticketing', 'admission', 'payment'])('the %s service as a proces
   });
 
   it('refuses to start with a bad configuration, naming the variable', async () => {
-    const child = spawn(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', `services/${service}/src/main.ts`], {
-      cwd: repoRoot,
-      env: { ...process.env, ...(await settings()), PORT: 'not-a-port', REDIS_URL: 'nowhere' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.push(child);
-    let output = '';
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    const [code] = await once(child, 'exit');
+    const { code, output } = await runToExit(service, { ...process.env, ...(await settings()), PORT: 'not-a-port', REDIS_URL: 'nowhere' });
     expect(code).toBe(1);
     expect(output).toMatch(/invalid configuration: PORT: .*REDIS_URL/);
   });
 });
 
+/** Runs a service's main until it exits (a start it refuses); its exit code and what it logged. */
+async function runToExit(service: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', `services/${service}/src/main.ts`], {
+    cwd: repoRoot,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, output };
+}
+
 describe.each(['ticketing', 'payment'])('the %s service', (service) => {
   it('identifies shoppers by session token unless told otherwise, and will not start without the shop settings', async () => {
     const { SHOPPER_IDENTITY: _headerMode, ...env } = { ...process.env, ...(await settings()) };
-    const child = spawn(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', `services/${service}/src/main.ts`], {
-      cwd: repoRoot,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.push(child);
-    let output = '';
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    const [code] = await once(child, 'exit');
+    const { code, output } = await runToExit(service, env);
     expect(code).toBe(1);
     expect(output).toMatch(/SHOPPER_IDENTITY=token needs SHOPPER_TOKEN_ISSUER, SHOPPER_TOKEN_AUDIENCE, SHOPPER_TOKEN_JWKS_URL/);
   });

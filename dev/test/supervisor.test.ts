@@ -81,8 +81,9 @@ describe('supervisor', () => {
   it('reports a server that exits while starting, with its exit code and log', async () => {
     const name = serverName('exits');
     const port = await freePort();
-    await expect(ensureRunning(PROFILE, nodeServer(name, port, 'process.exit(3)')))
-      .rejects.toThrow(`${name}: exited with code 3 before it was ready (log: ${logPath(PROFILE, name)})`);
+    await expect(ensureRunning(PROFILE, nodeServer(name, port, 'process.exit(3)'))).rejects.toThrow(
+      `${name}: exited with code 3 before it was ready (log: ${logPath(PROFILE, name)})`,
+    );
     expect(existsSync(join(stateDir(PROFILE), `${name}.pid`))).toBe(false);
   });
 
@@ -90,8 +91,7 @@ describe('supervisor', () => {
     const name = serverName('never-ready');
     const port = await freePort();
     const spec = { ...nodeServer(name, port, 'setInterval(() => {}, 1000)'), readyTimeoutMs: 1_000 };
-    await expect(ensureRunning(PROFILE, spec))
-      .rejects.toThrow(`${name}: not ready after 1s, stopped it (log: ${logPath(PROFILE, name)})`);
+    await expect(ensureRunning(PROFILE, spec)).rejects.toThrow(`${name}: not ready after 1s, stopped it (log: ${logPath(PROFILE, name)})`);
     expect((await listServers(PROFILE)).map((s) => s.name)).not.toContain(name);
   });
 });

@@ -28,7 +28,9 @@ function get(port: number, agent: UpstreamAgent): Promise<number> {
     request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 

@@ -42,7 +42,13 @@ function panel(title: string, yTitle: string, datasets: Array<ChartDataset<'line
         legend: { position: 'top', labels: { font: { size: 14 }, color: '#222', boxWidth: 28 } },
       },
       scales: {
-        x: { type: 'linear', min: 0, max: xMax, title: { display: true, text: 'seconds since the sale opened', font: { size: 14 } }, ticks: { font: { size: 13 } } },
+        x: {
+          type: 'linear',
+          min: 0,
+          max: xMax,
+          title: { display: true, text: 'seconds since the sale opened', font: { size: 14 } },
+          ticks: { font: { size: 13 } },
+        },
         y: { type: 'linear', beginAtZero: true, title: { display: true, text: yTitle, font: { size: 14 } }, ticks: { font: { size: 13 } } },
       },
     },
@@ -62,24 +68,76 @@ export async function renderChart(report: FlashSaleReport): Promise<Buffer> {
   const points = report.timeline;
   const xMax = Math.max(1, Math.ceil(Math.max(report.durationS, points[points.length - 1]?.t ?? 0)));
   const series = (pick: (p: (typeof points)[number]) => number): Points => points.map((p) => ({ x: p.t, y: pick(p) }));
-  const flat = (value: number): Points => [{ x: 0, y: value }, { x: xMax, y: value }];
+  const flat = (value: number): Points => [
+    { x: 0, y: value },
+    { x: xMax, y: value },
+  ];
   const perSecond = (pick: (s: FlashSaleReport['perSecond'][number]) => number): Points =>
     report.perSecond.map((s, i) => ({ x: i + 0.5, y: pick(s) }));
 
   const panels = [
-    panel('Waiting in line', 'shoppers with a ticket, not yet processed', [line('waiting', series((p) => p.waiting), '#1f77b4', { fill: 'origin', backgroundColor: 'rgba(31,119,180,0.15)' })], xMax),
-    panel('Checkouts and sales', 'shoppers / units', [
-      line('active (in checkout)', series((p) => p.active), '#ff7f0e'),
-      line(`cap ${report.plan.cap}`, flat(report.plan.cap), '#ff7f0e', { borderDash: [8, 6], borderWidth: 1 }),
-      line('sold', series((p) => p.sold), '#2ca02c'),
-      line(`stock ${report.plan.stock}`, flat(report.plan.stock), '#2ca02c', { borderDash: [8, 6], borderWidth: 1 }),
-    ], xMax),
-    panel('Rates', 'per second', [
-      line('arrivals offered/s', perSecond((s) => s.arrivals), '#7f7f7f', { stepped: 'middle' }),
-      line('tickets served/s', perSecond((s) => s.ticketsServed), '#1f77b4', { stepped: 'middle' }),
-      line('turned away sold out/s', perSecond((s) => s.turnedAway), '#9467bd', { stepped: 'middle' }),
-      line('admissions/s', series((p) => p.admissionsPerSecond), '#d62728'),
-    ], xMax),
+    panel(
+      'Waiting in line',
+      'shoppers with a ticket, not yet processed',
+      [
+        line(
+          'waiting',
+          series((p) => p.waiting),
+          '#1f77b4',
+          { fill: 'origin', backgroundColor: 'rgba(31,119,180,0.15)' },
+        ),
+      ],
+      xMax,
+    ),
+    panel(
+      'Checkouts and sales',
+      'shoppers / units',
+      [
+        line(
+          'active (in checkout)',
+          series((p) => p.active),
+          '#ff7f0e',
+        ),
+        line(`cap ${report.plan.cap}`, flat(report.plan.cap), '#ff7f0e', { borderDash: [8, 6], borderWidth: 1 }),
+        line(
+          'sold',
+          series((p) => p.sold),
+          '#2ca02c',
+        ),
+        line(`stock ${report.plan.stock}`, flat(report.plan.stock), '#2ca02c', { borderDash: [8, 6], borderWidth: 1 }),
+      ],
+      xMax,
+    ),
+    panel(
+      'Rates',
+      'per second',
+      [
+        line(
+          'arrivals offered/s',
+          perSecond((s) => s.arrivals),
+          '#7f7f7f',
+          { stepped: 'middle' },
+        ),
+        line(
+          'tickets served/s',
+          perSecond((s) => s.ticketsServed),
+          '#1f77b4',
+          { stepped: 'middle' },
+        ),
+        line(
+          'turned away sold out/s',
+          perSecond((s) => s.turnedAway),
+          '#9467bd',
+          { stepped: 'middle' },
+        ),
+        line(
+          'admissions/s',
+          series((p) => p.admissionsPerSecond),
+          '#d62728',
+        ),
+      ],
+      xMax,
+    ),
   ];
 
   const out = createCanvas(width, headerHeight + panels.length * panelHeight);

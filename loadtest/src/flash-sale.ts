@@ -142,16 +142,29 @@ export class FlashSaleGenerator {
       this.think[i] = random.between(this.plan.thinkMs[0], this.plan.thinkMs[1]);
       this.declineFirst[i] = intent === 'pay' && random.next() < this.plan.decline ? 1 : 0;
       this.shoppers[i] = {
-        shopperId: `${options.runId}-${i}`, intent, arrivalMs: 0, ticket: undefined, queueNumber: undefined, created: 0,
-        distinctTickets: 0, statuses: [], admittedSeenMs: undefined, outcome: undefined, endedMs: undefined,
+        shopperId: `${options.runId}-${i}`,
+        intent,
+        arrivalMs: 0,
+        ticket: undefined,
+        queueNumber: undefined,
+        created: 0,
+        distinctTickets: 0,
+        statuses: [],
+        admittedSeenMs: undefined,
+        outcome: undefined,
+        endedMs: undefined,
       };
     }
   }
 
   progress(): GeneratorProgress {
     return {
-      elapsedMs: this.clock.now(), dispatched: this.dispatched, dropped: this.dropped, inFlight: this.traffic.inFlight,
-      shoppersActive: this.journeys, ticketsServed: this.traffic.ticketsServed,
+      elapsedMs: this.clock.now(),
+      dispatched: this.dispatched,
+      dropped: this.dropped,
+      inFlight: this.traffic.inFlight,
+      shoppersActive: this.journeys,
+      ticketsServed: this.traffic.ticketsServed,
     };
   }
 

@@ -32,7 +32,14 @@ export class LatencyRecorder {
     const h = this.histograms.get(name);
     if (!h || h.count === 0) return { ...empty };
     const ms = (micros: number) => Math.round(micros) / 1000;
-    return { count: h.count, p50Ms: ms(h.percentile(50)), p95Ms: ms(h.percentile(95)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), meanMs: ms(h.mean) };
+    return {
+      count: h.count,
+      p50Ms: ms(h.percentile(50)),
+      p95Ms: ms(h.percentile(95)),
+      p99Ms: ms(h.percentile(99)),
+      maxMs: ms(h.max),
+      meanMs: ms(h.mean),
+    };
   }
 
   summaries(): Record<string, LatencySummary> {

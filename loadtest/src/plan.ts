@@ -59,13 +59,27 @@ export const scenarios: Record<string, { summary: string; plan: Partial<FlashSal
   },
   steady: {
     summary: '20,000 shoppers at a steady 1,000/s for 1,000 units, cap 200, 10 s window',
-    plan: { shoppers: 20_000, arrivalRate: 1_000, arrivalProfile: 'poisson', stock: 1_000, cap: 200, windowMs: 10_000, maxDurationMs: 240_000 },
+    plan: {
+      shoppers: 20_000,
+      arrivalRate: 1_000,
+      arrivalProfile: 'poisson',
+      stock: 1_000,
+      cap: 200,
+      windowMs: 10_000,
+      maxDurationMs: 240_000,
+    },
   },
   'spike-100k': {
     summary: '100,000 shoppers in 10 s, front-loaded (20,000/s at the open), for 1,000 units, cap 1,000, 10 s window',
     plan: {
-      shoppers: 100_000, arrivalRate: 10_000, arrivalProfile: 'spike', stock: 1_000, cap: 1_000, windowMs: 10_000,
-      maxDurationMs: 300_000, connections: 1_024,
+      shoppers: 100_000,
+      arrivalRate: 10_000,
+      arrivalProfile: 'spike',
+      stock: 1_000,
+      cap: 1_000,
+      windowMs: 10_000,
+      maxDurationMs: 300_000,
+      connections: 1_024,
     },
   },
   'expired-tickets': {
@@ -96,7 +110,11 @@ function validatePlan(plan: FlashSalePlan): void {
   positiveInt('--max-in-flight', plan.maxInFlight);
   if (!Number.isInteger(plan.stock) || plan.stock < 0) problems.push(`--stock must be a whole number ≥ 0 (got ${plan.stock})`);
   if (!(plan.arrivalRate > 0)) problems.push(`--arrival-rate must be above 0 (got ${plan.arrivalRate})`);
-  for (const [name, value] of [['--pay', plan.pay], ['--cancel', plan.cancel], ['--decline', plan.decline]] as const) {
+  for (const [name, value] of [
+    ['--pay', plan.pay],
+    ['--cancel', plan.cancel],
+    ['--decline', plan.decline],
+  ] as const) {
     if (!(value >= 0 && value <= 1)) problems.push(`${name} must be a share between 0 and 1 (got ${value})`);
   }
   if (plan.pay + plan.cancel > 1 + 1e-9) problems.push(`--pay + --cancel must not exceed 1 (got ${plan.pay + plan.cancel})`);
@@ -145,7 +163,8 @@ export function planOverrides(values: Partial<Record<keyof typeof planOptions, s
   if (v.shoppers !== undefined) out.shoppers = number('shoppers', v.shoppers);
   if (v['arrival-rate'] !== undefined) out.arrivalRate = number('arrival-rate', v['arrival-rate']);
   if (v['arrival-profile'] !== undefined) {
-    if (!['constant', 'poisson', 'spike'].includes(v['arrival-profile'])) throw new PlanError('--arrival-profile must be constant, poisson or spike');
+    if (!['constant', 'poisson', 'spike'].includes(v['arrival-profile']))
+      throw new PlanError('--arrival-profile must be constant, poisson or spike');
     out.arrivalProfile = v['arrival-profile'] as ArrivalProfile;
   }
   if (v.stock !== undefined) out.stock = number('stock', v.stock);

@@ -83,9 +83,10 @@ export function buildReport(input: {
     perSecondAdmissions.set(second, (perSecondAdmissions.get(second) ?? 0) + 1);
   }
   const admissionSpanS = trail.length > 1 ? ((trail[trail.length - 1]?.admittedAt ?? 0) - (trail[0]?.admittedAt ?? 0)) / 1000 : 0;
-  const soldOutAt = truth.postgres.sold >= truth.postgres.stock && truth.postgres.orders.length > 0
-    ? Math.max(...truth.postgres.orders.map((o) => o.createdAt))
-    : undefined;
+  const soldOutAt =
+    truth.postgres.sold >= truth.postgres.stock && truth.postgres.orders.length > 0
+      ? Math.max(...truth.postgres.orders.map((o) => o.createdAt))
+      : undefined;
 
   const timeline = input.timeline.map((point, i, all) => {
     const previous = all[i - 1];
@@ -101,7 +102,13 @@ export function buildReport(input: {
     startedAt: new Date(result.startedAt).toISOString(),
     durationS: seconds(result.durationMs),
     endReason: result.endReason,
-    generator: { shoppers: plan.shoppers, dispatched: result.dispatched, dropped: result.dropped, abandoned: result.abandoned, sendLag: result.sendLag },
+    generator: {
+      shoppers: plan.shoppers,
+      dispatched: result.dispatched,
+      dropped: result.dropped,
+      abandoned: result.abandoned,
+      sendLag: result.sendLag,
+    },
     tickets: {
       offeredPerSecond: Math.round(result.dispatched / arrivalSpanS),
       servedPerSecond: Math.round(served / Math.max(1, lastServedSecond + 1)),
@@ -147,43 +154,75 @@ export function formatReport(report: FlashSaleReport, memoryLimitMiB = 300): str
   lines.push(`  ${describePlan(report.plan)}`);
   lines.push(`  ran ${report.durationS.toFixed(1)} s, ended: ${report.endReason}`);
   lines.push('');
-  lines.push(`arrivals   ${n(generator.dispatched)} sent of ${n(generator.shoppers)}; dropped by the generator: ${n(generator.dropped)}; ` +
-    `send lag p99 ${generator.sendLag.p99Ms} ms, max ${generator.sendLag.maxMs} ms; ${n(generator.abandoned)} requests abandoned unanswered at the end`);
-  lines.push(`tickets    offered ${n(tickets.offeredPerSecond)}/s, served ${n(tickets.servedPerSecond)}/s (peak ${n(tickets.peakServedPerSecond)}/s); ` +
-    `${n(tickets.created)} issued, ${n(tickets.turnedAway)} turned away sold out`);
-  lines.push(`sale       ${n(sale.sold)} of ${n(sale.stock)} sold (${n(sale.orders)} orders); sold out after ${sale.timeToSellOutS === null ? '— (not sold out)' : `${sale.timeToSellOutS.toFixed(1)} s`}`);
-  lines.push(`admission  ${n(sale.admissions)} admitted, ${n(sale.admissionsPerSecond.mean)}/s on average, peak ${n(sale.admissionsPerSecond.peak)}/s`);
-  lines.push(`shoppers   ${Object.entries(sale.outcomes).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
+  lines.push(
+    `arrivals   ${n(generator.dispatched)} sent of ${n(generator.shoppers)}; dropped by the generator: ${n(generator.dropped)}; ` +
+      `send lag p99 ${generator.sendLag.p99Ms} ms, max ${generator.sendLag.maxMs} ms; ${n(generator.abandoned)} requests abandoned unanswered at the end`,
+  );
+  lines.push(
+    `tickets    offered ${n(tickets.offeredPerSecond)}/s, served ${n(tickets.servedPerSecond)}/s (peak ${n(tickets.peakServedPerSecond)}/s); ` +
+      `${n(tickets.created)} issued, ${n(tickets.turnedAway)} turned away sold out`,
+  );
+  lines.push(
+    `sale       ${n(sale.sold)} of ${n(sale.stock)} sold (${n(sale.orders)} orders); sold out after ${sale.timeToSellOutS === null ? '— (not sold out)' : `${sale.timeToSellOutS.toFixed(1)} s`}`,
+  );
+  lines.push(
+    `admission  ${n(sale.admissions)} admitted, ${n(sale.admissionsPerSecond.mean)}/s on average, peak ${n(sale.admissionsPerSecond.peak)}/s`,
+  );
+  lines.push(
+    `shoppers   ${Object.entries(sale.outcomes)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${n(v)}`)
+      .join(', ')}`,
+  );
   lines.push('');
   lines.push('latency from the intended send time (corrected for coordinated omission), ms:');
-  lines.push(table([
-    ['endpoint', 'count', 'p50', 'p95', 'p99', 'max'],
-    ...endpoints.filter((e) => report.latency[e]).map((e) => {
-      const l = report.latency[e] as LatencySummary;
-      return [e, n(l.count), String(l.p50Ms), String(l.p95Ms), String(l.p99Ms), String(l.maxMs)];
-    }),
-  ]).replace(/^/gm, '  '));
+  lines.push(
+    table([
+      ['endpoint', 'count', 'p50', 'p95', 'p99', 'max'],
+      ...endpoints
+        .filter((e) => report.latency[e])
+        .map((e) => {
+          const l = report.latency[e] as LatencySummary;
+          return [e, n(l.count), String(l.p50Ms), String(l.p95Ms), String(l.p99Ms), String(l.maxMs)];
+        }),
+    ]).replace(/^/gm, '  '),
+  );
   lines.push('');
   const codes = Object.entries(report.errors.byCode).sort((a, b) => b[1] - a[1]);
   lines.push(`answers other than 2xx: ${codes.length === 0 ? 'none' : ''}`);
-  for (const [code, count] of codes) lines.push(`  ${code.padEnd(40)} ${n(count).padStart(9)}${isIntendedAnswer(code.split(' ').slice(1).join(' '), report.plan) ? '  (intended)' : ''}`);
+  for (const [code, count] of codes)
+    lines.push(
+      `  ${code.padEnd(40)} ${n(count).padStart(9)}${isIntendedAnswer(code.split(' ').slice(1).join(' '), report.plan) ? '  (intended)' : ''}`,
+    );
   lines.push(`unexpected errors: ${n(report.errors.unexpected)}`);
   lines.push('');
-  lines.push(`invariants: ${invariants.ok ? 'all hold' : 'BROKEN'} (${n(invariants.figures.ticketsChecked)} tickets checked; ` +
-    `FIFO violations ${invariants.figures.fifoViolations}, oversold ${invariants.figures.oversoldUnits}, lost ${invariants.figures.lostTickets}, ` +
-    `max active ${invariants.figures.maxActiveSampled} of cap ${report.plan.cap}, still waiting ${n(invariants.figures.stillWaiting)})`);
+  lines.push(
+    `invariants: ${invariants.ok ? 'all hold' : 'BROKEN'} (${n(invariants.figures.ticketsChecked)} tickets checked; ` +
+      `FIFO violations ${invariants.figures.fifoViolations}, oversold ${invariants.figures.oversoldUnits}, lost ${invariants.figures.lostTickets}, ` +
+      `max active ${invariants.figures.maxActiveSampled} of cap ${report.plan.cap}, still waiting ${n(invariants.figures.stillWaiting)})`,
+  );
   for (const check of invariants.checks) {
-    lines.push(`  ${check.violations === 0 ? 'ok  ' : 'FAIL'} ${check.title}${check.violations > 0 ? ` — ${n(check.violations)} violations` : ''}`);
+    lines.push(
+      `  ${check.violations === 0 ? 'ok  ' : 'FAIL'} ${check.title}${check.violations > 0 ? ` — ${n(check.violations)} violations` : ''}`,
+    );
     for (const example of check.examples) lines.push(`         ${example}`);
   }
   lines.push('');
-  lines.push(`processes (resident memory in MiB, limit ${memoryLimitMiB} for the services; CPU over the run, in cores busy on average of ${cpus().length}):`);
-  lines.push(table([
-    ['process', 'peak in run', 'lifetime peak', 'CPU s', 'cores', ''],
-    ...report.processes.map((p) => [
-      p.name, p.peakRssMiB.toFixed(1), p.lifetimePeakMiB.toFixed(1), p.cpuSeconds.toFixed(1), p.cores.toFixed(2),
-      services.includes(p.name) && Math.max(p.peakRssMiB, p.lifetimePeakMiB) > memoryLimitMiB ? 'OVER THE LIMIT' : '',
-    ]),
-  ]).replace(/^/gm, '  '));
+  lines.push(
+    `processes (resident memory in MiB, limit ${memoryLimitMiB} for the services; CPU over the run, in cores busy on average of ${cpus().length}):`,
+  );
+  lines.push(
+    table([
+      ['process', 'peak in run', 'lifetime peak', 'CPU s', 'cores', ''],
+      ...report.processes.map((p) => [
+        p.name,
+        p.peakRssMiB.toFixed(1),
+        p.lifetimePeakMiB.toFixed(1),
+        p.cpuSeconds.toFixed(1),
+        p.cores.toFixed(2),
+        services.includes(p.name) && Math.max(p.peakRssMiB, p.lifetimePeakMiB) > memoryLimitMiB ? 'OVER THE LIMIT' : '',
+      ]),
+    ]).replace(/^/gm, '  '),
+  );
   return lines.join('\n');
 }

@@ -45,17 +45,23 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
       return deal.served >= deal.lastQueueNumber && deal.active === 0;
     },
   });
-  const sampler = new RunSampler(store, dealId, [...(run.processes ?? []), ...(run.processes ? [{ name: 'generator', pid: process.pid }] : [])]);
+  const sampler = new RunSampler(store, dealId, [
+    ...(run.processes ?? []),
+    ...(run.processes ? [{ name: 'generator', pid: process.pid }] : []),
+  ]);
   sampler.start(Date.now());
-  const progress = run.log && run.progressEveryMs ? setInterval(() => {
-    const p = generator.progress();
-    const deal = sampler.points[sampler.points.length - 1];
-    run.log?.(
-      `t=${(p.elapsedMs / 1000).toFixed(0)}s sent ${p.dispatched.toLocaleString('en-US')}/${plan.shoppers.toLocaleString('en-US')} (dropped ${p.dropped}), ` +
-        `tickets ${p.ticketsServed.toLocaleString('en-US')}, requests in flight ${p.inFlight.toLocaleString('en-US')}, shoppers still going ${p.shoppersActive.toLocaleString('en-US')}` +
-        (deal ? ` | waiting ${deal.waiting.toLocaleString('en-US')}, active ${deal.active}, sold ${deal.sold}/${plan.stock}` : ''),
-    );
-  }, run.progressEveryMs) : undefined;
+  const progress =
+    run.log && run.progressEveryMs
+      ? setInterval(() => {
+          const p = generator.progress();
+          const deal = sampler.points[sampler.points.length - 1];
+          run.log?.(
+            `t=${(p.elapsedMs / 1000).toFixed(0)}s sent ${p.dispatched.toLocaleString('en-US')}/${plan.shoppers.toLocaleString('en-US')} (dropped ${p.dropped}), ` +
+              `tickets ${p.ticketsServed.toLocaleString('en-US')}, requests in flight ${p.inFlight.toLocaleString('en-US')}, shoppers still going ${p.shoppersActive.toLocaleString('en-US')}` +
+              (deal ? ` | waiting ${deal.waiting.toLocaleString('en-US')}, active ${deal.active}, sold ${deal.sold}/${plan.stock}` : ''),
+          );
+        }, run.progressEveryMs)
+      : undefined;
   let result: GeneratorResult;
   try {
     result = await generator.run();
@@ -63,17 +69,27 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
     clearInterval(progress);
     await sampler.stop();
   }
-  run.log?.(`generator stopped (${result.endReason}) after ${(result.durationMs / 1000).toFixed(1)} s; pausing the deal and reading back the truth …`);
+  run.log?.(
+    `generator stopped (${result.endReason}) after ${(result.durationMs / 1000).toFixed(1)} s; pausing the deal and reading back the truth …`,
+  );
   await run.pause();
   await sleep(1_000); // what the services were still doing for the last requests lands
 
   const withTicket = result.shoppers.filter((s) => s.queueNumber !== undefined && s.ticket !== undefined);
-  const truth = await readTruth(run, withTicket.map((s) => s.shopperId));
+  const truth = await readTruth(
+    run,
+    withTicket.map((s) => s.shopperId),
+  );
   const apiAnswers = await askApi(run, withTicket, new Set(truth.admissions.map((a) => a.shopperId)));
   const invariants = checkInvariants({
     cap: plan.cap,
     truth,
-    answered: withTicket.map((s) => ({ shopperId: s.shopperId, queueNumber: s.queueNumber as number, distinctTickets: s.distinctTickets, statuses: s.statuses })),
+    answered: withTicket.map((s) => ({
+      shopperId: s.shopperId,
+      queueNumber: s.queueNumber as number,
+      distinctTickets: s.distinctTickets,
+      statuses: s.statuses,
+    })),
     activeSamples: sampler.activeSamples,
     apiAnswers,
   });
@@ -89,22 +105,31 @@ async function askApi(
   const limit = run.apiSample ?? 500;
   const others = shoppers.filter((s) => !admitted.has(s.shopperId));
   const step = Math.max(1, Math.floor(others.length / limit));
-  const chosen = [...shoppers.filter((s) => admitted.has(s.shopperId)).slice(0, 2_000), ...others.filter((_, i) => i % step === 0).slice(0, limit)];
+  const chosen = [
+    ...shoppers.filter((s) => admitted.has(s.shopperId)).slice(0, 2_000),
+    ...others.filter((_, i) => i % step === 0).slice(0, limit),
+  ];
   const answers: Array<{ shopperId: string; status: string }> = [];
   for (let i = 0; i < chosen.length; i += 100) {
-    await Promise.all(chosen.slice(i, i + 100).map(async (s) => {
-      try {
-        const answer = await run.transport.send(
-          { method: 'GET', path: `/api/v1/deals/${run.dealId}/tickets/status`, headers: { 'x-user-id': s.shopperId, authorization: `Bearer ${s.ticket}` } },
-          run.plan.timeoutMs,
-        );
-        const body = answer.body as { status?: string; error?: { code?: string } };
-        const status = answer.status === 200 ? body.status : body.error?.code;
-        if (status && status !== 'RATE_LIMITED') answers.push({ shopperId: s.shopperId, status });
-      } catch {
-        // no answer: nothing to compare
-      }
-    }));
+    await Promise.all(
+      chosen.slice(i, i + 100).map(async (s) => {
+        try {
+          const answer = await run.transport.send(
+            {
+              method: 'GET',
+              path: `/api/v1/deals/${run.dealId}/tickets/status`,
+              headers: { 'x-user-id': s.shopperId, authorization: `Bearer ${s.ticket}` },
+            },
+            run.plan.timeoutMs,
+          );
+          const body = answer.body as { status?: string; error?: { code?: string } };
+          const status = answer.status === 200 ? body.status : body.error?.code;
+          if (status && status !== 'RATE_LIMITED') answers.push({ shopperId: s.shopperId, status });
+        } catch {
+          // no answer: nothing to compare
+        }
+      }),
+    );
   }
   return answers;
 }

@@ -44,7 +44,8 @@ export class RunSampler {
     private readonly processes: Array<{ name: string; pid: number }>,
     private readonly intervalMs = 250,
   ) {
-    for (const p of processes) this.memory.set(p.pid, { name: p.name, pid: p.pid, peakRssMiB: 0, lifetimePeakMiB: 0, cpuSeconds: 0, cores: 0 });
+    for (const p of processes)
+      this.memory.set(p.pid, { name: p.name, pid: p.pid, peakRssMiB: 0, lifetimePeakMiB: 0, cpuSeconds: 0, cores: 0 });
   }
 
   start(t0: number): void {
@@ -69,7 +70,11 @@ export class RunSampler {
 
   usage(): ProcessUsage[] {
     return [...this.memory.values()].map((m) => ({
-      ...m, peakRssMiB: round(m.peakRssMiB), lifetimePeakMiB: round(m.lifetimePeakMiB), cpuSeconds: round(m.cpuSeconds), cores: Math.round(m.cores * 100) / 100,
+      ...m,
+      peakRssMiB: round(m.peakRssMiB),
+      lifetimePeakMiB: round(m.lifetimePeakMiB),
+      cpuSeconds: round(m.cpuSeconds),
+      cores: Math.round(m.cores * 100) / 100,
     }));
   }
 
@@ -89,7 +94,13 @@ export class RunSampler {
     try {
       this.sampleMemory();
       const s = await this.store.snapshot(this.dealId);
-      this.points.push({ t: (Date.now() - t0) / 1000, waiting: Math.max(0, s.lastQueueNumber - s.served), active: s.active, sold: s.sold, admitted: s.admitted });
+      this.points.push({
+        t: (Date.now() - t0) / 1000,
+        waiting: Math.max(0, s.lastQueueNumber - s.served),
+        active: s.active,
+        sold: s.sold,
+        admitted: s.admitted,
+      });
       this.activeSamples.push(s.active);
     } catch {
       // a missed sample only thins the chart

@@ -106,10 +106,19 @@ export function httpTransport(originFor: (path: string) => string, options: { co
     lane.active++;
     const { request } = waiting;
     lane.pool
-      .request({ method: request.method, path: request.path, headers: request.headers, body: request.body, headersTimeout: remainingMs, bodyTimeout: remainingMs })
+      .request({
+        method: request.method,
+        path: request.path,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: remainingMs,
+        bodyTimeout: remainingMs,
+      })
       .then(async (answer) => {
         const text = await answer.body.text();
-        settle(waiting, { response: { status: answer.statusCode, retryAfterS: retryAfterOf(answer.headers['retry-after']), body: parseBody(text) } });
+        settle(waiting, {
+          response: { status: answer.statusCode, retryAfterS: retryAfterOf(answer.headers['retry-after']), body: parseBody(text) },
+        });
       })
       .catch((error: unknown) => settle(waiting, { error: transportError(error, waiting.stop) }))
       .finally(() => {
@@ -153,11 +162,16 @@ export function httpTransport(originFor: (path: string) => string, options: { co
       if (stop?.aborted) return Promise.reject(new TransportError('STOPPED', 'the run ended first'));
       if (stop && !stops.has(stop)) {
         stops.add(stop);
-        stop.addEventListener('abort', () => {
-          for (const lane of lanes.values()) {
-            for (let i = lane.head; i < lane.queue.length; i++) settle(lane.queue[i] as Waiting, { error: new TransportError('STOPPED', 'the run ended first') });
-          }
-        }, { once: true });
+        stop.addEventListener(
+          'abort',
+          () => {
+            for (const lane of lanes.values()) {
+              for (let i = lane.head; i < lane.queue.length; i++)
+                settle(lane.queue[i] as Waiting, { error: new TransportError('STOPPED', 'the run ended first') });
+            }
+          },
+          { once: true },
+        );
       }
       const lane = laneFor(originFor(request.path), request.lane ?? 'shoppers');
       return new Promise<LoadResponse>((resolve, reject) => {
@@ -187,10 +201,16 @@ export function appTransport(appFor: (path: string) => RequestableApp): Transpor
       });
       try {
         const response = await Promise.race([
-          Promise.resolve(appFor(request.path).request(request.path, { method: request.method, headers: request.headers, body: request.body })),
+          Promise.resolve(
+            appFor(request.path).request(request.path, { method: request.method, headers: request.headers, body: request.body }),
+          ),
           timeout,
         ]);
-        return { status: response.status, retryAfterS: retryAfterOf(response.headers.get('Retry-After')), body: parseBody(await response.text()) };
+        return {
+          status: response.status,
+          retryAfterS: retryAfterOf(response.headers.get('Retry-After')),
+          body: parseBody(await response.text()),
+        };
       } catch (error) {
         throw error instanceof TransportError ? error : transportError(error);
       } finally {

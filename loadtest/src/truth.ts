@@ -81,11 +81,24 @@ export async function readTruth(sources: TruthSources, shopperIds: Iterable<stri
   }
   return {
     readAt,
-    postgres: { stock: deal.stock, sold: deal.sold, orders: orders.map((o) => ({ shopperId: o.shopper_id, queueNumber: o.queue_number, createdAt: o.created_at.getTime() })) },
+    postgres: {
+      stock: deal.stock,
+      sold: deal.sold,
+      orders: orders.map((o) => ({ shopperId: o.shopper_id, queueNumber: o.queue_number, createdAt: o.created_at.getTime() })),
+    },
     redis: {
-      stock: snapshot.stock, sold: snapshot.sold, available: snapshot.available, active: snapshot.active, served: snapshot.served,
-      lastQueueNumber: snapshot.lastQueueNumber, admitted: snapshot.admitted, purchased: snapshot.purchased, cancelled: snapshot.cancelled,
-      expired: snapshot.expired, skipped: snapshot.skipped, soldOutTickets: snapshot.soldOutTickets,
+      stock: snapshot.stock,
+      sold: snapshot.sold,
+      available: snapshot.available,
+      active: snapshot.active,
+      served: snapshot.served,
+      lastQueueNumber: snapshot.lastQueueNumber,
+      admitted: snapshot.admitted,
+      purchased: snapshot.purchased,
+      cancelled: snapshot.cancelled,
+      expired: snapshot.expired,
+      skipped: snapshot.skipped,
+      soldOutTickets: snapshot.soldOutTickets,
     },
     admissions,
     activeDeadlines,
@@ -108,7 +121,10 @@ export async function readTopic(kafka: Kafka, topic: string, timeoutMs = 120_000
     try {
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`read ${entries.size} of ${high} messages of ${topic} in ${timeoutMs / 1000}s`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`read ${entries.size} of ${high} messages of ${topic} in ${timeoutMs / 1000}s`)),
+          timeoutMs,
+        );
         consumer
           .run({
             autoCommit: false,

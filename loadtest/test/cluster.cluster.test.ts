@@ -89,8 +89,20 @@ async function stallOf(dealId: string, field: 'issued' | 'admitted', from: numbe
 /** One small sale through the gateway; `fault` runs once a third of the shoppers hold tickets. */
 async function sale(name: string, fault?: (dealId: string, topic: string) => Promise<void>): Promise<FlashSaleReport> {
   const plan = planFor(undefined, {
-    shoppers: 600, arrivalRate: 60, arrivalProfile: 'constant', stock: 40, cap: 8, windowMs: 3_000,
-    pay: 0.7, cancel: 0.1, decline: 0, thinkMs: [100, 600], maxDurationMs: 150_000, timeoutMs: 20_000, connections: 64, seed: 12,
+    shoppers: 600,
+    arrivalRate: 60,
+    arrivalProfile: 'constant',
+    stock: 40,
+    cap: 8,
+    windowMs: 3_000,
+    pay: 0.7,
+    cancel: 0.1,
+    decline: 0,
+    thinkMs: [100, 600],
+    maxDurationMs: 150_000,
+    timeoutMs: 20_000,
+    connections: 64,
+    seed: 12,
   });
   const dealId = freshDealId(`cl-${name}`);
   const deal = await createLoadDeal(target, outDir, dealId, plan);
@@ -100,7 +112,16 @@ async function sale(name: string, fault?: (dealId: string, topic: string) => Pro
   const faulted = fault ? whenIssued(dealId, plan.shoppers / 3).then(() => fault(dealId, deal.topic)) : Promise.resolve();
   try {
     const report = await runFlashSale({
-      plan, transport, runId: dealId, dealId, topic: deal.topic, store: clients.store, db: clients.db, kafka: clients.kafka, pause: () => deal.pause(), log,
+      plan,
+      transport,
+      runId: dealId,
+      dealId,
+      topic: deal.topic,
+      store: clients.store,
+      db: clients.db,
+      kafka: clients.kafka,
+      pause: () => deal.pause(),
+      log,
     });
     await faulted;
     if (process.env.CLUSTER_REPORT) console.log(formatReport(report));
@@ -139,14 +160,17 @@ describe('the cluster profile', () => {
     try {
       const [topic] = (await admin.fetchTopicMetadata({ topics: [`quickdeal.tickets.${report.dealId}`] })).topics;
       expect(topic?.partitions[0]?.replicas).toHaveLength(3);
-      const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: `quickdeal.tickets.${report.dealId}`, configNames: ['min.insync.replicas'] }] });
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: `quickdeal.tickets.${report.dealId}`, configNames: ['min.insync.replicas'] }],
+      });
       expect(configs.resources[0]?.configEntries[0]?.configValue).toBe('2');
     } finally {
       await admin.disconnect();
     }
   });
 
-  it('keeps issuing tickets when the broker leading the deal\'s partition dies mid-sale', async () => {
+  it("keeps issuing tickets when the broker leading the deal's partition dies mid-sale", async () => {
     let stall = Infinity;
     const report = await sale('kafka', async (dealId, topic) => {
       const admin = clients.kafka.admin();
@@ -164,7 +188,7 @@ describe('the cluster profile', () => {
     await restore();
   });
 
-  it('loses no 201 ticket, oversells nothing and admits nobody twice or out of order when the deal\'s Redis primary dies', async () => {
+  it("loses no 201 ticket, oversells nothing and admits nobody twice or out of order when the deal's Redis primary dies", async () => {
     let stall = Infinity;
     const report = await sale('redis', async (dealId) => {
       const redis = clients.redis as Cluster;

@@ -19,8 +19,19 @@ describe('a small flash sale', () => {
   // Asserts the invariants only, never timings: a slow machine makes a slower sale, not a failure.
   it('keeps every invariant with 300 shoppers for 20 units, paying, cancelling and walking away', async () => {
     const plan = planFor(undefined, {
-      shoppers: 300, arrivalRate: 300, arrivalProfile: 'spike', stock: 20, cap: 5, windowMs: 2_000,
-      pay: 0.6, cancel: 0.2, decline: 0.2, thinkMs: [50, 400], maxDurationMs: 90_000, timeoutMs: 20_000, seed: 7,
+      shoppers: 300,
+      arrivalRate: 300,
+      arrivalProfile: 'spike',
+      stock: 20,
+      cap: 5,
+      windowMs: 2_000,
+      pay: 0.6,
+      cancel: 0.2,
+      decline: 0.2,
+      thinkMs: [50, 400],
+      maxDurationMs: 90_000,
+      timeoutMs: 20_000,
+      seed: 7,
     });
     const { dealId, spec } = await room.createDeal({ stock: plan.stock, admission: { maxActiveShoppers: plan.cap, checkoutWindow: '2s' } });
     const report = await runFlashSale({

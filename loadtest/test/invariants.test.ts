@@ -23,8 +23,18 @@ function cleanSale(): { truth: Truth; answered: AnsweredTicket[]; evidence: () =
       ],
     },
     redis: {
-      stock: 3, sold: 3, available: 0, active: 0, served: 5, lastQueueNumber: 5,
-      admitted: 4, purchased: 3, cancelled: 1, expired: 0, skipped: 0, soldOutTickets: 1,
+      stock: 3,
+      sold: 3,
+      available: 0,
+      active: 0,
+      served: 5,
+      lastQueueNumber: 5,
+      admitted: 4,
+      purchased: 3,
+      cancelled: 1,
+      expired: 0,
+      skipped: 0,
+      soldOutTickets: 1,
     },
     admissions: [
       { queueNumber: 1, shopperId: 's1', admittedAt: t0 + 1_000 },
@@ -33,7 +43,13 @@ function cleanSale(): { truth: Truth; answered: AnsweredTicket[]; evidence: () =
       { queueNumber: 4, shopperId: 's4', admittedAt: t0 + 3_000 },
     ],
     activeDeadlines: [],
-    log: shoppers.map((shopperId, i) => ({ queueNumber: i + 1, shopperId, jti: `jti-${shopperId}`, expiresAtMs: t0 + 2 * hour, valid: true })),
+    log: shoppers.map((shopperId, i) => ({
+      queueNumber: i + 1,
+      shopperId,
+      jti: `jti-${shopperId}`,
+      expiresAtMs: t0 + 2 * hour,
+      valid: true,
+    })),
     records: new Map([
       ['s1', { state: 'purchased', jti: 'jti-s1', queueNumber: 1, deadline: t0 + 61_000 }],
       ['s2', { state: 'expired', jti: 'jti-s2', queueNumber: 2, deadline: t0 + 61_001 }],
@@ -49,7 +65,12 @@ function cleanSale(): { truth: Truth; answered: AnsweredTicket[]; evidence: () =
     s4: ['ACCESS_DENIED', 'ACCESS_GRANTED', 'PURCHASED'],
     s5: ['ACCESS_DENIED', 'ITEM_SOLD_OUT'],
   };
-  const answered = shoppers.map((shopperId, i) => ({ shopperId, queueNumber: i + 1, distinctTickets: 1, statuses: statuses[shopperId] ?? [] }));
+  const answered = shoppers.map((shopperId, i) => ({
+    shopperId,
+    queueNumber: i + 1,
+    distinctTickets: 1,
+    statuses: statuses[shopperId] ?? [],
+  }));
   return { truth, answered, evidence: () => ({ cap: 2, truth, answered, activeSamples: [0, 2, 2, 1, 2, 0] }) };
 }
 
@@ -60,7 +81,14 @@ describe('the invariant checker', () => {
     const report = checkInvariants(cleanSale().evidence());
     expect(report.checks.filter((c) => c.violations > 0)).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.figures).toMatchObject({ fifoViolations: 0, oversoldUnits: 0, lostTickets: 0, stillWaiting: 0, maxActiveSampled: 2, ticketsChecked: 5 });
+    expect(report.figures).toMatchObject({
+      fifoViolations: 0,
+      oversoldUnits: 0,
+      lostTickets: 0,
+      stillWaiting: 0,
+      maxActiveSampled: 2,
+      ticketsChecked: 5,
+    });
   });
 
   it('catches an admission out of queue order', () => {
@@ -111,7 +139,9 @@ describe('the invariant checker', () => {
     missing.truth.records.delete('s5');
     const report = checkInvariants(missing.evidence());
     expect(report.figures.lostTickets).toBe(1);
-    expect(check(missing.evidence(), 'no-lost-ticket')?.examples[0]).toContain('ticket 5 of s5 was answered but the log holds nothing there');
+    expect(check(missing.evidence(), 'no-lost-ticket')?.examples[0]).toContain(
+      'ticket 5 of s5 was answered but the log holds nothing there',
+    );
   });
 
   it('counts tickets still in line when the run stopped as waiting, not lost', () => {
@@ -149,19 +179,29 @@ describe('the invariant checker', () => {
 
     const leaky = cleanSale();
     leaky.truth.redis = { ...leaky.truth.redis, cancelled: 0 };
-    expect(check(leaky.evidence(), 'units-returned')?.examples[0]).toContain('4 admitted but 3 paid + 0 cancelled + 0 expired + 0 still active = 3');
+    expect(check(leaky.evidence(), 'units-returned')?.examples[0]).toContain(
+      '4 admitted but 3 paid + 0 cancelled + 0 expired + 0 still active = 3',
+    );
   });
 
   it('catches the API moving a status backwards or disagreeing with the truth', () => {
     const sale = cleanSale();
     sale.answered[3]!.statuses = ['ACCESS_DENIED', 'ACCESS_GRANTED', 'ACCESS_DENIED', 'ACCESS_GRANTED', 'PURCHASED'];
     sale.answered[4]!.statuses = ['ACCESS_DENIED', 'ITEM_SOLD_OUT', 'ACCESS_DENIED'];
-    const evidence = { ...sale.evidence(), apiAnswers: [{ shopperId: 's5', status: 'PURCHASED' }, { shopperId: 's1', status: 'PURCHASED' }] };
+    const evidence = {
+      ...sale.evidence(),
+      apiAnswers: [
+        { shopperId: 's5', status: 'PURCHASED' },
+        { shopperId: 's1', status: 'PURCHASED' },
+      ],
+    };
     const api = check(evidence, 'api-agrees');
     expect(api?.violations).toBe(3);
-    expect(api?.examples).toEqual(expect.arrayContaining([
-      's4 saw ACCESS_DENIED → ACCESS_GRANTED → ACCESS_DENIED → ACCESS_GRANTED → PURCHASED',
-      's5 saw ACCESS_DENIED → ITEM_SOLD_OUT → ACCESS_DENIED',
-    ]));
+    expect(api?.examples).toEqual(
+      expect.arrayContaining([
+        's4 saw ACCESS_DENIED → ACCESS_GRANTED → ACCESS_DENIED → ACCESS_GRANTED → PURCHASED',
+        's5 saw ACCESS_DENIED → ITEM_SOLD_OUT → ACCESS_DENIED',
+      ]),
+    );
   });
 });

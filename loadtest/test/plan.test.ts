@@ -30,7 +30,14 @@ describe('arrival schedules', () => {
 describe('plans', () => {
   it('takes a scenario and lets options override it', () => {
     const plan = planFor('spike-100k', planOverrides({ window: '20m', pay: '0.5', think: '1s-3s' }));
-    expect(plan).toMatchObject({ scenario: 'spike-100k', shoppers: 100_000, stock: 1_000, windowMs: 1_200_000, pay: 0.5, thinkMs: [1_000, 3_000] });
+    expect(plan).toMatchObject({
+      scenario: 'spike-100k',
+      shoppers: 100_000,
+      stock: 1_000,
+      windowMs: 1_200_000,
+      pay: 0.5,
+      thinkMs: [1_000, 3_000],
+    });
     for (const name of Object.keys(scenarios)) expect(() => planFor(name)).not.toThrow();
   });
 

@@ -44,13 +44,25 @@ export const operatorConfigSchema = commonConfigSchema
   })
   .superRefine((config, ctx) => {
     if (config.SCALING_MIN_REPLICAS > config.SCALING_MAX_REPLICAS) {
-      ctx.addIssue({ code: 'custom', path: ['SCALING_MIN_REPLICAS'], message: `must not be above SCALING_MAX_REPLICAS (${config.SCALING_MAX_REPLICAS})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SCALING_MIN_REPLICAS'],
+        message: `must not be above SCALING_MAX_REPLICAS (${config.SCALING_MAX_REPLICAS})`,
+      });
     }
     if (config.RENEW_DEADLINE_SECONDS >= config.LEASE_DURATION_SECONDS) {
-      ctx.addIssue({ code: 'custom', path: ['RENEW_DEADLINE_SECONDS'], message: `must be below LEASE_DURATION_SECONDS (${config.LEASE_DURATION_SECONDS})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RENEW_DEADLINE_SECONDS'],
+        message: `must be below LEASE_DURATION_SECONDS (${config.LEASE_DURATION_SECONDS})`,
+      });
     }
     if (config.RETRY_PERIOD_SECONDS >= config.RENEW_DEADLINE_SECONDS) {
-      ctx.addIssue({ code: 'custom', path: ['RETRY_PERIOD_SECONDS'], message: `must be below RENEW_DEADLINE_SECONDS (${config.RENEW_DEADLINE_SECONDS})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RETRY_PERIOD_SECONDS'],
+        message: `must be below RENEW_DEADLINE_SECONDS (${config.RENEW_DEADLINE_SECONDS})`,
+      });
     }
   })
   .transform((config) => ({

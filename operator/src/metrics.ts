@@ -7,7 +7,12 @@ export function createOperatorMetrics(options: { processMetrics?: boolean } = {}
   const registers = [registry];
   return {
     registry,
-    reconciles: new Counter({ name: 'quickdeal_operator_reconciles_total', help: 'QuickDeal reconciles by result (success, error)', labelNames: ['result'] as const, registers }),
+    reconciles: new Counter({
+      name: 'quickdeal_operator_reconciles_total',
+      help: 'QuickDeal reconciles by result (success, error)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
     reconcileDuration: new Histogram({
       name: 'quickdeal_operator_reconcile_duration_seconds',
       help: 'Time one QuickDeal reconcile took',
@@ -17,7 +22,11 @@ export function createOperatorMetrics(options: { processMetrics?: boolean } = {}
     workQueueDepth: new Gauge({ name: 'quickdeal_operator_work_queue_depth', help: 'QuickDeal keys waiting to be reconciled', registers }),
     deals: new Gauge({ name: 'quickdeal_operator_deals', help: 'QuickDeals the operator serves', registers }),
     leader: new Gauge({ name: 'quickdeal_operator_leader', help: '1 while this operator holds the leader election lease', registers }),
-    admissionReplicas: new Gauge({ name: 'quickdeal_operator_admission_replicas', help: 'Admission consumer replicas the operator last set or kept', registers }),
+    admissionReplicas: new Gauge({
+      name: 'quickdeal_operator_admission_replicas',
+      help: 'Admission consumer replicas the operator last set or kept',
+      registers,
+    }),
     scalingEvaluations: new Counter({
       name: 'quickdeal_operator_scaling_evaluations_total',
       help: 'Scaling decisions by result (scaled, unchanged, prometheus_unavailable, deployment_missing, kubernetes_error)',

@@ -35,14 +35,20 @@ export async function createOperatorService(config: OperatorConfig, parts: { log
     isShuttingDown: parts.isShuttingDown,
     readiness: async () => ({
       redis: await redisAnswers(connection.redis),
-      postgres: await sql`select 1`.execute(connection.db).then(() => true, () => false),
+      postgres: await sql`select 1`.execute(connection.db).then(
+        () => true,
+        () => false,
+      ),
     }),
   });
   return {
     app,
     async start() {
       await operator.start();
-      logger.info({ identity: config.identity, leaderElection: config.LEADER_ELECT, watch: config.WATCH_NAMESPACE ?? '(all namespaces)' }, 'operator started');
+      logger.info(
+        { identity: config.identity, leaderElection: config.LEADER_ELECT, watch: config.WATCH_NAMESPACE ?? '(all namespaces)' },
+        'operator started',
+      );
     },
     async stop() {
       await operator.stop({ release: true });

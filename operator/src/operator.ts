@@ -49,7 +49,12 @@ export class Operator {
     const scaling = options.scaling;
     this.scaler = scaling
       ? new ConsumerScaler(
-          { apps: kubeConfig.makeApiClient(AppsV1Api), prometheus: new PrometheusClient(scaling.prometheusUrl, scaling.queryTimeoutMs), metrics, logger },
+          {
+            apps: kubeConfig.makeApiClient(AppsV1Api),
+            prometheus: new PrometheusClient(scaling.prometheusUrl, scaling.queryTimeoutMs),
+            metrics,
+            logger,
+          },
           scaling,
         )
       : undefined;

@@ -39,7 +39,11 @@ export interface RegistryConnection {
 export async function connectDealRegistry(target: RegistryTarget): Promise<RegistryConnection> {
   const redis = connectRedis(target.redis);
   const db = connectDatabase(target.postgresUrl, { maxConnections: 2 });
-  const admin = createKafka({ brokers: target.kafkaBrokers, clientId: target.kafkaClientId ?? 'quickdeal-cli', ...(target.logger ? { logger: target.logger } : {}) }).admin();
+  const admin = createKafka({
+    brokers: target.kafkaBrokers,
+    clientId: target.kafkaClientId ?? 'quickdeal-cli',
+    ...(target.logger ? { logger: target.logger } : {}),
+  }).admin();
   const close = async () => {
     await admin.disconnect().catch(() => undefined);
     await db.destroy().catch(() => undefined);

@@ -70,8 +70,14 @@ describe('quickdeal apply -f (no Kubernetes)', () => {
 
   it('refuses a file with an invalid QuickDeal, naming the file, the document and the field', async () => {
     const path = join(dir, 'bad.yaml');
-    writeFileSync(path, `apiVersion: quickdeal.io/v1alpha1\nkind: QuickDeal\nmetadata: { name: bad }\nspec:\n  product: { name: P, price: 1, currency: KRW }\n  stock: -1\n  opensAt: "2026-01-01T00:00:00Z"\n`);
-    const error = await applyQuickDealFiles([path], target).then(() => undefined, (e: unknown) => e);
+    writeFileSync(
+      path,
+      `apiVersion: quickdeal.io/v1alpha1\nkind: QuickDeal\nmetadata: { name: bad }\nspec:\n  product: { name: P, price: 1, currency: KRW }\n  stock: -1\n  opensAt: "2026-01-01T00:00:00Z"\n`,
+    );
+    const error = await applyQuickDealFiles([path], target).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(QuickDealFileError);
     expect((error as Error).message).toMatch(/bad\.yaml \(document 1\): spec\.stock: /);
   });

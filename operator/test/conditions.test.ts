@@ -4,17 +4,52 @@ import { ConfigError, parseConfig } from '@quickdeal/core';
 
 describe('conditions', () => {
   it('move lastTransitionTime only when the status changes, in a fixed order', () => {
-    const first = mergeConditions(undefined, { TopicReady: { status: 'True', reason: 'TopicCreated', message: 'm' }, Ready: { status: 'True', reason: 'DealServing', message: 'ok' } }, 1, new Date('2026-01-01T00:00:00Z'));
+    const first = mergeConditions(
+      undefined,
+      {
+        TopicReady: { status: 'True', reason: 'TopicCreated', message: 'm' },
+        Ready: { status: 'True', reason: 'DealServing', message: 'ok' },
+      },
+      1,
+      new Date('2026-01-01T00:00:00Z'),
+    );
     expect(first.map((c) => c.type)).toEqual(['Ready', 'TopicReady']);
-    const second = mergeConditions(first, { TopicReady: { status: 'True', reason: 'TopicExists', message: 'm' }, Ready: { status: 'False', reason: 'StockBelowSold', message: 'no' } }, 2, new Date('2026-01-01T00:05:00Z'));
+    const second = mergeConditions(
+      first,
+      {
+        TopicReady: { status: 'True', reason: 'TopicExists', message: 'm' },
+        Ready: { status: 'False', reason: 'StockBelowSold', message: 'no' },
+      },
+      2,
+      new Date('2026-01-01T00:05:00Z'),
+    );
     expect(second).toEqual([
-      { type: 'Ready', status: 'False', reason: 'StockBelowSold', message: 'no', lastTransitionTime: '2026-01-01T00:05:00Z', observedGeneration: 2 },
-      { type: 'TopicReady', status: 'True', reason: 'TopicExists', message: 'm', lastTransitionTime: '2026-01-01T00:00:00Z', observedGeneration: 2 },
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'StockBelowSold',
+        message: 'no',
+        lastTransitionTime: '2026-01-01T00:05:00Z',
+        observedGeneration: 2,
+      },
+      {
+        type: 'TopicReady',
+        status: 'True',
+        reason: 'TopicExists',
+        message: 'm',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+        observedGeneration: 2,
+      },
     ]);
   });
 
   it('Ready follows the first condition that is not True', () => {
-    expect(readyCondition([{ status: 'True', reason: 'A', message: '' }, { status: 'False', reason: 'B', message: 'why' }])).toEqual({ status: 'False', reason: 'B', message: 'why' });
+    expect(
+      readyCondition([
+        { status: 'True', reason: 'A', message: '' },
+        { status: 'False', reason: 'B', message: 'why' },
+      ]),
+    ).toEqual({ status: 'False', reason: 'B', message: 'why' });
     expect(readyCondition([{ status: 'True', reason: 'A', message: '' }]).status).toBe('True');
   });
 });
@@ -24,7 +59,14 @@ describe('the operator’s configuration', () => {
 
   it('fills in defaults', () => {
     const config = parseConfig(operatorConfigSchema, { ...env, POD_NAME: 'op-0', POD_NAMESPACE: 'shop' });
-    expect(config).toMatchObject({ PORT: 8084, identity: 'op-0', leaseNamespace: 'shop', admissionNamespace: 'shop', LEADER_ELECT: true, SCALING_MAX_REPLICAS: 10 });
+    expect(config).toMatchObject({
+      PORT: 8084,
+      identity: 'op-0',
+      leaseNamespace: 'shop',
+      admissionNamespace: 'shop',
+      LEADER_ELECT: true,
+      SCALING_MAX_REPLICAS: 10,
+    });
   });
 
   it('reads LEADER_ELECT as every service reads a yes/no setting', () => {
@@ -35,7 +77,9 @@ describe('the operator’s configuration', () => {
 
   it('fails fast, naming the variable', () => {
     expect(() => parseConfig(operatorConfigSchema, { ...env, SCALING_MIN_REPLICAS: '4', SCALING_MAX_REPLICAS: '2' })).toThrow(ConfigError);
-    expect(() => parseConfig(operatorConfigSchema, { ...env, SCALING_MIN_REPLICAS: '4', SCALING_MAX_REPLICAS: '2' })).toThrow(/SCALING_MIN_REPLICAS: must not be above SCALING_MAX_REPLICAS/);
+    expect(() => parseConfig(operatorConfigSchema, { ...env, SCALING_MIN_REPLICAS: '4', SCALING_MAX_REPLICAS: '2' })).toThrow(
+      /SCALING_MIN_REPLICAS: must not be above SCALING_MAX_REPLICAS/,
+    );
     expect(() => parseConfig(operatorConfigSchema, { ...env, PROMETHEUS_URL: 'not a url' })).toThrow(/PROMETHEUS_URL/);
     expect(() => parseConfig(operatorConfigSchema, { REDIS_URL: env.REDIS_URL })).toThrow(/DATABASE_URL/);
   });

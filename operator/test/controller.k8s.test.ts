@@ -51,7 +51,8 @@ async function ticketFor(dealId: string, shopper: string) {
   return taken.body.ticket as string;
 }
 
-const pollStatus = async (dealId: string, shopper: string, ticket: string) => (await room.status(dealId, shopper, ticket)).body.status as string;
+const pollStatus = async (dealId: string, shopper: string, ticket: string) =>
+  (await room.status(dealId, shopper, ticket)).body.status as string;
 
 describe('the QuickDeal controller', () => {
   it('creates the topic for a new QuickDeal and opens the deal through the ticketing API', async () => {
@@ -60,7 +61,15 @@ describe('the QuickDeal controller', () => {
     const deal = await waitForDeal(api, namespace, name, 'Ready', isReady);
 
     expect(deal.metadata.finalizers).toContain(quickDealFinalizer);
-    expect(deal.status).toMatchObject({ phase: 'Open', topic: `${room.topicPrefix}${name}`, sold: 0, remaining: 5, waiting: 0, active: 0, observedGeneration: 1 });
+    expect(deal.status).toMatchObject({
+      phase: 'Open',
+      topic: `${room.topicPrefix}${name}`,
+      sold: 0,
+      remaining: 5,
+      waiting: 0,
+      active: 0,
+      observedGeneration: 1,
+    });
     expect(deal.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
       ['Ready', 'True', 'DealServing'],
       ['TopicReady', 'True', 'TopicExists'],
@@ -72,12 +81,16 @@ describe('the QuickDeal controller', () => {
     expect(offsets).toHaveLength(1); // one partition: strict order
 
     const ticket = await ticketFor(name, 'first-shopper');
-    await room.waitFor(() => pollStatus(name, 'first-shopper', ticket), (status) => status === 'ACCESS_GRANTED');
+    await room.waitFor(
+      () => pollStatus(name, 'first-shopper', ticket),
+      (status) => status === 'ACCESS_GRANTED',
+    );
 
     // what it recorded, owned by the QuickDeal so the garbage collector takes them with it
     const events = await eventsOf(api, namespace, name);
     expect(events.map((event) => event.reason)).toEqual(expect.arrayContaining(['TopicCreated', 'PhaseChanged']));
-    for (const event of events) expect(event.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'QuickDeal', name, uid: created.metadata.uid })]);
+    for (const event of events)
+      expect(event.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'QuickDeal', name, uid: created.metadata.uid })]);
   });
 
   it('changes what shoppers get when stock or cap is edited, and says so when stock would drop below what was sold', async () => {
@@ -85,7 +98,10 @@ describe('the QuickDeal controller', () => {
     await createQuickDeal(api, namespace, quickDeal(name, { stock: 1, admission: { maxActiveShoppers: 1 } }));
     await waitForDeal(api, namespace, name, 'Ready', isReady);
     const alice = await ticketFor(name, 'alice');
-    await room.waitFor(() => pollStatus(name, 'alice', alice), (status) => status === 'ACCESS_GRANTED');
+    await room.waitFor(
+      () => pollStatus(name, 'alice', alice),
+      (status) => status === 'ACCESS_GRANTED',
+    );
     const bob = await ticketFor(name, 'bob');
     await sleep(500);
     expect(await pollStatus(name, 'bob', bob)).toBe('ACCESS_DENIED');
@@ -98,24 +114,49 @@ describe('the QuickDeal controller', () => {
 
     // one more unit: bob is admitted
     await patchSpec(api, namespace, name, { stock: 2 });
-    await waitForDeal(api, namespace, name, 'the new stock applied', (d) => isReady(d) && d.status?.observedGeneration === 3 && d.status.remaining === 2);
-    await room.waitFor(() => pollStatus(name, 'bob', bob), (status) => status === 'ACCESS_GRANTED');
+    await waitForDeal(
+      api,
+      namespace,
+      name,
+      'the new stock applied',
+      (d) => isReady(d) && d.status?.observedGeneration === 3 && d.status.remaining === 2,
+    );
+    await room.waitFor(
+      () => pollStatus(name, 'bob', bob),
+      (status) => status === 'ACCESS_GRANTED',
+    );
 
     // alice pays; the stock cannot drop below the one sold
     expect((await room.pay(name, 'alice', alice)).status).toBe(201);
     await patchSpec(api, namespace, name, { stock: 0 });
-    const clamped = await waitForDeal(api, namespace, name, 'the stock clamped', (d) => conditionOf(d, 'ConfigSynced')?.reason === 'StockBelowSold');
-    expect(conditionOf(clamped, 'ConfigSynced')).toMatchObject({ status: 'False', message: 'spec.stock 0 is below the 1 units already sold; the deal keeps stock 1' });
+    const clamped = await waitForDeal(
+      api,
+      namespace,
+      name,
+      'the stock clamped',
+      (d) => conditionOf(d, 'ConfigSynced')?.reason === 'StockBelowSold',
+    );
+    expect(conditionOf(clamped, 'ConfigSynced')).toMatchObject({
+      status: 'False',
+      message: 'spec.stock 0 is below the 1 units already sold; the deal keeps stock 1',
+    });
     expect(conditionOf(clamped, 'Ready')).toMatchObject({ status: 'False', reason: 'StockBelowSold' });
     expect(clamped.status).toMatchObject({ sold: 1, remaining: 0, phase: 'SoldOut', observedGeneration: 4 });
     expect((await eventsOf(api, namespace, name)).filter((e) => e.reason === 'StockBelowSold').map((e) => e.type)).toEqual(['Warning']);
-    expect((await room.db.selectFrom('deals').select(['stock', 'sold']).where('id', '=', name).executeTakeFirstOrThrow())).toEqual({ stock: 1, sold: 1 });
+    expect(await room.db.selectFrom('deals').select(['stock', 'sold']).where('id', '=', name).executeTakeFirstOrThrow()).toEqual({
+      stock: 1,
+      sold: 1,
+    });
   });
 
   it('follows a small sale in its status: Scheduled → Open → SoldOut, with the counts', async () => {
     const name = uniqueName('sale');
     const opensAt = new Date(Date.now() + 4_000);
-    await createQuickDeal(api, namespace, quickDeal(name, { stock: 2, opensAt: opensAt.toISOString(), admission: { maxActiveShoppers: 10 } }));
+    await createQuickDeal(
+      api,
+      namespace,
+      quickDeal(name, { stock: 2, opensAt: opensAt.toISOString(), admission: { maxActiveShoppers: 10 } }),
+    );
     const scheduled = await waitForDeal(api, namespace, name, 'Scheduled', (d) => isReady(d) && d.status?.phase === 'Scheduled');
     expect(scheduled.status).toMatchObject({ sold: 0, remaining: 2, waiting: 0, active: 0 });
     expect((await room.takeTicket(name, 'early-bird')).body.error?.code).toBe('DEAL_NOT_OPEN');
@@ -127,8 +168,18 @@ describe('the QuickDeal controller', () => {
 
     const tickets = new Map<string, string>();
     for (const shopper of ['s1', 's2', 's3']) tickets.set(shopper, await ticketFor(name, shopper));
-    for (const shopper of ['s1', 's2']) await room.waitFor(() => pollStatus(name, shopper, tickets.get(shopper)!), (status) => status === 'ACCESS_GRANTED');
-    const selling = await waitForDeal(api, namespace, name, 'two in checkout, one waiting', (d) => d.status?.active === 2 && d.status.waiting === 1);
+    for (const shopper of ['s1', 's2'])
+      await room.waitFor(
+        () => pollStatus(name, shopper, tickets.get(shopper)!),
+        (status) => status === 'ACCESS_GRANTED',
+      );
+    const selling = await waitForDeal(
+      api,
+      namespace,
+      name,
+      'two in checkout, one waiting',
+      (d) => d.status?.active === 2 && d.status.waiting === 1,
+    );
     expect(selling.status).toMatchObject({ phase: 'Open', sold: 0, remaining: 2 });
 
     for (const shopper of ['s1', 's2']) expect((await room.pay(name, shopper, tickets.get(shopper)!)).status).toBe(201);
@@ -146,12 +197,17 @@ describe('the QuickDeal controller', () => {
     await createQuickDeal(api, namespace, quickDeal(kept, { stock: 3 }));
     for (const name of [dropped, kept]) await waitForDeal(api, namespace, name, 'Ready', isReady);
     const ticket = await ticketFor(dropped, 'buyer');
-    await room.waitFor(() => pollStatus(dropped, 'buyer', ticket), (status) => status === 'ACCESS_GRANTED');
+    await room.waitFor(
+      () => pollStatus(dropped, 'buyer', ticket),
+      (status) => status === 'ACCESS_GRANTED',
+    );
     expect((await room.pay(dropped, 'buyer', ticket)).status).toBe(201);
     await ticketFor(kept, 'waiter');
 
-    for (const name of [dropped, kept]) await api.custom.deleteNamespacedCustomObject({ group: 'quickdeal.io', version: 'v1alpha1', namespace, plural: 'quickdeals', name });
-    for (const name of [dropped, kept]) await eventually(`${name} to be finalized and gone`, async () => ((await isGone(api, namespace, name)) ? true : undefined), 15_000);
+    for (const name of [dropped, kept])
+      await api.custom.deleteNamespacedCustomObject({ group: 'quickdeal.io', version: 'v1alpha1', namespace, plural: 'quickdeals', name });
+    for (const name of [dropped, kept])
+      await eventually(`${name} to be finalized and gone`, async () => ((await isGone(api, namespace, name)) ? true : undefined), 15_000);
 
     for (const name of [dropped, kept]) {
       expect((await room.store.snapshot(name)).exists, `Redis keys of ${name}`).toBe(false);
@@ -164,7 +220,11 @@ describe('the QuickDeal controller', () => {
     expect(orders).toEqual([{ shopper_id: 'buyer', status: 'PAID' }]);
     expect(await room.db.selectFrom('deals').select('sold').where('id', '=', dropped).executeTakeFirst()).toEqual({ sold: 1 });
     // a shopper can no longer join the deleted deal's line
-    await room.waitFor(() => room.takeTicket(dropped, 'latecomer'), (answer) => answer.status === 404, 5_000);
+    await room.waitFor(
+      () => room.takeTicket(dropped, 'latecomer'),
+      (answer) => answer.status === 404,
+      5_000,
+    );
   });
 
   it('ignores its own status writes and keeps reconciling idempotently', async () => {

@@ -10,7 +10,8 @@ import { crdManifestFile, quickDealCrd, quickDealCrdYaml, lagMetric, waitingMetr
 /** Every node of a schema, with its path. */
 function* nodes(schema: Record<string, unknown>, path = ''): Generator<[string, Record<string, unknown>]> {
   yield [path || '(root)', schema];
-  for (const [name, child] of Object.entries((schema.properties as Record<string, Record<string, unknown>> | undefined) ?? {})) yield* nodes(child, `${path}.${name}`);
+  for (const [name, child] of Object.entries((schema.properties as Record<string, Record<string, unknown>> | undefined) ?? {}))
+    yield* nodes(child, `${path}.${name}`);
   if (schema.items) yield* nodes(schema.items as Record<string, unknown>, `${path}[]`);
 }
 
@@ -48,7 +49,14 @@ describe('the QuickDeal CRD', () => {
 
   it('shows Phase, Stock, Sold, Waiting, Active and Age, and has the status subresource and the short name qd', () => {
     const [served] = quickDealCrd().spec.versions;
-    expect(served!.additionalPrinterColumns.filter((column) => !column.priority).map((column) => column.name)).toEqual(['Phase', 'Stock', 'Sold', 'Waiting', 'Active', 'Age']);
+    expect(served!.additionalPrinterColumns.filter((column) => !column.priority).map((column) => column.name)).toEqual([
+      'Phase',
+      'Stock',
+      'Sold',
+      'Waiting',
+      'Active',
+      'Age',
+    ]);
     expect(served!.subresources).toEqual({ status: {} });
     expect(quickDealCrd().spec.names.shortNames).toEqual(['qd']);
   });
@@ -57,7 +65,11 @@ describe('the QuickDeal CRD', () => {
 describe('the metrics the scaler reads', () => {
   it('are metrics the admission service exports', async () => {
     const { registry } = createAdmissionMetrics();
-    registerDealGauges(registry, { store: { dealIds: async () => [], snapshot: () => Promise.reject(new Error('no deals')) }, lag: async () => new Map(), logger: createLogger('test', 'silent') });
+    registerDealGauges(registry, {
+      store: { dealIds: async () => [], snapshot: () => Promise.reject(new Error('no deals')) },
+      lag: async () => new Map(),
+      logger: createLogger('test', 'silent'),
+    });
     for (const name of [waitingMetric, lagMetric]) expect(registry.getSingleMetric(name), name).toBeDefined();
   });
 });

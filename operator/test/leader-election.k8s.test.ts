@@ -137,12 +137,22 @@ describe('two operator processes', () => {
     const killedAt = Date.now();
     operators.get(leader)!.process.child.kill('SIGKILL');
     await operators.get(leader)!.process.exited;
-    await eventually('the follower to take the Lease', async () => ((await holder()).holderIdentity === follower ? true : undefined), 15_000);
+    await eventually(
+      'the follower to take the Lease',
+      async () => ((await holder()).holderIdentity === follower ? true : undefined),
+      15_000,
+    );
     expect(Date.now() - killedAt).toBeLessThan(10_000);
     expect((await holder()).leaseTransitions).toBeGreaterThanOrEqual(1);
 
     await patchSpec(api, namespace, name, { stock: 7 });
-    const edited = await waitForDeal(api, namespace, name, 'the edit reconciled by the new leader', (d) => isReady(d) && d.status?.observedGeneration === 2);
+    const edited = await waitForDeal(
+      api,
+      namespace,
+      name,
+      'the edit reconciled by the new leader',
+      (d) => isReady(d) && d.status?.observedGeneration === 2,
+    );
     expect(conditionOf(edited, 'ConfigSynced')?.message).toContain('Stock 7');
     expect(edited.status?.remaining).toBe(7);
     expect(metricValue(await metricsOf(follower), 'quickdeal_operator_leader')).toBe(1);

@@ -46,8 +46,18 @@ describe('manifests/', () => {
     expect(listed.stdout.split('\n')[0]?.split(/\s+/)).toEqual(['NAME', 'PHASE', 'STOCK', 'SOLD', 'WAITING', 'ACTIVE', 'AGE']);
     expect(listed.stdout).toMatch(/^iphone-17-pro\s+500\s/m);
     // the API server filled in the schema's defaults
-    const sample = (await api.custom.getNamespacedCustomObject({ group, version, namespace: 'default', plural, name: 'iphone-17-pro' })) as QuickDeal;
-    expect(sample.spec).toMatchObject({ deletionPolicy: 'Retain', paused: false, admission: { maxActiveShoppers: 1000, checkoutWindow: '20m' } });
+    const sample = (await api.custom.getNamespacedCustomObject({
+      group,
+      version,
+      namespace: 'default',
+      plural,
+      name: 'iphone-17-pro',
+    })) as QuickDeal;
+    expect(sample.spec).toMatchObject({
+      deletionPolicy: 'Retain',
+      paused: false,
+      admission: { maxActiveShoppers: 1000, checkoutWindow: '20m' },
+    });
   });
 
   it('gives the operator’s ServiceAccount what the operator needs and no more', async () => {
@@ -70,7 +80,10 @@ describe('manifests/', () => {
 
 describe('the QuickDeal CRD', () => {
   const refusal = async (body: ReturnType<typeof quickDeal>) => {
-    const error = await createQuickDeal(api, namespace, body).then(() => undefined, (e: unknown) => e);
+    const error = await createQuickDeal(api, namespace, body).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error, 'the API server accepted it').toBeInstanceOf(ApiException);
     const { code, body: status } = error as ApiException<string>;
     expect(code).toBe(422);
@@ -78,12 +91,23 @@ describe('the QuickDeal CRD', () => {
   };
 
   it('accepts a valid QuickDeal and fills in the defaults', async () => {
-    const created = await createQuickDeal(api, namespace, quickDeal(uniqueName('valid'), { closesAt: new Date(Date.now() + 3_600_000).toISOString() }));
-    expect(created.spec).toMatchObject({ paused: false, deletionPolicy: 'Retain', admission: { maxActiveShoppers: 1000, checkoutWindow: '20m' }, queue: { ticketTTL: '2h' } });
+    const created = await createQuickDeal(
+      api,
+      namespace,
+      quickDeal(uniqueName('valid'), { closesAt: new Date(Date.now() + 3_600_000).toISOString() }),
+    );
+    expect(created.spec).toMatchObject({
+      paused: false,
+      deletionPolicy: 'Retain',
+      admission: { maxActiveShoppers: 1000, checkoutWindow: '20m' },
+      queue: { ticketTTL: '2h' },
+    });
   });
 
   it('refuses negative stock', async () => {
-    expect(await refusal(quickDeal(uniqueName('neg'), { stock: -1 }))).toContain('spec.stock: Invalid value: -1: spec.stock in body should be greater than or equal to 0');
+    expect(await refusal(quickDeal(uniqueName('neg'), { stock: -1 }))).toContain(
+      'spec.stock: Invalid value: -1: spec.stock in body should be greater than or equal to 0',
+    );
   });
 
   it('refuses a cap of 0', async () => {
@@ -94,9 +118,13 @@ describe('the QuickDeal CRD', () => {
 
   it('refuses a duration it cannot read, and one under a second, with the schema’s messages', async () => {
     const unreadable = await refusal(quickDeal(uniqueName('dur'), { admission: { checkoutWindow: '20 minutes' } }));
-    expect(unreadable).toContain('spec.admission.checkoutWindow: Invalid value: "20 minutes": must be a duration such as 20m, 90s or 1h30m');
+    expect(unreadable).toContain(
+      'spec.admission.checkoutWindow: Invalid value: "20 minutes": must be a duration such as 20m, 90s or 1h30m',
+    );
     expect(unreadable).not.toContain('at least 1s');
-    expect(await refusal(quickDeal(uniqueName('ttl'), { queue: { ticketTTL: '500ms' } }))).toContain('spec.queue.ticketTTL: Invalid value: "500ms": ticketTTL must be at least 1s');
+    expect(await refusal(quickDeal(uniqueName('ttl'), { queue: { ticketTTL: '500ms' } }))).toContain(
+      'spec.queue.ticketTTL: Invalid value: "500ms": ticketTTL must be at least 1s',
+    );
   });
 
   it('refuses closesAt before opensAt', async () => {
@@ -105,12 +133,20 @@ describe('the QuickDeal CRD', () => {
   });
 
   it('refuses a name that cannot name a Kafka topic', async () => {
-    expect(await refusal(quickDeal('iphone.17'))).toContain('metadata.name must be a lowercase name of letters, digits and dashes (it names the Kafka topic), at most 63 characters');
+    expect(await refusal(quickDeal('iphone.17'))).toContain(
+      'metadata.name must be a lowercase name of letters, digits and dashes (it names the Kafka topic), at most 63 characters',
+    );
   });
 
   it('refuses a timestamp without a time zone, and (with kubectl’s strict field validation) an unknown field', async () => {
-    expect(await refusal(quickDeal(uniqueName('ts'), { opensAt: '2026-12-01T10:00:00' }))).toContain('must be an RFC 3339 timestamp with a time zone');
-    const strict = await kubectl(cluster, ['-n', namespace, 'create', '-f', '-'], JSON.stringify({ ...quickDeal(uniqueName('strict')), spec: { ...quickDeal('x').spec, discount: 10 } }));
+    expect(await refusal(quickDeal(uniqueName('ts'), { opensAt: '2026-12-01T10:00:00' }))).toContain(
+      'must be an RFC 3339 timestamp with a time zone',
+    );
+    const strict = await kubectl(
+      cluster,
+      ['-n', namespace, 'create', '-f', '-'],
+      JSON.stringify({ ...quickDeal(uniqueName('strict')), spec: { ...quickDeal('x').spec, discount: 10 } }),
+    );
     expect(strict.code).not.toBe(0);
     expect(strict.stderr).toContain('unknown field "spec.discount"');
   });

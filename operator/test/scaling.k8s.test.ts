@@ -70,7 +70,11 @@ beforeAll(async () => {
     namespace,
     body: {
       metadata: { name: admissionDeployment },
-      spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'admission', image: 'ghcr.io/quickdeal/admission:test' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: 'admission', image: 'ghcr.io/quickdeal/admission:test' }] } },
+      },
     },
   });
 
@@ -99,9 +103,16 @@ beforeAll(async () => {
   );
   prometheusArgs = {
     command: await installPrometheus(),
-    args: [`--config.file=${join(workDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(workDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    args: [
+      `--config.file=${join(workDir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(workDir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
   };
-  await Promise.all([startPrometheus(), waitForHttp(`${admissionUrl}/readyz`, 'the admission consumer to be ready', () => admission.child.exitCode === null)]).catch((error: unknown) => {
+  await Promise.all([
+    startPrometheus(),
+    waitForHttp(`${admissionUrl}/readyz`, 'the admission consumer to be ready', () => admission.child.exitCode === null),
+  ]).catch((error: unknown) => {
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n${admission.output()}`);
   });
 
@@ -144,7 +155,13 @@ describe('scaling the admission consumers', () => {
 
     // 15 waiting tickets, 5 per replica: 3 replicas, one per deal with a line (never more than that)
     await eventually('3 admission replicas', async () => ((await replicas()) === 3 ? true : undefined), 30_000);
-    const scaled = await waitForDeal(api, namespace, deals[0]!, 'ConsumersScaled', (d) => conditionOf(d, 'ConsumersScaled')?.message.includes('runs 3 admission replicas') ?? false);
+    const scaled = await waitForDeal(
+      api,
+      namespace,
+      deals[0]!,
+      'ConsumersScaled',
+      (d) => conditionOf(d, 'ConsumersScaled')?.message.includes('runs 3 admission replicas') ?? false,
+    );
     expect(conditionOf(scaled, 'ConsumersScaled')).toMatchObject({ status: 'True', reason: 'Scaled' });
     const exported = await (await fetch(`${admissionUrl}/metrics`)).text();
     for (const name of deals) expect(metricValue(exported, 'quickdeal_queue_waiting', { deal: name })).toBe(5);
@@ -152,24 +169,49 @@ describe('scaling the admission consumers', () => {
     // Prometheus goes away: the replicas stay, and every deal says why
     await stopPrometheus();
     for (const name of deals) {
-      const held = await waitForDeal(api, namespace, name, 'ConsumersScaled=False', (d) => conditionOf(d, 'ConsumersScaled')?.status === 'False', 10_000);
-      expect(conditionOf(held, 'ConsumersScaled')).toMatchObject({ reason: 'PrometheusUnavailable', message: expect.stringContaining('keeping 3 admission replicas') });
+      const held = await waitForDeal(
+        api,
+        namespace,
+        name,
+        'ConsumersScaled=False',
+        (d) => conditionOf(d, 'ConsumersScaled')?.status === 'False',
+        10_000,
+      );
+      expect(conditionOf(held, 'ConsumersScaled')).toMatchObject({
+        reason: 'PrometheusUnavailable',
+        message: expect.stringContaining('keeping 3 admission replicas'),
+      });
       expect(conditionOf(held, 'ConsumersScaled')?.message).toContain(`Prometheus at ${prometheusUrl} cannot be reached`);
       expect(conditionOf(held, 'Ready')?.status).toBe('True'); // the deal itself still serves
     }
     // ... even though the lines empty meanwhile (a larger cap lets everyone in)
     for (const name of deals) await patchSpec(api, namespace, name, { admission: { maxActiveShoppers: 10 } });
-    await eventually('the lines to empty', async () => {
-      const text = await (await fetch(`${admissionUrl}/metrics`)).text();
-      return deals.every((name) => metricValue(text, 'quickdeal_queue_waiting', { deal: name }) === 0) ? true : undefined;
-    }, 20_000);
+    await eventually(
+      'the lines to empty',
+      async () => {
+        const text = await (await fetch(`${admissionUrl}/metrics`)).text();
+        return deals.every((name) => metricValue(text, 'quickdeal_queue_waiting', { deal: name }) === 0) ? true : undefined;
+      },
+      20_000,
+    );
     await sleep(2_000); // four scaling intervals
     expect(await replicas()).toBe(3);
 
     // Prometheus is back: the empty lines scale the consumers down to the minimum
     await startPrometheus();
     await eventually('1 admission replica', async () => ((await replicas()) === 1 ? true : undefined), 30_000);
-    const recovered = await waitForDeal(api, namespace, deals[0]!, 'ConsumersScaled at 1 replica', (d) => conditionOf(d, 'ConsumersScaled')?.message.includes('runs 1 admission replica:') ?? false, 10_000);
-    expect(conditionOf(recovered, 'ConsumersScaled')).toMatchObject({ status: 'True', reason: 'Scaled', message: expect.stringContaining('0 deals with waiting tickets') });
+    const recovered = await waitForDeal(
+      api,
+      namespace,
+      deals[0]!,
+      'ConsumersScaled at 1 replica',
+      (d) => conditionOf(d, 'ConsumersScaled')?.message.includes('runs 1 admission replica:') ?? false,
+      10_000,
+    );
+    expect(conditionOf(recovered, 'ConsumersScaled')).toMatchObject({
+      status: 'True',
+      reason: 'Scaled',
+      message: expect.stringContaining('0 deals with waiting tickets'),
+    });
   }, 120_000);
 });

@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { WorkQueue } from '@quickdeal/operator';
 
-
 describe('WorkQueue', () => {
   it('queues a key once however often it is added', async () => {
     const queue = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 100 });

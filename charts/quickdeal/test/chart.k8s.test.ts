@@ -17,7 +17,18 @@ import { repoRoot } from '@quickdeal/dev/paths';
 import { publicRoutes, upstreamFor } from '@quickdeal/dev/gateway';
 import { kubectl } from '@quickdeal/dev/testing';
 import { deleteNamespace, setUpTestNamespace, type Clients } from '@quickdeal/dev/testing/kubernetes';
-import { chartDir, ciValuesFiles, dashboardsDir, find, helm, installMonitoringCrds, one, render, rulesFile, type K8sObject } from './support/chart.js';
+import {
+  chartDir,
+  ciValuesFiles,
+  dashboardsDir,
+  find,
+  helm,
+  installMonitoringCrds,
+  one,
+  render,
+  rulesFile,
+  type K8sObject,
+} from './support/chart.js';
 import { parseDockerfile, stageByName } from './support/dockerfile.js';
 
 const cluster = inject('kubernetes');
@@ -54,7 +65,9 @@ describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
 
   it('is accepted by the API server (server-side dry run, strict field validation)', async () => {
     // Objects may live in other namespaces (dashboards for Grafana's, a RoleBinding where the operator watches).
-    for (const other of new Set(objects.map((object) => object.metadata.namespace).filter((ns): ns is string => !!ns && ns !== namespace))) {
+    for (const other of new Set(
+      objects.map((object) => object.metadata.namespace).filter((ns): ns is string => !!ns && ns !== namespace),
+    )) {
       const exists = await kubectl(cluster, ['get', 'namespace', other]);
       if (exists.code !== 0) {
         await kubectl(cluster, ['create', 'namespace', other]);
@@ -74,7 +87,14 @@ describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
       expect(name.length, `${object.kind} ${name}`).toBeLessThanOrEqual(63);
       expect(name, `${object.kind} ${name}`).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
       names.add(`${object.kind}/${object.metadata.namespace ?? ''}/${name}`);
-      for (const label of ['helm.sh/chart', 'app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/part-of']) {
+      for (const label of [
+        'helm.sh/chart',
+        'app.kubernetes.io/name',
+        'app.kubernetes.io/instance',
+        'app.kubernetes.io/version',
+        'app.kubernetes.io/managed-by',
+        'app.kubernetes.io/part-of',
+      ]) {
         expect(labels[label], `${object.kind} ${name}: ${label}`).toBeTruthy();
       }
     }
@@ -91,7 +111,11 @@ describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
       expect(spec.securityContext, name).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
       expect(spec.securityContext.runAsUser, name).toBeGreaterThan(0);
       for (const container of spec.containers) {
-        expect(container.securityContext, name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+        expect(container.securityContext, name).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
         expect(container.resources?.requests, name).toBeTruthy();
         expect(container.resources?.limits?.memory, name).toBeTruthy();
       }
@@ -104,14 +128,19 @@ describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
       expect(container.livenessProbe.httpGet, deployment.metadata.name).toEqual({ path: '/healthz', port: 'http' });
       expect(container.readinessProbe.httpGet, deployment.metadata.name).toEqual({ path: '/readyz', port: 'http' });
       expect(container.startupProbe.httpGet, deployment.metadata.name).toEqual({ path: '/healthz', port: 'http' });
-      const writable = container.volumeMounts.filter((mount: { readOnly?: boolean }) => !mount.readOnly).map((mount: { mountPath: string }) => mount.mountPath);
+      const writable = container.volumeMounts
+        .filter((mount: { readOnly?: boolean }) => !mount.readOnly)
+        .map((mount: { mountPath: string }) => mount.mountPath);
       expect(writable, deployment.metadata.name).toEqual(['/tmp']);
     }
   });
 
   it('rolls every component out without taking a ready pod away first', () => {
     for (const deployment of find(objects, 'Deployment')) {
-      expect(deployment.spec.strategy, deployment.metadata.name).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' } });
+      expect(deployment.spec.strategy, deployment.metadata.name).toEqual({
+        type: 'RollingUpdate',
+        rollingUpdate: { maxUnavailable: 0, maxSurge: '25%' },
+      });
     }
   });
 
@@ -130,33 +159,49 @@ describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
     }
     for (const pdb of find(objects, 'PodDisruptionBudget')) {
       const selector = pdb.spec.selector.matchLabels;
-      const matches = find(objects, 'Deployment').filter((d) => Object.entries(selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+      const matches = find(objects, 'Deployment').filter((d) =>
+        Object.entries(selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v),
+      );
       expect(matches, pdb.metadata.name).toHaveLength(1);
     }
   });
 
   it('gives each component only configuration its schema reads, and enough of it to start', () => {
-    const schemas = { ticketing: ticketingConfigSchema, admission: admissionConfigSchema, payment: paymentConfigSchema, operator: operatorConfigSchema };
+    const schemas = {
+      ticketing: ticketingConfigSchema,
+      admission: admissionConfigSchema,
+      payment: paymentConfigSchema,
+      operator: operatorConfigSchema,
+    };
     // The keyring's variables are read by loadKeyring (services/core/src/tickets.ts), not by the schemas.
     const keyring = readFileSync(join(repoRoot, 'services', 'core', 'src', 'tickets.ts'), 'utf8');
     const outsideSchemas = ['NODE_ENV', 'TICKET_SIGNING_KEY_FILE', 'TICKET_VERIFICATION_KEYS_FILE'];
     for (const name of outsideSchemas.slice(1)) expect(keyring).toContain(`env.${name}`);
-    const configMap = one(objects, 'ConfigMap', find(objects, 'Deployment')[0]?.spec.template.spec.containers[0].envFrom[0].configMapRef.name);
+    const configMap = one(
+      objects,
+      'ConfigMap',
+      find(objects, 'Deployment')[0]?.spec.template.spec.containers[0].envFrom[0].configMapRef.name,
+    );
     for (const deployment of find(objects, 'Deployment')) {
       const component = deployment.metadata.labels?.['app.kubernetes.io/component'] as keyof typeof schemas;
       const schema = schemas[component];
       const keys = schemaKeys(schema);
       const container = deployment.spec.template.spec.containers[0];
       const env: Record<string, string> = { ...configMap.data };
-      for (const variable of container.env as Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>) {
+      for (const variable of container.env as Array<{
+        name: string;
+        value?: string;
+        valueFrom?: { secretKeyRef?: { name: string; key: string } };
+      }>) {
         expect([...keys, ...outsideSchemas], `${component} gets ${variable.name}, which it does not read`).toContain(variable.name);
-        env[variable.name] = variable.value ?? secretValue(objects, variable.name, variable.valueFrom?.secretKeyRef) ;
+        env[variable.name] = variable.value ?? secretValue(objects, variable.name, variable.valueFrom?.secretKeyRef);
       }
       const parsed = schema.safeParse(env);
       expect(parsed.success ? 'ok' : parsed.error.message, `${component}'s configuration`).toBe('ok');
     }
     const read = new Set(Object.values(schemas).flatMap((schema) => schemaKeys(schema)));
-    for (const key of Object.keys(configMap.data ?? {})) expect([...read, ...outsideSchemas], `the ConfigMap sets ${key}, which no component reads`).toContain(key);
+    for (const key of Object.keys(configMap.data ?? {}))
+      expect([...read, ...outsideSchemas], `the ConfigMap sets ${key}, which no component reads`).toContain(key);
   });
 });
 
@@ -166,7 +211,11 @@ describe('the Ingress', () => {
     const ingress = one(objects, 'Ingress');
     expect(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/use-regex']).toBe('true');
     expect(ingress.spec.ingressClassName).toBe('nginx');
-    const paths = ingress.spec.rules[0].http.paths as Array<{ path: string; pathType: string; backend: { service: { name: string; port: { name: string } } } }>;
+    const paths = ingress.spec.rules[0].http.paths as Array<{
+      path: string;
+      pathType: string;
+      backend: { service: { name: string; port: { name: string } } };
+    }>;
     // ingress-nginx writes each path as `location ~* "^<path>"`: the table's leading ^ is its own.
     expect(paths.map((p) => ({ path: `^${p.path}`, service: p.backend.service.name }))).toEqual(
       publicRoutes.map((route) => ({ path: route.path, service: `shop-quickdeal-${route.upstream}` })),
@@ -178,12 +227,27 @@ describe('the Ingress', () => {
 
     // And they route like the gateway, matched the way ingress-nginx matches: longest path first,
     // first match wins, case-insensitive, anchored at the start.
-    const locations = [...paths].sort((a, b) => b.path.length - a.path.length).map((p) => ({ pattern: new RegExp(`^${p.path}`, 'i'), service: p.backend.service.name }));
+    const locations = [...paths]
+      .sort((a, b) => b.path.length - a.path.length)
+      .map((p) => ({ pattern: new RegExp(`^${p.path}`, 'i'), service: p.backend.service.name }));
     const ingressRoute = (path: string) => locations.find((location) => location.pattern.test(path))?.service;
     const samples = [
-      '/api/v1/deals/iphone-17-pro/tickets', '/api/v1/deals/iphone-17-pro/tickets/status', '/api/v1/deals/demo-phone/checkout',
-      '/api/v1/deals/demo-phone/orders', '/deals/demo-phone', '/deals/demo-phone/checkout', '/deals/_assets/0123abcd/qd.css', '/.well-known/jwks.json',
-      '/metrics', '/healthz', '/readyz', '/', '/api/v1/deals/demo-phone', '/api/v1/deals', '/api/v1/deals/a/b/tickets', '/.well-known/jwksXjson',
+      '/api/v1/deals/iphone-17-pro/tickets',
+      '/api/v1/deals/iphone-17-pro/tickets/status',
+      '/api/v1/deals/demo-phone/checkout',
+      '/api/v1/deals/demo-phone/orders',
+      '/deals/demo-phone',
+      '/deals/demo-phone/checkout',
+      '/deals/_assets/0123abcd/qd.css',
+      '/.well-known/jwks.json',
+      '/metrics',
+      '/healthz',
+      '/readyz',
+      '/',
+      '/api/v1/deals/demo-phone',
+      '/api/v1/deals',
+      '/api/v1/deals/a/b/tickets',
+      '/.well-known/jwksXjson',
     ];
     for (const sample of samples) {
       const upstream = upstreamFor(sample);
@@ -196,7 +260,10 @@ describe('the Ingress', () => {
     const ingress = one(objects, 'Ingress');
     expect(ingress.spec.rules.map((rule: { host: string }) => rule.host)).toEqual(['deals.example.com']);
     expect(ingress.spec.tls).toEqual([{ secretName: 'deals-example-com-tls', hosts: ['deals.example.com'] }]);
-    expect(ingress.metadata.annotations).toMatchObject({ 'cert-manager.io/cluster-issuer': 'letsencrypt', 'nginx.ingress.kubernetes.io/use-regex': 'true' });
+    expect(ingress.metadata.annotations).toMatchObject({
+      'cert-manager.io/cluster-issuer': 'letsencrypt',
+      'nginx.ingress.kubernetes.io/use-regex': 'true',
+    });
   });
 });
 
@@ -205,9 +272,10 @@ describe('what the chart shares with the rest of the repository', () => {
     const ours = readdirSync(join(chartDir, 'crds')).sort();
     expect(ours).toEqual(readdirSync(join(repoRoot, 'manifests', 'crd')).sort());
     for (const file of ours) {
-      expect(readFileSync(join(chartDir, 'crds', file), 'utf8'), `charts/quickdeal/crds/${file} differs from manifests/crd/${file}: cp manifests/crd/${file} charts/quickdeal/crds/`).toBe(
-        readFileSync(join(repoRoot, 'manifests', 'crd', file), 'utf8'),
-      );
+      expect(
+        readFileSync(join(chartDir, 'crds', file), 'utf8'),
+        `charts/quickdeal/crds/${file} differs from manifests/crd/${file}: cp manifests/crd/${file} charts/quickdeal/crds/`,
+      ).toBe(readFileSync(join(repoRoot, 'manifests', 'crd', file), 'utf8'));
     }
   });
 
@@ -218,13 +286,21 @@ describe('what the chart shares with the rest of the repository', () => {
     const { objects } = await render(cluster, { valuesFile: 'default-values.yaml', release: 'shop' });
     expect(one(objects, 'ClusterRole').rules).toEqual(one(manifests, 'ClusterRole').rules);
     const normalise = (rules: Array<Record<string, unknown>>) =>
-      rules.map((rule) => (rule.resourceNames ? { ...rule, resourceNames: ['<the admission Deployment>'] } : rule)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      rules
+        .map((rule) => (rule.resourceNames ? { ...rule, resourceNames: ['<the admission Deployment>'] } : rule))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     expect(normalise(one(objects, 'Role').rules ?? [])).toEqual(normalise(find(manifests, 'Role').flatMap((role) => role.rules ?? [])));
     expect(one(objects, 'Role').rules?.find((rule) => rule.resourceNames)?.resourceNames).toEqual(['shop-quickdeal-admission']);
-    expect(one(objects, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'shop-quickdeal-operator', namespace: 'shop' }]);
+    expect(one(objects, 'ClusterRoleBinding').subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'shop-quickdeal-operator', namespace: 'shop' },
+    ]);
     const watching = await render(cluster, { valuesFile: 'long-names-values.yaml' });
     expect(find(watching.objects, 'ClusterRoleBinding')).toEqual([]);
-    expect(find(watching.objects, 'RoleBinding').map((binding) => binding.metadata.namespace).sort()).toEqual(['shop', 'shop']);
+    expect(
+      find(watching.objects, 'RoleBinding')
+        .map((binding) => binding.metadata.namespace)
+        .sort(),
+    ).toEqual(['shop', 'shop']);
   });
 
   it('ships rules/quickdeal-alerts.yaml as the PrometheusRule, with the runbook URLs it is told', async () => {
@@ -234,14 +310,18 @@ describe('what the chart shares with the rest of the repository', () => {
     expect(rule.spec).toEqual(ruleFile);
     expect(rule.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
     const elsewhere = await render(cluster, { valuesFile: 'long-names-values.yaml' });
-    const urls = one(elsewhere.objects, 'PrometheusRule').spec.groups.flatMap((g: { rules: Array<{ annotations: { runbook_url: string } }> }) => g.rules.map((r) => r.annotations.runbook_url));
+    const urls = one(elsewhere.objects, 'PrometheusRule').spec.groups.flatMap(
+      (g: { rules: Array<{ annotations: { runbook_url: string } }> }) => g.rules.map((r) => r.annotations.runbook_url),
+    );
     expect(urls.length).toBeGreaterThan(0);
     for (const url of urls) expect(url).toMatch(/^https:\/\/wiki\.example\.com\/quickdeal\/runbooks#quickdeal[a-z]+$/);
   });
 
   it('ships every dashboard as a ConfigMap labelled for the Grafana sidecar', async () => {
     const { objects } = await render(cluster, { valuesFile: 'production-values.yaml' });
-    const files = readdirSync(dashboardsDir).filter((file) => file.endsWith('.json')).sort();
+    const files = readdirSync(dashboardsDir)
+      .filter((file) => file.endsWith('.json'))
+      .sort();
     const configMaps = find(objects, 'ConfigMap').filter((cm) => cm.metadata.labels?.grafana_dashboard === '1');
     expect(configMaps.flatMap((cm) => Object.keys(cm.data ?? {})).sort()).toEqual(files);
     for (const cm of configMaps) {
@@ -253,10 +333,17 @@ describe('what the chart shares with the rest of the repository', () => {
 
   it('keeps the metrics’ own service label when the Prometheus Operator scrapes', async () => {
     const { objects } = await render(cluster, { valuesFile: 'long-names-values.yaml' });
-    expect(one(objects, 'ServiceMonitor').spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics', honorLabels: true })]);
-    expect(one(objects, 'PodMonitor').spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'http', path: '/metrics', honorLabels: true })]);
+    expect(one(objects, 'ServiceMonitor').spec.endpoints).toEqual([
+      expect.objectContaining({ port: 'http', path: '/metrics', honorLabels: true }),
+    ]);
+    expect(one(objects, 'PodMonitor').spec.podMetricsEndpoints).toEqual([
+      expect.objectContaining({ port: 'http', path: '/metrics', honorLabels: true }),
+    ]);
     const operator = find(objects, 'Deployment').find((d) => d.metadata.name.endsWith('-operator'));
-    expect(operator?.spec.template.spec.containers[0].env).toContainEqual({ name: 'PROMETHEUS_SELECTOR', value: 'namespace="shop",cluster="eu-1"' });
+    expect(operator?.spec.template.spec.containers[0].env).toContainEqual({
+      name: 'PROMETHEUS_SELECTOR',
+      value: 'namespace="shop",cluster="eu-1"',
+    });
   });
 
   it('gives payment the public ticket keys only, and ticketing the signing key', async () => {
@@ -266,7 +353,10 @@ describe('what the chart shares with the rest of the repository', () => {
     const jwks = JSON.parse(secret.stringData?.['verification.jwks.json'] ?? '{}') as { keys: Array<Record<string, string>> };
     expect(jwks.keys.map((key) => key.x)).toEqual([signing.x, '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo']);
     for (const key of jwks.keys) expect(key.d).toBeUndefined();
-    const items = (name: string) => one(objects, 'Deployment', `qd-quickdeal-${name}`).spec.template.spec.volumes.find((v: { name: string }) => v.name === 'ticket-keys').secret.items.map((i: { key: string }) => i.key);
+    const items = (name: string) =>
+      one(objects, 'Deployment', `qd-quickdeal-${name}`)
+        .spec.template.spec.volumes.find((v: { name: string }) => v.name === 'ticket-keys')
+        .secret.items.map((i: { key: string }) => i.key);
     expect(items('payment')).toEqual(['verification.jwks.json']);
     expect(items('ticketing')).toEqual(['signing.jwk.json', 'verification.jwks.json']);
   });
@@ -289,14 +379,26 @@ describe('values.schema.json, as helm applies it', () => {
   it('says which value is missing when a required one is', async () => {
     const { error } = await render(cluster, {});
     expect(error).toContain('kafka.brokers is required');
-    const keyless = await render(cluster, { valuesFile: 'default-values.yaml', setJson: [`ticketKeys.signingKey=${JSON.stringify('{"kty":"OKP"}')}`] });
+    const keyless = await render(cluster, {
+      valuesFile: 'default-values.yaml',
+      setJson: [`ticketKeys.signingKey=${JSON.stringify('{"kty":"OKP"}')}`],
+    });
     expect(keyless.error).toContain('ticketKeys.signingKey must be a private Ed25519 JWK');
   });
 });
 
 describe('NOTES.txt', () => {
   it('says how to reach the waiting room and import the dashboards', async () => {
-    const result = await helm(cluster, ['install', 'shop', chartDir, '--namespace', namespace, '--dry-run=server', '--values', join(chartDir, 'ci', 'production-values.yaml')]);
+    const result = await helm(cluster, [
+      'install',
+      'shop',
+      chartDir,
+      '--namespace',
+      namespace,
+      '--dry-run=server',
+      '--values',
+      join(chartDir, 'ci', 'production-values.yaml'),
+    ]);
     expect(result.stderr).toBe('');
     const notes = result.stdout.slice(result.stdout.indexOf('NOTES:'));
     expect(notes).toContain('https://deals.example.com/deals/demo-phone');
@@ -335,11 +437,15 @@ describe('skaffold.yaml', () => {
     }
     expect(templates).toEqual(expected);
     // What skaffold passes after filling its templates in.
-    const set = Object.keys(templates).map((key) => `${key}=${key.endsWith('repository') ? `registry.local/quickdeal/${key.split('.')[0]}` : 'b1d5e7'}`);
+    const set = Object.keys(templates).map(
+      (key) => `${key}=${key.endsWith('repository') ? `registry.local/quickdeal/${key.split('.')[0]}` : 'b1d5e7'}`,
+    );
     const { objects, error } = await render(cluster, { valuesFile: 'dev-values.yaml', set });
     expect(error).toBeUndefined();
     for (const component of components) {
-      expect(one(objects, 'Deployment', `qd-quickdeal-${component}`).spec.template.spec.containers[0].image).toBe(`registry.local/quickdeal/${component}:b1d5e7`);
+      expect(one(objects, 'Deployment', `qd-quickdeal-${component}`).spec.template.spec.containers[0].image).toBe(
+        `registry.local/quickdeal/${component}:b1d5e7`,
+      );
     }
   });
 
@@ -367,5 +473,8 @@ function secretValue(objects: K8sObject[], name: string, ref: { name: string; ke
   const value = secret?.stringData?.[ref.key];
   if (value !== undefined) return value;
   if (secret) throw new Error(`Secret ${ref.name} has no key ${ref.key}`);
-  return { REDIS_URL: 'redis://redis.data:6379', DATABASE_URL: 'postgres://quickdeal:secret@postgres.data:5432/quickdeal' }[name] ?? 'from-an-existing-secret';
+  return (
+    { REDIS_URL: 'redis://redis.data:6379', DATABASE_URL: 'postgres://quickdeal:secret@postgres.data:5432/quickdeal' }[name] ??
+    'from-an-existing-secret'
+  );
 }

@@ -10,7 +10,12 @@ const all = dashboards();
 
 describe('dashboards/*.json', () => {
   it('are the four dashboards, each with its own fixed uid and title', () => {
-    expect(all.map(({ json }) => json.uid)).toEqual(['quickdeal-consumers', 'quickdeal-deal-queue', 'quickdeal-operator', 'quickdeal-services']);
+    expect(all.map(({ json }) => json.uid)).toEqual([
+      'quickdeal-consumers',
+      'quickdeal-deal-queue',
+      'quickdeal-operator',
+      'quickdeal-services',
+    ]);
     for (const { file, json } of all) {
       expect(json.uid.length, file).toBeLessThanOrEqual(40); // Grafana's limit
       expect(file).toBe(`${json.uid.replace(/^quickdeal-/, '')}.json`);
@@ -26,7 +31,8 @@ describe('dashboards/*.json', () => {
         expect(panel.datasource, `${file}: ${panel.title}`).toEqual({ type: 'prometheus', uid: '${datasource}' });
         for (const target of panel.targets ?? []) expect(target.datasource?.uid, `${file}: ${panel.title}`).toBe('${datasource}');
       }
-      for (const v of json.templating.list.filter((v) => v.type === 'query')) expect(v.datasource?.uid, `${file}: $${v.name}`).toBe('${datasource}');
+      for (const v of json.templating.list.filter((v) => v.type === 'query'))
+        expect(v.datasource?.uid, `${file}: $${v.name}`).toBe('${datasource}');
     }
   });
 
@@ -42,16 +48,39 @@ describe('dashboards/*.json', () => {
   });
 
   it('show what the issue asks of each', () => {
-    const names = (file: string) => new Set(dashboardQueries().filter((q) => q.dashboard === file).flatMap((q) => metricNames(q.expr)));
-    expect([...names('deal-queue.json')]).toEqual(expect.arrayContaining([
-      'quickdeal_queue_waiting', 'quickdeal_active_shoppers', 'quickdeal_active_shoppers_cap', 'quickdeal_admissions_total',
-      'quickdeal_stock_sold_units', 'quickdeal_stock_units', 'quickdeal_stock_remaining_units', 'quickdeal_orders_total',
-    ]));
-    const services = dashboardQueries().filter((q) => q.dashboard === 'services.json').map((q) => q.expr).join('\n');
-    for (const quantile of ['0.5', '0.95', '0.99']) expect(services).toContain(`histogram_quantile(${quantile}, sum by (service, route, le)`);
+    const names = (file: string) =>
+      new Set(
+        dashboardQueries()
+          .filter((q) => q.dashboard === file)
+          .flatMap((q) => metricNames(q.expr)),
+      );
+    expect([...names('deal-queue.json')]).toEqual(
+      expect.arrayContaining([
+        'quickdeal_queue_waiting',
+        'quickdeal_active_shoppers',
+        'quickdeal_active_shoppers_cap',
+        'quickdeal_admissions_total',
+        'quickdeal_stock_sold_units',
+        'quickdeal_stock_units',
+        'quickdeal_stock_remaining_units',
+        'quickdeal_orders_total',
+      ]),
+    );
+    const services = dashboardQueries()
+      .filter((q) => q.dashboard === 'services.json')
+      .map((q) => q.expr)
+      .join('\n');
+    for (const quantile of ['0.5', '0.95', '0.99'])
+      expect(services).toContain(`histogram_quantile(${quantile}, sum by (service, route, le)`);
     expect(services).toContain('status=~"5.."');
-    expect([...names('consumers.json')]).toEqual(expect.arrayContaining(['quickdeal_consumer_lag_messages', 'quickdeal_operator_admission_replicas']));
-    expect([...names('operator.json')]).toEqual(expect.arrayContaining(['quickdeal_operator_reconciles_total', 'quickdeal_operator_reconcile_duration_seconds_bucket']));
-    expect(dashboardQueries().find((q) => q.panel === 'Time to sell out')?.expr).toMatch(/quickdeal_stock_remaining_units.*\/.*rate\(quickdeal_orders_total/);
+    expect([...names('consumers.json')]).toEqual(
+      expect.arrayContaining(['quickdeal_consumer_lag_messages', 'quickdeal_operator_admission_replicas']),
+    );
+    expect([...names('operator.json')]).toEqual(
+      expect.arrayContaining(['quickdeal_operator_reconciles_total', 'quickdeal_operator_reconcile_duration_seconds_bucket']),
+    );
+    expect(dashboardQueries().find((q) => q.panel === 'Time to sell out')?.expr).toMatch(
+      /quickdeal_stock_remaining_units.*\/.*rate\(quickdeal_orders_total/,
+    );
   });
 });

@@ -16,7 +16,16 @@ import { repoRoot } from '@quickdeal/dev/paths';
 import { endpoints } from '@quickdeal/dev/profiles';
 import { freePort, startProcess, uniqueName, waitForHttp } from '@quickdeal/dev/testing';
 import { clients, createNamespace, deleteNamespace, type Clients } from '@quickdeal/dev/testing/kubernetes';
-import { dockerBuilder, dockerignore, effective, execForm, parseDockerfile, splitFlags, stageByName, type BuiltStage } from './support/dockerfile.js';
+import {
+  dockerBuilder,
+  dockerignore,
+  effective,
+  execForm,
+  parseDockerfile,
+  splitFlags,
+  stageByName,
+  type BuiltStage,
+} from './support/dockerfile.js';
 
 const cluster = inject('kubernetes');
 const dockerfile = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
@@ -61,7 +70,14 @@ describe('Dockerfile, as written', () => {
     const workspaces = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces;
     for (const workspace of workspaces) expect(sources).toContain(`${workspace}/package.json`);
     // And nothing that only the repository needs gets in.
-    for (const path of ['node_modules/typescript/package.json', '.quickdeal', 'services/core/dist/index.js', 'services/core/test', 'dev/src/cli.ts', 'charts/quickdeal/values.yaml']) {
+    for (const path of [
+      'node_modules/typescript/package.json',
+      '.quickdeal',
+      'services/core/dist/index.js',
+      'services/core/test',
+      'dev/src/cli.ts',
+      'charts/quickdeal/values.yaml',
+    ]) {
       expect(ignored(path), path).toBe(true);
     }
   });
@@ -115,30 +131,48 @@ describe('Dockerfile, built', () => {
     expect(readdirSync(join(app, 'services', 'ticketing', 'public'))).toContain('room.js');
   });
 
-  it.each(targets)('%s starts from its ENTRYPOINT with node, answers its probes, writes nothing outside /tmp and stops on SIGTERM', async (target) => {
-    const image = images.get(target);
-    if (!image) throw new Error(`${target} was not built`);
-    const [command, ...args] = execForm(effective(dockerfile, image.stage, 'ENTRYPOINT') ?? { keyword: 'ENTRYPOINT', args: '[]', line: 0 });
-    expect(command).toBe('node');
-    const workdir = join(image.root, image.workdir);
-    const before = snapshot(image.root);
-    const port = await freePort();
-    // As in the container: no loader options, a home that cannot be written, the image's own ENV.
-    const env = { ...image.env, ...(await serviceEnv(target)), PORT: String(port), HOST: '127.0.0.1', HOME: '/nonexistent', LOG_LEVEL: 'warn', NODE_OPTIONS: '' };
-    const started = startProcess(process.execPath, args.map((arg) => (arg.endsWith('.js') ? join(workdir, arg) : arg)), env);
-    running.push(started);
-    let alive = true;
-    void started.exited.then(() => (alive = false));
-    try {
-      await waitForHttp(`http://127.0.0.1:${port}/healthz`, `${target} /healthz`, () => alive, 60_000);
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, `${target} /readyz`, () => alive, 60_000);
-    } catch (error) {
-      throw new Error(`${(error as Error).message}\n${started.output()}`);
-    }
-    started.child.kill('SIGTERM');
-    expect(await started.exited, `${target} exit code\n${started.output()}`).toBe(0);
-    expect(snapshot(image.root)).toEqual(before);
-  }, 120_000);
+  it.each(targets)(
+    '%s starts from its ENTRYPOINT with node, answers its probes, writes nothing outside /tmp and stops on SIGTERM',
+    async (target) => {
+      const image = images.get(target);
+      if (!image) throw new Error(`${target} was not built`);
+      const [command, ...args] = execForm(
+        effective(dockerfile, image.stage, 'ENTRYPOINT') ?? { keyword: 'ENTRYPOINT', args: '[]', line: 0 },
+      );
+      expect(command).toBe('node');
+      const workdir = join(image.root, image.workdir);
+      const before = snapshot(image.root);
+      const port = await freePort();
+      // As in the container: no loader options, a home that cannot be written, the image's own ENV.
+      const env = {
+        ...image.env,
+        ...(await serviceEnv(target)),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        HOME: '/nonexistent',
+        LOG_LEVEL: 'warn',
+        NODE_OPTIONS: '',
+      };
+      const started = startProcess(
+        process.execPath,
+        args.map((arg) => (arg.endsWith('.js') ? join(workdir, arg) : arg)),
+        env,
+      );
+      running.push(started);
+      let alive = true;
+      void started.exited.then(() => (alive = false));
+      try {
+        await waitForHttp(`http://127.0.0.1:${port}/healthz`, `${target} /healthz`, () => alive, 60_000);
+        await waitForHttp(`http://127.0.0.1:${port}/readyz`, `${target} /readyz`, () => alive, 60_000);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\n${started.output()}`);
+      }
+      started.child.kill('SIGTERM');
+      expect(await started.exited, `${target} exit code\n${started.output()}`).toBe(0);
+      expect(snapshot(image.root)).toEqual(before);
+    },
+    120_000,
+  );
 
   async function serviceEnv(target: (typeof targets)[number]): Promise<Record<string, string>> {
     const stack = endpoints('test');
@@ -155,11 +189,21 @@ describe('Dockerfile, built', () => {
       case 'admission':
         return { ...kafka, REDIS_URL: stack.redisUrl, ADMISSION_GROUP_ID: id };
       case 'payment':
-        return { REDIS_URL: stack.redisUrl, DATABASE_URL: stack.postgresUrl, TICKET_VERIFICATION_KEYS_FILE: publicFile, SHOPPER_IDENTITY: 'header' };
+        return {
+          REDIS_URL: stack.redisUrl,
+          DATABASE_URL: stack.postgresUrl,
+          TICKET_VERIFICATION_KEYS_FILE: publicFile,
+          SHOPPER_IDENTITY: 'header',
+        };
       case 'operator':
         return {
-          ...kafka, REDIS_URL: stack.redisUrl, DATABASE_URL: stack.postgresUrl,
-          KUBECONFIG: cluster.kubeconfig, POD_NAMESPACE: namespace, WATCH_NAMESPACE: namespace, LEASE_NAME: id,
+          ...kafka,
+          REDIS_URL: stack.redisUrl,
+          DATABASE_URL: stack.postgresUrl,
+          KUBECONFIG: cluster.kubeconfig,
+          POD_NAMESPACE: namespace,
+          WATCH_NAMESPACE: namespace,
+          LEASE_NAME: id,
         };
     }
   }

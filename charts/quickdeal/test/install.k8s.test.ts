@@ -38,7 +38,10 @@ async function sh(commands: string) {
     .replace(/manifests\/samples\//g, `${join(repoRoot, 'manifests', 'samples')}/`)
     .replace(/(--namespace|-n) shop\b/g, `$1 ${namespace}`)
     .replace(/helm (install|upgrade|test|uninstall) quickdeal\b/g, `helm $1 ${release}`);
-  const started = startProcess('sh', ['-euc', `cd ${workDir}\n${script}`], { PATH: `${cluster.binDir}:${process.env.PATH ?? ''}`, KUBECONFIG: cluster.kubeconfig });
+  const started = startProcess('sh', ['-euc', `cd ${workDir}\n${script}`], {
+    PATH: `${cluster.binDir}:${process.env.PATH ?? ''}`,
+    KUBECONFIG: cluster.kubeconfig,
+  });
   const code = await started.exited;
   if (code !== 0) throw new Error(`sh exited with ${code}:\n${script}\n${started.output()}`);
   return { stdout: started.output() };
@@ -68,11 +71,22 @@ describe('docs/deploy.md, as written', () => {
     await sh(block('cat > quickdeal-values.yaml'));
     const installed = await sh(block('helm install quickdeal'));
     expect(installed.stdout).toContain('STATUS: deployed');
-    const deployments = await kubectl(cluster, ['get', 'deployments', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`,
-      '-o', 'jsonpath={range .items[*]}{.metadata.labels.app\\.kubernetes\\.io/component}={.status.availableReplicas}{"\\n"}{end}']);
+    const deployments = await kubectl(cluster, [
+      'get',
+      'deployments',
+      '-n',
+      namespace,
+      '-l',
+      `app.kubernetes.io/instance=${release}`,
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.labels.app\\.kubernetes\\.io/component}={.status.availableReplicas}{"\\n"}{end}',
+    ]);
     expect(deployments.stdout.trim().split('\n').sort()).toEqual(['admission=1', 'operator=2', 'payment=2', 'ticketing=2']);
     const monitors = await kubectl(cluster, ['get', 'servicemonitors,prometheusrules', '-n', namespace, '-o', 'name']);
-    expect(monitors.stdout.trim().split('\n').sort()).toEqual([`prometheusrule.monitoring.coreos.com/${release}-quickdeal`, `servicemonitor.monitoring.coreos.com/${release}-quickdeal`]);
+    expect(monitors.stdout.trim().split('\n').sort()).toEqual([
+      `prometheusrule.monitoring.coreos.com/${release}-quickdeal`,
+      `servicemonitor.monitoring.coreos.com/${release}-quickdeal`,
+    ]);
   }, 150_000);
 
   it('applies the sample QuickDeal and lists it', async () => {
@@ -84,11 +98,24 @@ describe('docs/deploy.md, as written', () => {
   it('rotates the signing key, keeping the previous one’s public half', async () => {
     const rotation = block('previous.jwks.json');
     const before = JSON.parse(readFileSync(join(workDir, 'signing.jwk.json'), 'utf8')) as { x: string };
-    await sh(rotation.split('\n').filter((line) => line.startsWith('node ')).join('\n'));
+    await sh(
+      rotation
+        .split('\n')
+        .filter((line) => line.startsWith('node '))
+        .join('\n'),
+    );
     await sh(block("generateKeyPairSync('ed25519')"));
     const after = JSON.parse(readFileSync(join(workDir, 'signing.jwk.json'), 'utf8')) as { x: string };
     await sh(rotation.slice(rotation.indexOf('helm upgrade')));
-    const secret = await kubectl(cluster, ['get', 'secret', `${release}-quickdeal-ticket-keys`, '-n', namespace, '-o', 'jsonpath={.data.verification\\.jwks\\.json}']);
+    const secret = await kubectl(cluster, [
+      'get',
+      'secret',
+      `${release}-quickdeal-ticket-keys`,
+      '-n',
+      namespace,
+      '-o',
+      'jsonpath={.data.verification\\.jwks\\.json}',
+    ]);
     const jwks = JSON.parse(Buffer.from(secret.stdout, 'base64').toString()) as { keys: Array<{ x: string; d?: string }> };
     expect(jwks.keys.map((key) => key.x)).toEqual([after.x, before.x]);
     expect(jwks.keys.every((key) => key.d === undefined)).toBe(true);
@@ -101,19 +128,55 @@ describe('docs/deploy.md, as written', () => {
     const livePods = async () => {
       const listed = await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json']);
       const pods = (JSON.parse(listed.stdout) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string } }> }).items;
-      return pods.filter((pod) => !pod.metadata.deletionTimestamp).map((pod) => pod.metadata.name).sort();
+      return pods
+        .filter((pod) => !pod.metadata.deletionTimestamp)
+        .map((pod) => pod.metadata.name)
+        .sort();
     };
     // Wait for the rotation's rollout to settle: every Deployment updated and only its current pods left.
     const settled = async () => {
-      const listed = await kubectl(cluster, ['get', 'deployments', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json']);
-      const deployments = (JSON.parse(listed.stdout) as { items: Array<{ metadata: { generation: number }; spec: { replicas?: number }; status: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number } }> }).items;
+      const listed = await kubectl(cluster, [
+        'get',
+        'deployments',
+        '-n',
+        namespace,
+        '-l',
+        `app.kubernetes.io/instance=${release}`,
+        '-o',
+        'json',
+      ]);
+      const deployments = (
+        JSON.parse(listed.stdout) as {
+          items: Array<{
+            metadata: { generation: number };
+            spec: { replicas?: number };
+            status: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number };
+          }>;
+        }
+      ).items;
       const wanted = deployments.reduce((sum, d) => sum + (d.spec.replicas ?? 1), 0);
-      const done = deployments.every((d) => d.status.observedGeneration === d.metadata.generation && d.status.replicas === (d.spec.replicas ?? 1) && d.status.updatedReplicas === d.status.replicas && d.status.availableReplicas === d.status.replicas);
+      const done = deployments.every(
+        (d) =>
+          d.status.observedGeneration === d.metadata.generation &&
+          d.status.replicas === (d.spec.replicas ?? 1) &&
+          d.status.updatedReplicas === d.status.replicas &&
+          d.status.availableReplicas === d.status.replicas,
+      );
       return done && (await livePods()).length === wanted;
     };
     for (let tries = 0; !(await settled()) && tries < 150; tries++) await sleep(200);
     const before = await livePods();
-    const upgraded = await helm(cluster, ['upgrade', release, chartDir, '--namespace', namespace, '--reuse-values', '--wait', '--timeout', '60s']);
+    const upgraded = await helm(cluster, [
+      'upgrade',
+      release,
+      chartDir,
+      '--namespace',
+      namespace,
+      '--reuse-values',
+      '--wait',
+      '--timeout',
+      '60s',
+    ]);
     expect(upgraded.code).toBe(0);
     expect(await livePods()).toEqual(before);
   }, 90_000);
@@ -121,10 +184,25 @@ describe('docs/deploy.md, as written', () => {
   it('uninstalls everything of the release but the CRD and the deals', async () => {
     const uninstalled = await helm(cluster, ['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '60s']);
     expect(uninstalled.code).toBe(0);
-    const left = await kubectl(cluster, ['get', 'all,configmaps,secrets,serviceaccounts,roles,rolebindings,ingresses,networkpolicies,poddisruptionbudgets,servicemonitors,prometheusrules',
-      '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name']);
+    const left = await kubectl(cluster, [
+      'get',
+      'all,configmaps,secrets,serviceaccounts,roles,rolebindings,ingresses,networkpolicies,poddisruptionbudgets,servicemonitors,prometheusrules',
+      '-n',
+      namespace,
+      '-l',
+      `app.kubernetes.io/instance=${release}`,
+      '-o',
+      'name',
+    ]);
     expect(left.stdout.trim()).toBe('');
-    const clusterWide = await kubectl(cluster, ['get', 'clusterroles,clusterrolebindings', '-l', `app.kubernetes.io/instance=${release}`, '-o', 'name']);
+    const clusterWide = await kubectl(cluster, [
+      'get',
+      'clusterroles,clusterrolebindings',
+      '-l',
+      `app.kubernetes.io/instance=${release}`,
+      '-o',
+      'name',
+    ]);
     expect(clusterWide.stdout.trim()).toBe('');
     expect((await kubectl(cluster, ['get', 'crd', 'quickdeals.quickdeal.io'])).code).toBe(0);
     expect((await kubectl(cluster, ['get', 'qd', 'demo-phone', '-n', namespace])).code).toBe(0);

@@ -77,7 +77,10 @@ beforeAll(async () => {
       spec: {
         replicas: 1,
         selector: { matchLabels: { app: 'admission' } },
-        template: { metadata: { labels: { app: 'admission' } }, spec: { containers: [{ name: 'admission', image: 'quickdeal/admission' }] } },
+        template: {
+          metadata: { labels: { app: 'admission' } },
+          spec: { containers: [{ name: 'admission', image: 'quickdeal/admission' }] },
+        },
       },
     },
   });
@@ -100,21 +103,34 @@ beforeAll(async () => {
 
   const stack = endpoints('test');
   const common = {
-    REDIS_URL: stack.redisUrl, DATABASE_URL: stack.postgresUrl, KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-    KAFKA_TOPIC_PREFIX: `qdobs.${id}.`, HOST: '127.0.0.1', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    REDIS_URL: stack.redisUrl,
+    DATABASE_URL: stack.postgresUrl,
+    KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: `qdobs.${id}.`,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     // The chart's header mode (a trusted gateway sets X-User-Id): the sale below names its shoppers so.
     SHOPPER_IDENTITY: 'header',
   };
   const env: Record<Component, Record<string, string>> = {
     payment: { TICKET_VERIFICATION_KEYS_FILE: join(keyDir, 'verification.jwks.json'), SWEEP_INTERVAL_MS: '100' },
     ticketing: {
-      TICKET_SIGNING_KEY_FILE: join(keyDir, 'signing.jwk.json'), TICKET_VERIFICATION_KEYS_FILE: join(keyDir, 'verification.jwks.json'),
-      DEAL_REFRESH_MS: '100', TICKETS_PER_SHOPPER_PER_MINUTE: '1000', POLLS_PER_SHOPPER_PER_10S: '10000',
+      TICKET_SIGNING_KEY_FILE: join(keyDir, 'signing.jwk.json'),
+      TICKET_VERIFICATION_KEYS_FILE: join(keyDir, 'verification.jwks.json'),
+      DEAL_REFRESH_MS: '100',
+      TICKETS_PER_SHOPPER_PER_MINUTE: '1000',
+      POLLS_PER_SHOPPER_PER_10S: '10000',
     },
     admission: { ADMISSION_GROUP_ID: `qdobs-${id}`, TOPIC_REFRESH_MS: '500', ADMISSION_BACKOFF_MS: '200' },
     operator: {
-      KUBECONFIG: cluster.kubeconfig, POD_NAMESPACE: namespace, WATCH_NAMESPACE: namespace, RESYNC_SECONDS: '2',
-      PROMETHEUS_URL: prometheus.url, ADMISSION_DEPLOYMENT: 'admission', SCALING_INTERVAL_SECONDS: '2', SCALING_SCALE_DOWN_STABILIZATION_SECONDS: '0',
+      KUBECONFIG: cluster.kubeconfig,
+      POD_NAMESPACE: namespace,
+      WATCH_NAMESPACE: namespace,
+      RESYNC_SECONDS: '2',
+      PROMETHEUS_URL: prometheus.url,
+      ADMISSION_DEPLOYMENT: 'admission',
+      SCALING_INTERVAL_SECONDS: '2',
+      SCALING_SCALE_DOWN_STABILIZATION_SECONDS: '0',
     },
   };
   for (const component of components) {
@@ -145,9 +161,17 @@ afterAll(async () => {
 /** One shopper's HTTP calls, straight to the service the Ingress would route them to. */
 function shopper(name: string) {
   let ticket = '';
-  const headers = (extra: Record<string, string> = {}) => ({ 'X-User-Id': name, ...(ticket ? { Authorization: `Bearer ${ticket}` } : {}), ...extra });
+  const headers = (extra: Record<string, string> = {}) => ({
+    'X-User-Id': name,
+    ...(ticket ? { Authorization: `Bearer ${ticket}` } : {}),
+    ...extra,
+  });
   const call = async (base: string, method: string, path: string, extra?: Record<string, string>) => {
-    const response = await fetch(`${base}/api/v1/deals/${dealId}${path}`, { method, headers: headers(extra), signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(`${base}/api/v1/deals/${dealId}${path}`, {
+      method,
+      headers: headers(extra),
+      signal: AbortSignal.timeout(10_000),
+    });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
   };
@@ -161,11 +185,16 @@ function shopper(name: string) {
     poll: () => call(urls.ticketing, 'GET', '/tickets/status'),
     /** Polls until the status is one of `statuses` (or the ticket stops being valid); returns the last answer. */
     async waitFor(statuses: string[], timeoutMs = 30_000) {
-      return eventually(`${name} to reach ${statuses.join('/')}`, async () => {
-        const answer = await this.poll();
-        if (answer.status !== 200) return answer;
-        return statuses.includes(String(answer.body.status)) ? answer : undefined;
-      }, timeoutMs, 100);
+      return eventually(
+        `${name} to reach ${statuses.join('/')}`,
+        async () => {
+          const answer = await this.poll();
+          if (answer.status !== 200) return answer;
+          return statuses.includes(String(answer.body.status)) ? answer : undefined;
+        },
+        timeoutMs,
+        100,
+      );
     },
     checkout: () => call(urls.payment, 'GET', '/checkout'),
     pay: () => call(urls.payment, 'POST', '/orders', { 'Idempotency-Key': `${name}-order`, 'Content-Type': 'application/json' }),
@@ -175,7 +204,10 @@ function shopper(name: string) {
 type Shopper = ReturnType<typeof shopper>;
 
 async function setPaused(paused: boolean) {
-  const deal = (await api.custom.patchNamespacedCustomObject({ group, version, namespace, plural, name: dealId, body: { spec: { paused } } }, mergePatch)) as { metadata: { generation: number } };
+  const deal = (await api.custom.patchNamespacedCustomObject(
+    { group, version, namespace, plural, name: dealId, body: { spec: { paused } } },
+    mergePatch,
+  )) as { metadata: { generation: number } };
   await waitForDeal(api, namespace, dealId, `paused=${paused} applied`, (d) => d.status?.observedGeneration === deal.metadata.generation);
 }
 
@@ -185,23 +217,32 @@ async function takeTickets(shoppers: Shopper[]) {
 
 describe('a small flash sale, watched by Prometheus', () => {
   it('runs through the operator, the line, checkout, a pause and a sell-out', async () => {
-    await createQuickDeal(api, namespace, quickDeal(dealId, {
-      stock: 6, admission: { maxActiveShoppers: 2, checkoutWindow: '3s' }, queue: { ticketTTL: '5s' }, deletionPolicy: 'Delete',
-    }));
+    await createQuickDeal(
+      api,
+      namespace,
+      quickDeal(dealId, {
+        stock: 6,
+        admission: { maxActiveShoppers: 2, checkoutWindow: '3s' },
+        queue: { ticketTTL: '5s' },
+        deletionPolicy: 'Delete',
+      }),
+    );
     await waitForDeal(api, namespace, dealId, 'open', (deal) => deal.status?.phase === 'Open');
     await eventually('ticketing to know the deal', async () => ((await fetch(`${urls.ticketing}/deals/${dealId}`)).ok ? true : undefined));
 
     // 1. Six shoppers, two checkout slots: one abandons the checkout (it expires), one cancels, four pay.
     const first = ['abandons', 'pays-1', 'cancels', 'pays-2', 'pays-3', 'pays-4'].map((role) => shopper(`${id}-${role}`));
     await takeTickets(first);
-    await Promise.all(first.map(async (s) => {
-      const granted = await s.waitFor(['ACCESS_GRANTED']);
-      expect(granted.body.status, s.name).toBe('ACCESS_GRANTED');
-      if (s.name.endsWith('abandons')) return;
-      expect((await s.checkout()).status, s.name).toBe(200);
-      if (s.name.endsWith('cancels')) expect((await s.cancel()).status).toBe(204);
-      else expect((await s.pay()).body.status, s.name).toBe('PAID');
-    }));
+    await Promise.all(
+      first.map(async (s) => {
+        const granted = await s.waitFor(['ACCESS_GRANTED']);
+        expect(granted.body.status, s.name).toBe('ACCESS_GRANTED');
+        if (s.name.endsWith('abandons')) return;
+        expect((await s.checkout()).status, s.name).toBe(200);
+        if (s.name.endsWith('cancels')) expect((await s.cancel()).status).toBe(204);
+        else expect((await s.pay()).body.status, s.name).toBe('PAID');
+      }),
+    );
     expect((await first[0]?.waitFor(['ACCESS_EXPIRED']))?.body.status).toBe('ACCESS_EXPIRED');
 
     // 2. Paused: the next shoppers wait until their tickets expire, and are skipped when it resumes.
@@ -214,15 +255,17 @@ describe('a small flash sale, watched by Prometheus', () => {
     // 3. The last two units sell; whoever is behind them is told the deal sold out.
     const last = ['pays-5', 'pays-6', 'too-late-1', 'too-late-2'].map((role) => shopper(`${id}-${role}`));
     await takeTickets(last);
-    await Promise.all(last.map(async (s) => {
-      const answer = await s.waitFor(['ACCESS_GRANTED', 'ITEM_SOLD_OUT']);
-      if (s.name.includes('pays')) {
-        expect(answer.body.status, s.name).toBe('ACCESS_GRANTED');
-        expect((await s.pay()).body.status, s.name).toBe('PAID');
-      } else {
-        expect(answer.body.status, s.name).toBe('ITEM_SOLD_OUT');
-      }
-    }));
+    await Promise.all(
+      last.map(async (s) => {
+        const answer = await s.waitFor(['ACCESS_GRANTED', 'ITEM_SOLD_OUT']);
+        if (s.name.includes('pays')) {
+          expect(answer.body.status, s.name).toBe('ACCESS_GRANTED');
+          expect((await s.pay()).body.status, s.name).toBe('PAID');
+        } else {
+          expect(answer.body.status, s.name).toBe('ITEM_SOLD_OUT');
+        }
+      }),
+    );
     expect((await shopper(`${id}-after-the-end`).takeTicket()).status).toBe(410);
     await waitForDeal(api, namespace, dealId, 'sold out', (deal) => deal.status?.phase === 'SoldOut' && deal.status.sold === 6);
     saleEnded = new Date();
@@ -282,7 +325,10 @@ describe('a small flash sale, watched by Prometheus', () => {
     for (const rule of alertRules()) {
       const result = await prometheus.query(rule.expr);
       if (['QuickDealOversold', 'QuickDealQueueStalled', 'QuickDealCheckoutSweeperNotRunning'].includes(rule.alert)) {
-        expect(result.filter((series) => series.metric.deal === undefined || series.metric.deal === dealId), rule.alert).toEqual([]);
+        expect(
+          result.filter((series) => series.metric.deal === undefined || series.metric.deal === dealId),
+          rule.alert,
+        ).toEqual([]);
       }
     }
   });
@@ -295,7 +341,13 @@ describe('a small flash sale, watched by Prometheus', () => {
     const checks = [...components.map((component) => `${urls[component]}/readyz`), `${urls.ticketing}/.well-known/jwks.json`];
     const passing = startProcess(process.execPath, args, { URLS: JSON.stringify(checks) });
     expect(await passing.exited, passing.output()).toBe(0);
-    expect(passing.output().trim().split('\n').filter((line) => line.startsWith('ok '))).toHaveLength(checks.length);
+    expect(
+      passing
+        .output()
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('ok ')),
+    ).toHaveLength(checks.length);
     const failing = startProcess(process.execPath, args, { URLS: JSON.stringify([`${urls.ticketing}/nowhere`]) });
     expect(await failing.exited, failing.output()).toBe(1);
   });

@@ -51,8 +51,12 @@ describe('rules/quickdeal-alerts.yaml', () => {
       tests: Array<{ alert_rule_test?: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
     };
     expect(tests.rule_files.map((file) => join(chartDir, 'test', 'rules', file))).toEqual([rulesFile]);
-    const fired = new Set(tests.tests.flatMap((test) => (test.alert_rule_test ?? []).filter((t) => t.exp_alerts.length > 0).map((t) => t.alertname)));
-    const quiet = new Set(tests.tests.flatMap((test) => (test.alert_rule_test ?? []).filter((t) => t.exp_alerts.length === 0).map((t) => t.alertname)));
+    const fired = new Set(
+      tests.tests.flatMap((test) => (test.alert_rule_test ?? []).filter((t) => t.exp_alerts.length > 0).map((t) => t.alertname)),
+    );
+    const quiet = new Set(
+      tests.tests.flatMap((test) => (test.alert_rule_test ?? []).filter((t) => t.exp_alerts.length === 0).map((t) => t.alertname)),
+    );
     for (const rule of alertRules()) {
       expect(fired, `no test makes ${rule.alert} fire`).toContain(rule.alert);
       expect(quiet, `no test checks that ${rule.alert} stays quiet`).toContain(rule.alert);
@@ -63,20 +67,26 @@ describe('rules/quickdeal-alerts.yaml', () => {
     const runbooks = readFileSync(join(repoRoot, 'docs', 'runbooks.md'), 'utf8');
     const anchors = new Set(
       [...runbooks.matchAll(/^#{2,3} (.+)$/gm)].map((match) =>
-        (match[1] ?? '').trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-'),
+        (match[1] ?? '')
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
       ),
     );
     const names = alertRules().map((rule) => rule.alert);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(expect.arrayContaining([
-      'QuickDealQueueStalled',
-      'QuickDealConsumerLagGrowing',
-      'QuickDealCheckoutSweeperNotRunning',
-      'QuickDealHighErrorRatio',
-      'QuickDealLatencyAboveSLO',
-      'QuickDealOperatorReconcileFailing',
-      'QuickDealOversold',
-    ]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'QuickDealQueueStalled',
+        'QuickDealConsumerLagGrowing',
+        'QuickDealCheckoutSweeperNotRunning',
+        'QuickDealHighErrorRatio',
+        'QuickDealLatencyAboveSLO',
+        'QuickDealOperatorReconcileFailing',
+        'QuickDealOversold',
+      ]),
+    );
     for (const rule of alertRules()) {
       expect(['critical', 'warning', 'info'], rule.alert).toContain(rule.labels?.severity);
       expect(rule.annotations?.summary, rule.alert).toBeTruthy();

@@ -70,14 +70,18 @@ describe('values.yaml', () => {
   });
 
   it('is valid against the schema’s types at the top level of every value', () => {
-    const typeOf = (value: unknown) => (Array.isArray(value) ? 'array' : value === null ? 'null' : Number.isInteger(value) ? 'integer' : typeof value);
+    const typeOf = (value: unknown) =>
+      Array.isArray(value) ? 'array' : value === null ? 'null' : Number.isInteger(value) ? 'integer' : typeof value;
     for (const { path, pair, schema: node } of keys) {
       const type = node ? resolve(node).type : undefined;
       if (!type) continue;
       const value = isScalar(pair.value) ? pair.value.value : isSeq(pair.value) ? [] : {};
       const allowed = Array.isArray(type) ? type : [type];
       const actual = typeOf(value);
-      expect(allowed.includes(actual) || (actual === 'integer' && allowed.includes('number')), `${path}: ${actual} is not ${allowed.join('|')}`).toBe(true);
+      expect(
+        allowed.includes(actual) || (actual === 'integer' && allowed.includes('number')),
+        `${path}: ${actual} is not ${allowed.join('|')}`,
+      ).toBe(true);
     }
   });
 });

@@ -13,7 +13,10 @@ export const apply: Command = {
       console.error('quickdeal apply: name at least one file with -f');
       return 2;
     }
-    const applied = await applyQuickDealFiles(files.map((f) => resolve(f)), endpoints(profile));
+    const applied = await applyQuickDealFiles(
+      files.map((f) => resolve(f)),
+      endpoints(profile),
+    );
     for (const deal of applied) {
       const notes = [deal.topicCreated ? 'topic created' : 'topic exists'];
       if (deal.stockClamped) notes.push(`stock kept at ${deal.settings.stock}: ${deal.sold} already sold`);

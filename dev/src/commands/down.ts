@@ -2,7 +2,7 @@ import { stopAll } from '../stack.js';
 import type { Command } from './command.js';
 
 export const down: Command = {
-  summary: 'stop everything the profile\'s pid files name (services and servers)',
+  summary: "stop everything the profile's pid files name (services and servers)",
   usage: 'down',
   async run({ profile }) {
     const stopped = await stopAll(profile);

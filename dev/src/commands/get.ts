@@ -27,7 +27,15 @@ export const get: Command = {
     console.log(
       formatTable([
         ['NAME', 'PHASE', 'STOCK', 'SOLD', 'WAITING', 'ACTIVE', 'OPENS'],
-        ...deals.map((d) => [d.dealId, d.phase, String(d.stock), String(d.sold), String(d.waiting), `${d.active}/${d.cap}`, d.opensAt > Date.now() ? `in ${age(2 * Date.now() - d.opensAt)}` : `${age(d.opensAt)} ago`]),
+        ...deals.map((d) => [
+          d.dealId,
+          d.phase,
+          String(d.stock),
+          String(d.sold),
+          String(d.waiting),
+          `${d.active}/${d.cap}`,
+          d.opensAt > Date.now() ? `in ${age(2 * Date.now() - d.opensAt)}` : `${age(d.opensAt)} ago`,
+        ]),
       ]),
     );
     return 0;

@@ -12,10 +12,12 @@ export const status: Command = {
       console.log(`profile ${profile}: nothing running (start it with: quickdeal up${profile === 'dev' ? '' : ` --profile ${profile}`})`);
       return 0;
     }
-    console.log(formatTable([
-      ['NAME', 'STATE', 'PID', 'ADDRESS', 'LOG'],
-      ...servers.map((s) => [s.name, s.running ? 'running' : 'dead', String(s.pid), `127.0.0.1:${s.port}`, s.log]),
-    ]));
+    console.log(
+      formatTable([
+        ['NAME', 'STATE', 'PID', 'ADDRESS', 'LOG'],
+        ...servers.map((s) => [s.name, s.running ? 'running' : 'dead', String(s.pid), `127.0.0.1:${s.port}`, s.log]),
+      ]),
+    );
     printEndpoints(profile);
     return servers.every((s) => s.running) ? 0 : 1;
   },

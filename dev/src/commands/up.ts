@@ -84,16 +84,18 @@ async function printRunning(
   const urls = new Map(services.map((s) => [s.name, s.url]));
   const servers = await listServers(profile);
   console.log(`\nprofile ${profile}:`);
-  console.log(formatTable([
-    ['NAME', 'STATE', 'PID', 'ADDRESS', 'LOG'],
-    ...servers.map((s) => [
-      s.name,
-      !s.running ? 'dead' : before.get(s.name) === s.pid ? 'was running' : 'started',
-      String(s.pid),
-      urls.get(s.name) ?? `127.0.0.1:${s.port}`,
-      s.log,
+  console.log(
+    formatTable([
+      ['NAME', 'STATE', 'PID', 'ADDRESS', 'LOG'],
+      ...servers.map((s) => [
+        s.name,
+        !s.running ? 'dead' : before.get(s.name) === s.pid ? 'was running' : 'started',
+        String(s.pid),
+        urls.get(s.name) ?? `127.0.0.1:${s.port}`,
+        s.log,
+      ]),
     ]),
-  ]));
+  );
   printEndpoints(profile);
   const links = services.filter((s) => !servers.some((server) => server.name === s.name));
   for (const link of links) console.log(`${link.name.padEnd(13)} ${link.url}`);

@@ -70,18 +70,25 @@ export function createGateway(upstreams: Record<Upstream, string | string[]>, op
       // Refused: the request never reached that replica, so another may take it (a body already
       // read cannot be sent again, so only requests without one). A kept-alive connection the
       // service closed as it was reused (reset) is retried for reads, which change nothing.
-      const retry = (code === 'ECONNREFUSED' && !hasBody(req)) || (code === 'ECONNRESET' && (req.method === 'GET' || req.method === 'HEAD'));
+      const retry =
+        (code === 'ECONNREFUSED' && !hasBody(req)) || (code === 'ECONNRESET' && (req.method === 'GET' || req.method === 'HEAD'));
       if (code === 'ECONNREFUSED') replicas[upstream].failed(target);
       if (retry && attempt + 1 < Math.max(2, replicas[upstream].size)) return forward(req, res, upstream, attempt + 1);
       // An outage is 503 with Retry-After: the shopper's page (or the load generator) asks again.
-      answerJson(res, 503, { error: { code: 'UPSTREAM_UNAVAILABLE', message: 'The service behind this path did not answer', requestId: '' } }, { 'Retry-After': '1' });
+      answerJson(
+        res,
+        503,
+        { error: { code: 'UPSTREAM_UNAVAILABLE', message: 'The service behind this path did not answer', requestId: '' } },
+        { 'Retry-After': '1' },
+      );
     });
   };
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz') return answerJson(res, 200, { status: 'ok' });
     const upstream = upstreamFor(path);
-    if (!upstream) return answerJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}`, requestId: '' } });
+    if (!upstream)
+      return answerJson(res, 404, { error: { code: 'NOT_FOUND', message: `No route for ${req.method} ${path}`, requestId: '' } });
     // Like ingress-nginx by default: the services see the peer's address, never one a client made up.
     delete req.headers['x-forwarded-for'];
     forward(req, res, upstream, 0);

@@ -36,14 +36,20 @@ export async function installKafka(): Promise<string> {
   rmSync(libs, { recursive: true, force: true });
   mkdirSync(home, { recursive: true });
   writeFileSync(join(home, 'pom.xml'), pom());
-  const code = await runLogged('mvn', [
-    '-B', '-ntp', `-Dmaven.repo.local=${join(cacheDir, 'maven-repository')}`,
-    `${DEPENDENCY_PLUGIN}:copy-dependencies`, '-DincludeScope=runtime', `-DoutputDirectory=${libs}`,
-  ], { log, cwd: home });
+  const code = await runLogged(
+    'mvn',
+    [
+      '-B',
+      '-ntp',
+      `-Dmaven.repo.local=${join(cacheDir, 'maven-repository')}`,
+      `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+      '-DincludeScope=runtime',
+      `-DoutputDirectory=${libs}`,
+    ],
+    { log, cwd: home },
+  );
   if (code !== 0) {
-    throw new SetupError(
-      `kafka: downloading the Kafka ${KAFKA_VERSION} jars with Maven failed (mvn exit code ${code}) (log: ${log})`,
-    );
+    throw new SetupError(`kafka: downloading the Kafka ${KAFKA_VERSION} jars with Maven failed (mvn exit code ${code}) (log: ${log})`);
   }
   writeFileSync(complete, `${new Date().toISOString()}\n`);
   report('kafka', `jars ready in ${secondsSince(started)} (${libs})`);
@@ -74,16 +80,24 @@ export async function ensureKafka(name: ProfileName): Promise<{ pid: number; sta
   const servers = nodes.map((node) => kafkaServerName(node, nodes.length));
   nodes.forEach((node, i) => {
     const result = results[i]!;
-    report(servers[i]!, result.started
-      ? `Kafka ${KAFKA_VERSION} started on 127.0.0.1:${node.port} in ${secondsSince(started)} (pid ${result.pid})`
-      : `already running on 127.0.0.1:${node.port} (pid ${result.pid})`);
+    report(
+      servers[i]!,
+      result.started
+        ? `Kafka ${KAFKA_VERSION} started on 127.0.0.1:${node.port} in ${secondsSince(started)} (pid ${result.pid})`
+        : `already running on 127.0.0.1:${node.port} (pid ${result.pid})`,
+    );
   });
   return { pid: results[0]!.pid, started: results.some((result) => result.started), servers };
 }
 
 /** Starts (or finds running) one node; `stopServer(profile, kafkaServerName(node, n))` stops it alone. */
 export async function ensureKafkaNode(
-  name: ProfileName, libs: string, dir: string, id: string, node: KafkaNode, nodes: KafkaNode[],
+  name: ProfileName,
+  libs: string,
+  dir: string,
+  id: string,
+  node: KafkaNode,
+  nodes: KafkaNode[],
 ): Promise<{ pid: number; started: boolean }> {
   const serverName = kafkaServerName(node, nodes.length);
   const nodeDir = nodes.length === 1 ? dir : join(dir, `node-${node.nodeId}`);
@@ -98,10 +112,23 @@ export async function ensureKafkaNode(
 
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     report(serverName, `formatting storage in ${dataDir}`);
-    const code = await runLogged('java', [
-      '-Xmx256m', `-Dlog4j2.configurationFile=${log4j}`, '-cp', classpath, 'kafka.tools.StorageTool',
-      'format', '--ignore-formatted', '-t', id, '-c', config,
-    ], { log });
+    const code = await runLogged(
+      'java',
+      [
+        '-Xmx256m',
+        `-Dlog4j2.configurationFile=${log4j}`,
+        '-cp',
+        classpath,
+        'kafka.tools.StorageTool',
+        'format',
+        '--ignore-formatted',
+        '-t',
+        id,
+        '-c',
+        config,
+      ],
+      { log },
+    );
     if (code !== 0) throw new SetupError(`${serverName}: formatting its storage failed with exit code ${code} (log: ${log})`);
   }
 
@@ -109,9 +136,17 @@ export async function ensureKafkaNode(
     name: serverName,
     command: 'java',
     args: [
-      '-Xms256m', '-Xmx512m', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError',
-      '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`,
-      '-cp', classpath, 'kafka.Kafka', config,
+      '-Xms256m',
+      '-Xmx512m',
+      '-XX:+UseG1GC',
+      '-XX:MaxGCPauseMillis=20',
+      '-XX:+ExitOnOutOfMemoryError',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${log4j}`,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      config,
     ],
     port: node.port,
     extraPorts: [node.controllerPort],

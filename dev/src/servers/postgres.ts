@@ -35,10 +35,25 @@ export async function ensurePostgres(name: ProfileName): Promise<{ pid: number; 
     rmSync(dataDir, { recursive: true, force: true }); // what a failed initdb left behind
     ownedDirectory(dataDir);
     report('postgres', `initdb ${dataDir}`);
-    const code = await runLogged('runuser', [
-      '-u', OS_USER, '--', join(bin, 'initdb'), '-D', dataDir, '-U', 'postgres', '-E', 'UTF8',
-      '--locale=C.UTF-8', '--auth-local=trust', '--auth-host=scram-sha-256',
-    ], { log });
+    const code = await runLogged(
+      'runuser',
+      [
+        '-u',
+        OS_USER,
+        '--',
+        join(bin, 'initdb'),
+        '-D',
+        dataDir,
+        '-U',
+        'postgres',
+        '-E',
+        'UTF8',
+        '--locale=C.UTF-8',
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+      ],
+      { log },
+    );
     if (code !== 0) throw new SetupError(`postgres: initdb failed with exit code ${code} (log: ${log})`);
   }
   ownedDirectory(socketDir); // 0700: only postgres (and root) reach the trusted local socket
@@ -49,8 +64,17 @@ export async function ensurePostgres(name: ProfileName): Promise<{ pid: number; 
     name: 'postgres',
     command: join(bin, 'postgres'),
     args: [
-      '-D', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', `port=${port}`,
-      '-c', `unix_socket_directories=${socketDir}`, '-c', 'max_connections=200', ...durability,
+      '-D',
+      dataDir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      `port=${port}`,
+      '-c',
+      `unix_socket_directories=${socketDir}`,
+      '-c',
+      'max_connections=200',
+      ...durability,
     ],
     user: OS_USER,
     port,
@@ -63,18 +87,25 @@ export async function ensurePostgres(name: ProfileName): Promise<{ pid: number; 
     if (result.started) await stopServer(name, 'postgres');
     throw new SetupError(`postgres: creating role and database quickdeal failed: ${(error as Error).message} (log: ${log})`);
   }
-  report('postgres', result.started
-    ? `started on 127.0.0.1:${port} in ${secondsSince(started)} (pid ${result.pid})`
-    : `already running on 127.0.0.1:${port} (pid ${result.pid})`);
+  report(
+    'postgres',
+    result.started
+      ? `started on 127.0.0.1:${port} in ${secondsSince(started)} (pid ${result.pid})`
+      : `already running on 127.0.0.1:${port} (pid ${result.pid})`,
+  );
   return result;
 }
 
 async function createRoleAndDatabase(socketDir: string, port: number): Promise<void> {
-  await superuserQuery(socketDir, port, `DO $$ BEGIN
+  await superuserQuery(
+    socketDir,
+    port,
+    `DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'quickdeal') THEN
       CREATE ROLE quickdeal LOGIN PASSWORD 'quickdeal';
     END IF;
-  END $$`);
+  END $$`,
+  );
   const { rowCount } = await superuserQuery(socketDir, port, "SELECT 1 FROM pg_database WHERE datname = 'quickdeal'");
   if (rowCount === 0) {
     await superuserQuery(socketDir, port, 'CREATE DATABASE quickdeal OWNER quickdeal').catch((error: { code?: string }) => {
@@ -116,4 +147,3 @@ function ensureTraversable(dir: string): void {
     }
   }
 }
-

@@ -45,38 +45,71 @@ export async function ensureRedis(name: ProfileName): Promise<{ pid: number; sta
   }
   const started = Date.now();
   const results = await Promise.all(nodes.map((_, i) => ensureRedisNode(name, command, i, nodes.length)));
-  await ensureClusterFormed(name, nodes.map((node) => node.port));
+  await ensureClusterFormed(
+    name,
+    nodes.map((node) => node.port),
+  );
   const servers = nodes.map((_, i) => redisServerName(i, nodes.length));
-  report('redis', `cluster of ${nodes.length} nodes on 127.0.0.1:${nodes[0]?.port}–${nodes[nodes.length - 1]?.port} ok in ${secondsSince(started)}`);
+  report(
+    'redis',
+    `cluster of ${nodes.length} nodes on 127.0.0.1:${nodes[0]?.port}–${nodes[nodes.length - 1]?.port} ok in ${secondsSince(started)}`,
+  );
   return { pid: results[0]!.pid, started: results.some((result) => result.started), servers };
 }
 
 /** Starts (or finds running) node `index` of the profile's Redis; restarting a killed cluster node brings it back as a replica. */
-export async function ensureRedisNode(name: ProfileName, command: string, index: number, nodeCount: number): Promise<{ pid: number; started: boolean }> {
+export async function ensureRedisNode(
+  name: ProfileName,
+  command: string,
+  index: number,
+  nodeCount: number,
+): Promise<{ pid: number; started: boolean }> {
   const port = nodeCount === 1 ? profile(name).ports.redis : profileNodes(name).redis[index]!.port;
   const serverName = redisServerName(index, nodeCount);
   const dir = nodeCount === 1 ? join(stateDir(name), 'redis') : join(stateDir(name), 'redis', `node-${index + 1}`);
   mkdirSync(dir, { recursive: true });
   const started = Date.now();
-  const clusterArgs = nodeCount === 1 ? [] : [
-    '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, 'nodes.conf'),
-    '--cluster-node-timeout', String(CLUSTER_NODE_TIMEOUT_MS),
-    // A deal's keys live in one slot: the other deals keep working while one primary fails over.
-    '--cluster-require-full-coverage', 'no',
-  ];
+  const clusterArgs =
+    nodeCount === 1
+      ? []
+      : [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, 'nodes.conf'),
+          '--cluster-node-timeout',
+          String(CLUSTER_NODE_TIMEOUT_MS),
+          // A deal's keys live in one slot: the other deals keep working while one primary fails over.
+          '--cluster-require-full-coverage',
+          'no',
+        ];
   const result = await ensureRunning(name, {
     name: serverName,
     command,
     args: [
-      '--bind', '127.0.0.1', '--port', String(port), '--dir', dir,
-      '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', ...clusterArgs,
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      ...clusterArgs,
     ],
     port,
     ready: () => answersPing(port), // a Redis still loading its AOF answers -LOADING
   });
-  report(serverName, result.started
-    ? `started on 127.0.0.1:${port} in ${secondsSince(started)} (pid ${result.pid})`
-    : `already running on 127.0.0.1:${port} (pid ${result.pid})`);
+  report(
+    serverName,
+    result.started
+      ? `started on 127.0.0.1:${port} in ${secondsSince(started)} (pid ${result.pid})`
+      : `already running on 127.0.0.1:${port} (pid ${result.pid})`,
+  );
   return result;
 }
 
@@ -96,17 +129,24 @@ async function ensureClusterFormed(name: ProfileName, ports: number[]): Promise<
   const known = Number(/cluster_known_nodes:(\d+)/.exec(await cli(ports[0]!, 'CLUSTER', 'INFO'))?.[1] ?? 0);
   if (known < ports.length) {
     try {
-      await run(REDIS_CLI, ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes'], { timeout: 60_000 });
+      await run(
+        REDIS_CLI,
+        ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '1', '--cluster-yes'],
+        { timeout: 60_000 },
+      );
     } catch (error) {
       const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-      throw new SetupError(`redis: redis-cli --cluster create on ports ${ports.join(',')} failed: ${`${stderr}${stdout}`.trim().split('\n').slice(-2).join(' ')}`);
+      throw new SetupError(
+        `redis: redis-cli --cluster create on ports ${ports.join(',')} failed: ${`${stderr}${stdout}`.trim().split('\n').slice(-2).join(' ')}`,
+      );
     }
   }
   const deadline = Date.now() + 30_000;
   for (;;) {
     const states = await Promise.all(ports.map((port) => cli(port, 'CLUSTER', 'INFO').catch(() => '')));
     if (states.every((info) => info.includes('cluster_state:ok'))) return;
-    if (Date.now() > deadline) throw new SetupError(`redis: the cluster on ports ${ports.join(',')} did not reach cluster_state:ok in 30 s`);
+    if (Date.now() > deadline)
+      throw new SetupError(`redis: the cluster on ports ${ports.join(',')} did not reach cluster_state:ok in 30 s`);
     await sleep(100);
   }
 }

@@ -21,7 +21,9 @@ export interface HttpStack {
 
 async function listen(app: FetchApp): Promise<{ url: string; server: Server }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve({ url: `http://127.0.0.1:${info.port}`, server: server as Server }));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
+      resolve({ url: `http://127.0.0.1:${info.port}`, server: server as Server }),
+    );
     server.once('error', reject);
   });
 }

@@ -10,3 +10,4 @@ export { startWaitingRoom, type WaitingRoom, type WaitingRoomOptions } from './w
 export { holdFaultServers } from './fault-lock.js';
 export { killHard, startServiceProcess, type ServiceProcess } from './service-process.js';
 export { createShopSessions, type ShopSessions } from './shop-sessions.js';
+export { startFaultRoom, type FaultRoom } from './fault-room.js';

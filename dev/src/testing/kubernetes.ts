@@ -4,14 +4,7 @@
  * waiting room's deal registry.
  */
 import { join } from 'node:path';
-import {
-  ApiException,
-  AppsV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-} from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { createLogger, type DealRegistry, type QuickDealSpecInput } from '@quickdeal/core';
 import {
   Operator,
@@ -72,10 +65,15 @@ export async function createNamespace(api: Clients, prefix: string): Promise<str
 
 /** Deletes the namespace; QuickDeals left in it lose their finalizer first, so nothing hangs in Terminating. */
 export async function deleteNamespace(api: Clients, namespace: string): Promise<void> {
-  const deals = (await api.custom.listNamespacedCustomObject({ group, version, namespace, plural }).catch(() => ({ items: [] }))) as { items: QuickDeal[] };
+  const deals = (await api.custom.listNamespacedCustomObject({ group, version, namespace, plural }).catch(() => ({ items: [] }))) as {
+    items: QuickDeal[];
+  };
   for (const deal of deals.items) {
     await api.custom
-      .patchNamespacedCustomObject({ group, version, namespace, plural, name: deal.metadata.name, body: { metadata: { finalizers: null } } }, mergePatch)
+      .patchNamespacedCustomObject(
+        { group, version, namespace, plural, name: deal.metadata.name, body: { metadata: { finalizers: null } } },
+        mergePatch,
+      )
       .catch(() => undefined);
   }
   await api.core.deleteNamespace({ name: namespace }).catch(() => undefined);
@@ -83,11 +81,16 @@ export async function deleteNamespace(api: Clients, namespace: string): Promise<
 
 /** Deletes every QuickDeal of the namespace and waits while the running operator's finalizer cleans up after each. */
 export async function deleteQuickDeals(api: Clients, namespace: string, timeoutMs = 15_000): Promise<void> {
-  const list = async () => ((await api.custom.listNamespacedCustomObject({ group, version, namespace, plural })) as { items: QuickDeal[] }).items;
+  const list = async () =>
+    ((await api.custom.listNamespacedCustomObject({ group, version, namespace, plural })) as { items: QuickDeal[] }).items;
   for (const deal of await list().catch(() => [])) {
     await api.custom.deleteNamespacedCustomObject({ group, version, namespace, plural, name: deal.metadata.name }).catch(() => undefined);
   }
-  await eventually(`the QuickDeals of ${namespace} to be finalized`, async () => ((await list()).length === 0 ? true : undefined), timeoutMs).catch(() => undefined);
+  await eventually(
+    `the QuickDeals of ${namespace} to be finalized`,
+    async () => ((await list()).length === 0 ? true : undefined),
+    timeoutMs,
+  ).catch(() => undefined);
 }
 
 /** A QuickDeal object: a phone on sale since a minute ago unless the spec says otherwise. */
@@ -115,7 +118,10 @@ export async function readQuickDeal(api: Clients, namespace: string, name: strin
 
 /** A merge patch of the spec, as `kubectl edit` or `kubectl patch --type merge` would send it. */
 export async function patchSpec(api: Clients, namespace: string, name: string, spec: Record<string, unknown>): Promise<QuickDeal> {
-  return (await api.custom.patchNamespacedCustomObject({ group, version, namespace, plural, name, body: { spec } }, mergePatch)) as QuickDeal;
+  return (await api.custom.patchNamespacedCustomObject(
+    { group, version, namespace, plural, name, body: { spec } },
+    mergePatch,
+  )) as QuickDeal;
 }
 
 export function conditionOf(deal: QuickDeal, type: QuickDealCondition['type']): QuickDealCondition | undefined {
@@ -123,14 +129,26 @@ export function conditionOf(deal: QuickDeal, type: QuickDealCondition['type']): 
 }
 
 /** Waits until the QuickDeal satisfies the check; returns it. */
-export function waitForDeal(api: Clients, namespace: string, name: string, what: string, check: (deal: QuickDeal) => boolean, timeoutMs = 30_000): Promise<QuickDeal> {
-  return eventually(`${namespace}/${name}: ${what}`, async () => {
-    const deal = await readQuickDeal(api, namespace, name);
-    return check(deal) ? deal : undefined;
-  }, timeoutMs);
+export function waitForDeal(
+  api: Clients,
+  namespace: string,
+  name: string,
+  what: string,
+  check: (deal: QuickDeal) => boolean,
+  timeoutMs = 30_000,
+): Promise<QuickDeal> {
+  return eventually(
+    `${namespace}/${name}: ${what}`,
+    async () => {
+      const deal = await readQuickDeal(api, namespace, name);
+      return check(deal) ? deal : undefined;
+    },
+    timeoutMs,
+  );
 }
 
-export const isReady = (deal: QuickDeal) => conditionOf(deal, 'Ready')?.status === 'True' && deal.status?.observedGeneration === deal.metadata.generation;
+export const isReady = (deal: QuickDeal) =>
+  conditionOf(deal, 'Ready')?.status === 'True' && deal.status?.observedGeneration === deal.metadata.generation;
 
 export async function isGone(api: Clients, namespace: string, name: string): Promise<boolean> {
   try {

@@ -34,11 +34,15 @@ export function nodeEntry(entry: string): [string, string[]] {
 
 /** Waits until an HTTP endpoint answers 200. */
 export function waitForHttp(url: string, what: string, alive: () => boolean = () => true, timeoutMs = 60_000): Promise<true> {
-  return eventually(what, async () => {
-    if (!alive()) throw new Error(`${what}: the process exited`);
-    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
-    return response?.ok ? true : undefined;
-  }, timeoutMs);
+  return eventually(
+    what,
+    async () => {
+      if (!alive()) throw new Error(`${what}: the process exited`);
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+      return response?.ok ? true : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** A sample's value from Prometheus text exposition (0 when absent). */

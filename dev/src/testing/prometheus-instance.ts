@@ -29,14 +29,23 @@ export async function startPrometheus(jobs: ScrapeJob[], options: { port: number
   const dir = mkdtempSync(join(tmpdir(), 'qd-prometheus-'));
   const { port } = options;
   const url = `http://127.0.0.1:${port}`;
-  writeFileSync(join(dir, 'prometheus.yml'), stringify({
-    global: { scrape_interval: options.scrapeInterval ?? '1s', scrape_timeout: '1s' },
-    scrape_configs: jobs.map(({ job, targets }) => ({ job_name: job, static_configs: [{ targets }] })),
-  }));
-  const child = spawn(binary, [
-    `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    stringify({
+      global: { scrape_interval: options.scrapeInterval ?? '1s', scrape_timeout: '1s' },
+      scrape_configs: jobs.map(({ job, targets }) => ({ job_name: job, static_configs: [{ targets }] })),
+    }),
+  );
+  const child = spawn(
+    binary,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   child.stderr.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4_000)));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
@@ -51,7 +60,10 @@ export async function startPrometheus(jobs: ScrapeJob[], options: { port: number
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Prometheus exited at start: ${log}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`Prometheus was not ready in 30 s: ${log}`);
     await sleep(100);
@@ -73,10 +85,13 @@ export async function startPrometheus(jobs: ScrapeJob[], options: { port: number
     async waitForScrapes(since, timeoutMs = 30_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const targets = await api<{ activeTargets: Array<{ health: string; lastScrape: string; scrapeUrl: string; lastError: string }> }>('/api/v1/targets');
+        const targets = await api<{ activeTargets: Array<{ health: string; lastScrape: string; scrapeUrl: string; lastError: string }> }>(
+          '/api/v1/targets',
+        );
         const stale = targets.activeTargets.filter((t) => t.health !== 'up' || Date.parse(t.lastScrape) <= since.getTime());
         if (targets.activeTargets.length > 0 && stale.length === 0) return;
-        if (Date.now() > until) throw new Error(`Prometheus has not scraped ${stale.map((t) => `${t.scrapeUrl} (${t.health} ${t.lastError})`).join(', ')}`);
+        if (Date.now() > until)
+          throw new Error(`Prometheus has not scraped ${stale.map((t) => `${t.scrapeUrl} (${t.health} ${t.lastError})`).join(', ')}`);
         await sleep(250);
       }
     },

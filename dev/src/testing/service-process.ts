@@ -11,7 +11,11 @@ export interface ServiceProcess {
 }
 
 /** Starts `services/<service>/src/main.ts` on a free port; resolves once it listens. `running` collects the child for clean-up. */
-export async function startServiceProcess(service: string, env: Record<string, string>, running: ChildProcess[] = []): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  service: string,
+  env: Record<string, string>,
+  running: ChildProcess[] = [],
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', `services/${service}/src/main.ts`], {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },

@@ -76,7 +76,11 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const kafka = createKafka({ brokers, clientId: `test-${id}`, logger });
   const admin = kafka.admin();
   await admin.connect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
   await producer.connect();
   const db: Kysely<Database> = connectDatabase(postgresUrl, { maxConnections: 5 });
   await migrateToLatest(db);
@@ -88,7 +92,14 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
   const deals: string[] = [];
 
   // The services as their mains build them, from configuration: this room's topics and group, and test limits beyond what an operator may set.
-  const settings = { ...redisEnv, KAFKA_BROKERS: brokers.join(','), DATABASE_URL: postgresUrl, KAFKA_CLIENT_ID: `test-${id}`, KAFKA_TOPIC_PREFIX: topicPrefix, PORT: '0' };
+  const settings = {
+    ...redisEnv,
+    KAFKA_BROKERS: brokers.join(','),
+    DATABASE_URL: postgresUrl,
+    KAFKA_CLIENT_ID: `test-${id}`,
+    KAFKA_TOPIC_PREFIX: topicPrefix,
+    PORT: '0',
+  };
   const parts = { logger, keyring, clock, identity };
   const ticketing = await createTicketing(
     {
@@ -198,7 +209,12 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       return { dealId, applied, spec: parsed };
     },
     async takeTicket(dealId: string, shopperId: string, init: { headers?: Record<string, string> } = {}) {
-      return json(await ticketing.app.request(`/api/v1/deals/${dealId}/tickets`, { method: 'POST', headers: { ...(await headers(shopperId)), ...init.headers } }));
+      return json(
+        await ticketing.app.request(`/api/v1/deals/${dealId}/tickets`, {
+          method: 'POST',
+          headers: { ...(await headers(shopperId)), ...init.headers },
+        }),
+      );
     },
     async status(dealId: string, shopperId: string, ticket: string) {
       return json(await ticketing.app.request(`/api/v1/deals/${dealId}/tickets/status`, { headers: await headers(shopperId, ticket) }));
@@ -206,7 +222,14 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     async checkout(dealId: string, shopperId: string, ticket: string) {
       return json(await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { headers: await headers(shopperId, ticket) }));
     },
-    async pay(dealId: string, shopperId: string, ticket: string, idempotencyKey = uniqueName('pay'), paymentToken?: string, app = payment.app) {
+    async pay(
+      dealId: string,
+      shopperId: string,
+      ticket: string,
+      idempotencyKey = uniqueName('pay'),
+      paymentToken?: string,
+      app = payment.app,
+    ) {
       return json(
         await app.request(`/api/v1/deals/${dealId}/orders`, {
           method: 'POST',
@@ -216,7 +239,9 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       );
     },
     async cancel(dealId: string, shopperId: string, ticket: string) {
-      return json(await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { method: 'DELETE', headers: await headers(shopperId, ticket) }));
+      return json(
+        await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { method: 'DELETE', headers: await headers(shopperId, ticket) }),
+      );
     },
     /** Polls until `check` passes or the time is up; returns the last value. */
     async waitFor<T>(read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 15_000, everyMs = 50): Promise<T> {

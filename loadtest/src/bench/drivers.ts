@@ -60,7 +60,14 @@ function measurement(tally: Tally, seconds: number): Measurement {
  */
 export async function closedLoop(
   transport: Transport,
-  options: { connections: number; durationMs: number; warmupMs?: number; timeoutMs?: number; request: RequestMaker; onAnswer?: (i: number, answer: LoadResponse | TransportError) => void },
+  options: {
+    connections: number;
+    durationMs: number;
+    warmupMs?: number;
+    timeoutMs?: number;
+    request: RequestMaker;
+    onAnswer?: (i: number, answer: LoadResponse | TransportError) => void;
+  },
 ): Promise<Measurement> {
   const warmupEnd = performance.now() + (options.warmupMs ?? 0);
   const end = warmupEnd + options.durationMs;
@@ -142,7 +149,13 @@ export interface CannonMeasurement {
  * connections, each sending its next request as soon as the last was answered, for `durationMs`,
  * or until `amount` requests. `request(i)` makes each request, so every one can differ.
  */
-export async function cannon(options: { url: string; connections: number; durationMs?: number; amount?: number; request: (i: number) => LoadRequest }): Promise<CannonMeasurement> {
+export async function cannon(options: {
+  url: string;
+  connections: number;
+  durationMs?: number;
+  amount?: number;
+  request: (i: number) => LoadRequest;
+}): Promise<CannonMeasurement> {
   let next = 0;
   const result = await autocannon({
     url: options.url,
@@ -168,6 +181,11 @@ export async function cannon(options: { url: string; connections: number; durati
     ok: result['2xx'],
     seconds: result.duration,
     statuses,
-    latency: { p50Ms: result.latency.p50, p99Ms: result.latency.p99, maxMs: result.latency.max, meanMs: Math.round(result.latency.mean * 100) / 100 },
+    latency: {
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      maxMs: result.latency.max,
+      meanMs: Math.round(result.latency.mean * 100) / 100,
+    },
   };
 }

@@ -42,22 +42,32 @@ export const median = (values: number[]) => [...values].sort((a, b) => a - b)[Ma
 export const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 /** The open loop's rate: a share of the closed loop's throughput, at least 1 and at most the cap. */
-export const openRate = (okPerSecond: number, options: BenchOptions) => Math.max(1, Math.min(options.openMaxRate, Math.round(okPerSecond * options.openShare)));
+export const openRate = (okPerSecond: number, options: BenchOptions) =>
+  Math.max(1, Math.min(options.openMaxRate, Math.round(okPerSecond * options.openShare)));
 
 /**
  * Each path's closed loop `repeat` times, the paths interleaved round by round so that a moment
  * when the (shared) machine is busier does not favour one path; the median run counts. The CPU
  * time of the serving processes is read from /proc around each run. Then each path's open loop.
  */
-export async function measurePaths(paths: BenchPath[], pids: Map<string, number>, options: BenchOptions, log: (line: string) => void): Promise<PathResult[]> {
+export async function measurePaths(
+  paths: BenchPath[],
+  pids: Map<string, number>,
+  options: BenchOptions,
+  log: (line: string) => void,
+): Promise<PathResult[]> {
   log('warming up every path (2 s each, not counted) …');
   for (const path of paths) await cannon({ url: path.url, connections: options.connections, durationMs: 2_000, request: path.request });
   const runs = paths.map(() => [] as Array<{ m: CannonMeasurement; cpuUsBy: Record<string, number> }>);
   for (let round = 1; round <= options.repeat; round++) {
     for (const [i, path] of paths.entries()) {
-      const { result: m, cpuUsBy } = await withCpu(path.servedBy, pids, () => cannon({ url: path.url, connections: options.connections, durationMs: options.durationMs, request: path.request }));
+      const { result: m, cpuUsBy } = await withCpu(path.servedBy, pids, () =>
+        cannon({ url: path.url, connections: options.connections, durationMs: options.durationMs, request: path.request }),
+      );
       runs[i]?.push({ m, cpuUsBy });
-      log(`round ${round}/${options.repeat}: ${path.name}: ${n(m.okPerSecond)}/s, CPU per answer ${describeCpu(cpuUsBy)} (p50 ${m.latency.p50Ms} ms, p99 ${m.latency.p99Ms} ms)`);
+      log(
+        `round ${round}/${options.repeat}: ${path.name}: ${n(m.okPerSecond)}/s, CPU per answer ${describeCpu(cpuUsBy)} (p50 ${m.latency.p50Ms} ms, p99 ${m.latency.p99Ms} ms)`,
+      );
     }
   }
   const results: PathResult[] = [];
@@ -70,18 +80,39 @@ export async function measurePaths(paths: BenchPath[], pids: Map<string, number>
     const open = await openLoop(transport, { ratePerSecond, durationMs: options.durationMs, request: path.request });
     await transport.close();
     const cpuUsBy = Object.fromEntries(path.servedBy.map((name) => [name, median(all.map((r) => r.cpuUsBy[name] ?? NaN))]));
-    results.push({ name: path.name, servedBy: path.servedBy, closed, runs: all.map((r) => r.m.okPerSecond), cpuUs: sum(Object.values(cpuUsBy)), cpuUsBy, open: { ...open, ratePerSecond } });
+    results.push({
+      name: path.name,
+      servedBy: path.servedBy,
+      closed,
+      runs: all.map((r) => r.m.okPerSecond),
+      cpuUs: sum(Object.values(cpuUsBy)),
+      cpuUsBy,
+      open: { ...open, ratePerSecond },
+    });
   }
   return results;
 }
 
 /** Runs `work` and reads from /proc how much CPU each named process (with its children) spent per 2xx answer, in µs. */
-export async function withCpu<T extends { ok: number }>(names: string[], pids: Map<string, number>, work: () => Promise<T>): Promise<{ result: T; cpuUsBy: Record<string, number> }> {
-  const read = () => names.map((name) => { const pid = pids.get(name); return pid === undefined ? NaN : cpuSeconds([pid], { withChildren: servesFromChildren(name) }); });
+export async function withCpu<T extends { ok: number }>(
+  names: string[],
+  pids: Map<string, number>,
+  work: () => Promise<T>,
+): Promise<{ result: T; cpuUsBy: Record<string, number> }> {
+  const read = () =>
+    names.map((name) => {
+      const pid = pids.get(name);
+      return pid === undefined ? NaN : cpuSeconds([pid], { withChildren: servesFromChildren(name) });
+    });
   const before = read();
   const result = await work();
   const after = read();
-  return { result, cpuUsBy: Object.fromEntries(names.map((name, i) => [name, result.ok > 0 ? (((after[i] ?? NaN) - (before[i] ?? NaN)) * 1e6) / result.ok : NaN])) };
+  return {
+    result,
+    cpuUsBy: Object.fromEntries(
+      names.map((name, i) => [name, result.ok > 0 ? (((after[i] ?? NaN) - (before[i] ?? NaN)) * 1e6) / result.ok : NaN]),
+    ),
+  };
 }
 
 export function describeCpu(cpuUsBy: Record<string, number>): string {

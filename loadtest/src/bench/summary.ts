@@ -10,16 +10,44 @@ export function summarize(results: PathResult[], fills: number[], options: Bench
   const payment = results.find((r) => r.name.startsWith('payment'));
   const bareRate = bare?.closed.okPerSecond ?? 0;
   const signRate = sign?.closed.okPerSecond ?? 0;
-  const header = ['path', '2xx/s', '× bare', '× sign-only', 'runs (2xx/s)', 'CPU µs/answer', 'CPU × bare', 'p50 ms', 'p99 ms', 'open rate/s', 'open p50', 'open p99', 'open max', 'non-2xx'];
+  const header = [
+    'path',
+    '2xx/s',
+    '× bare',
+    '× sign-only',
+    'runs (2xx/s)',
+    'CPU µs/answer',
+    'CPU × bare',
+    'p50 ms',
+    'p99 ms',
+    'open rate/s',
+    'open p50',
+    'open p99',
+    'open max',
+    'non-2xx',
+  ];
   const rows = results.map((r) => {
     const statuses: Record<string, number> = { ...r.closed.statuses };
     for (const [k, v] of Object.entries(r.open.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
-    const non2xx = Object.entries(statuses).filter(([k]) => !/^2\d\d$/.test(k)).map(([k, v]) => `${k}×${v}`).join(' ');
+    const non2xx = Object.entries(statuses)
+      .filter(([k]) => !/^2\d\d$/.test(k))
+      .map(([k, v]) => `${k}×${v}`)
+      .join(' ');
     return [
-      r.name, n(r.closed.okPerSecond), ratio(r.closed.okPerSecond, bareRate), ratio(r.closed.okPerSecond, signRate), r.runs.map(n).join(' / '),
-      describeCpu(r.cpuUsBy), ratio(r.cpuUs, bare?.cpuUs ?? NaN),
-      String(r.closed.latency.p50Ms), String(r.closed.latency.p99Ms), n(r.open.ratePerSecond),
-      String(r.open.latency.p50Ms), String(r.open.latency.p99Ms), String(r.open.latency.maxMs), non2xx || '—',
+      r.name,
+      n(r.closed.okPerSecond),
+      ratio(r.closed.okPerSecond, bareRate),
+      ratio(r.closed.okPerSecond, signRate),
+      r.runs.map(n).join(' / '),
+      describeCpu(r.cpuUsBy),
+      ratio(r.cpuUs, bare?.cpuUs ?? NaN),
+      String(r.closed.latency.p50Ms),
+      String(r.closed.latency.p99Ms),
+      n(r.open.ratePerSecond),
+      String(r.open.latency.p50Ms),
+      String(r.open.latency.p99Ms),
+      String(r.open.latency.maxMs),
+      non2xx || '—',
     ];
   });
   const sortedFills = [...fills].sort((a, b) => a - b);
@@ -27,7 +55,11 @@ export function summarize(results: PathResult[], fills: number[], options: Bench
   const pollRatio = (poll?.closed.okPerSecond ?? 0) / bareRate;
   const issueRatio = (issue?.closed.okPerSecond ?? 0) / signRate;
   const targets = [
-    ['status poll ≥ 0.8 × bare', pollRatio >= 0.8, `${pollRatio.toFixed(2)} × (CPU per answer ${ratio(poll?.cpuUs ?? NaN, bare?.cpuUs ?? NaN)} × the bare route's)`],
+    [
+      'status poll ≥ 0.8 × bare',
+      pollRatio >= 0.8,
+      `${pollRatio.toFixed(2)} × (CPU per answer ${ratio(poll?.cpuUs ?? NaN, bare?.cpuUs ?? NaN)} × the bare route's)`,
+    ],
     ['ticket issue ≥ 0.5 × sign-only', issueRatio >= 0.5, `${issueRatio.toFixed(2)} ×`],
     ['1,000 freed slots filled < 1 s', worst < 1_000, `median ${median(fills)} ms, worst ${worst} ms over ${fills.length} rounds`],
   ] as const;

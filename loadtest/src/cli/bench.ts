@@ -14,7 +14,17 @@ import { repoRoot } from '@quickdeal/dev/paths';
 import { endpoints, type ProfileName } from '@quickdeal/dev/profiles';
 import type { LocalTarget } from '@quickdeal/operator';
 import { cannon, closedLoop, openLoop } from '../bench/drivers.js';
-import { describeCpu, measurePaths, n, openRate, sum, withCpu, type BenchOptions, type BenchPath, type PathResult } from '../bench/measure.js';
+import {
+  describeCpu,
+  measurePaths,
+  n,
+  openRate,
+  sum,
+  withCpu,
+  type BenchOptions,
+  type BenchPath,
+  type PathResult,
+} from '../bench/measure.js';
 import { summarize } from '../bench/summary.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { httpTransport, TransportError, type LoadRequest, type Transport } from '../transport.js';
@@ -27,11 +37,15 @@ const drainCap = 1_000;
 
 /** Runs the baselines' server as its own process; resolves with its URL once it listens. */
 async function startBaseline(): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', join(loadtestDir, 'src', 'bench', 'baseline-server.ts')], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, PORT: '0' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--conditions=quickdeal-source', '--import', 'tsx', join(loadtestDir, 'src', 'bench', 'baseline-server.ts')],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, PORT: '0' },
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the baseline server did not start within 30 s')), 30_000);
     child.once('exit', (code) => reject(new Error(`the baseline server exited with code ${code}`)));
@@ -52,10 +66,12 @@ async function takeTickets(transport: Transport, dealId: string, prefix: string,
   await closedLoop(transport, {
     connections,
     durationMs: 600_000,
-    request: (i) => (i < count ? { method: 'POST', path: `/api/v1/deals/${dealId}/tickets`, headers: { 'x-user-id': `${prefix}-${i}` } } : undefined),
+    request: (i) =>
+      i < count ? { method: 'POST', path: `/api/v1/deals/${dealId}/tickets`, headers: { 'x-user-id': `${prefix}-${i}` } } : undefined,
     onAnswer: (i, answer) => {
       const body = answer instanceof TransportError ? undefined : (answer.body as { ticket?: string } | undefined);
-      if (!(answer instanceof TransportError) && answer.status === 201 && body?.ticket) tickets.push({ shopperId: `${prefix}-${i}`, ticket: body.ticket });
+      if (!(answer instanceof TransportError) && answer.status === 201 && body?.ticket)
+        tickets.push({ shopperId: `${prefix}-${i}`, ticket: body.ticket });
     },
   });
   if (tickets.length < count) throw new Error(`only ${tickets.length} of ${count} tickets were issued (is ticketing healthy? see its log)`);
@@ -93,7 +109,9 @@ async function drainRounds(clients: StackClients, dealId: string, cap: number, r
     const refill = (await store.admissions(dealId)).slice(trail.length, target);
     const fillMs = Math.max(...refill.map((a) => a.admittedAt)) - t0;
     fills.push(fillMs);
-    log(`admission drain round ${round}: ${n(active.length)} slots freed in ${releasedMs} ms, all filled again ${fillMs} ms after the first was freed`);
+    log(
+      `admission drain round ${round}: ${n(active.length)} slots freed in ${releasedMs} ms, all filled again ${fillMs} ms after the first was freed`,
+    );
   }
   return fills;
 }
@@ -143,33 +161,55 @@ function parseBenchArgs(argv: string[]) {
     payShoppers: Number(values['pay-shoppers']),
     drainRounds: Number(values['drain-rounds']),
   };
-  return { help: values.help === true, options, profile: values.profile as ProfileName, keepStack: values['keep-stack'] === true, record: !values['no-record'] };
+  return {
+    help: values.help === true,
+    options,
+    profile: values.profile as ProfileName,
+    keepStack: values['keep-stack'] === true,
+    record: !values['no-record'],
+  };
 }
 
 /** The three deals of a run, applied as `quickdeal apply` would; issue and poll on a paused deal, so every poll is a shopper still in line. */
 async function createBenchDeals(run: BenchRun, target: LocalTarget, outDir: string, created: LoadDeal[]): Promise<void> {
   const day = 24 * 3_600_000;
   for (const [dealId, spec] of [
-    [run.deals.issue, { stock: 10_000_000, cap: drainCap, windowMs: 1_200_000, ticketTtlMs: day, paused: true, product: 'Bench: issue and poll' }],
+    [
+      run.deals.issue,
+      { stock: 10_000_000, cap: drainCap, windowMs: 1_200_000, ticketTtlMs: day, paused: true, product: 'Bench: issue and poll' },
+    ],
     [run.deals.pay, { stock: 10_000_000, cap: 1_000_000, windowMs: 1_200_000, ticketTtlMs: day, product: 'Bench: payment' }],
     [run.deals.drain, { stock: 10_000_000, cap: drainCap, windowMs: 1_200_000, ticketTtlMs: day, product: 'Bench: admission drain' }],
   ] as const) {
     created.push(await createLoadDeal(target, outDir, dealId, spec));
   }
   log('bench deals applied; waiting for the admission consumers to pick them up …');
-  await waitForAdmission(run.clients.kafka, Object.values(run.deals).map((d) => topicForDeal(d)));
+  await waitForAdmission(
+    run.clients.kafka,
+    Object.values(run.deals).map((d) => topicForDeal(d)),
+  );
 }
 
 /** Shoppers in line to poll with, each polled once first (a shopper's first poll verifies the ticket's signature); returns the i-th poll. */
 async function preparePolls(run: BenchRun): Promise<(i: number) => LoadRequest> {
   const { options, deals } = run;
-  log(`status poll: taking ${n(options.pollTickets)} tickets to poll with, and polling each once (a shopper's first poll verifies the signature) …`);
+  log(
+    `status poll: taking ${n(options.pollTickets)} tickets to poll with, and polling each once (a shopper's first poll verifies the signature) …`,
+  );
   const tickets = await takeTickets(run.ticketing, deals.issue, `${run.runId}-p`, options.pollTickets, options.connections);
   const pollOf = (i: number): LoadRequest => {
     const shopper = tickets[i % tickets.length] as Shopper;
-    return { method: 'GET', path: `/api/v1/deals/${deals.issue}/tickets/status`, headers: { 'x-user-id': shopper.shopperId, authorization: `Bearer ${shopper.ticket}` } };
+    return {
+      method: 'GET',
+      path: `/api/v1/deals/${deals.issue}/tickets/status`,
+      headers: { 'x-user-id': shopper.shopperId, authorization: `Bearer ${shopper.ticket}` },
+    };
   };
-  await closedLoop(run.ticketing, { connections: options.connections, durationMs: 600_000, request: (i) => (i < tickets.length ? pollOf(i) : undefined) });
+  await closedLoop(run.ticketing, {
+    connections: options.connections,
+    durationMs: 600_000,
+    request: (i) => (i < tickets.length ? pollOf(i) : undefined),
+  });
   return pollOf;
 }
 
@@ -182,9 +222,16 @@ function benchPaths(run: BenchRun, baselineUrl: string, pollOf: (i: number) => L
   return [
     // The bare route gets a poll's very headers, so both parse requests of the same size.
     { name: 'bare Hono route (fixed JSON)', url: baselineUrl, servedBy: ['baseline'], request: (i) => ({ ...pollOf(i), path: '/bare' }) },
-    { name: 'sign-only Hono route (jose EdDSA)', url: baselineUrl, servedBy: ['baseline'], request: () => ({ method: 'POST', path: '/sign', headers: { 'x-user-id': `${runId}-s-${signed++}` } }) },
     {
-      name: 'ticket issue (POST …/tickets)', url: stack.ticketingUrl, servedBy: ['ticketing', 'redis', 'kafka'],
+      name: 'sign-only Hono route (jose EdDSA)',
+      url: baselineUrl,
+      servedBy: ['baseline'],
+      request: () => ({ method: 'POST', path: '/sign', headers: { 'x-user-id': `${runId}-s-${signed++}` } }),
+    },
+    {
+      name: 'ticket issue (POST …/tickets)',
+      url: stack.ticketingUrl,
+      servedBy: ['ticketing', 'redis', 'kafka'],
       request: () => ({ method: 'POST', path: `/api/v1/deals/${deals.issue}/tickets`, headers: { 'x-user-id': `${runId}-i-${issued++}` } }),
     },
     { name: 'status poll (GET …/tickets/status)', url: stack.ticketingUrl, servedBy: ['ticketing'], request: () => pollOf(polled++) },
@@ -205,13 +252,20 @@ async function measurePayment(run: BenchRun, pids: Map<string, number>): Promise
     return {
       method: 'POST',
       path: `/api/v1/deals/${deals.pay}/orders`,
-      headers: { 'x-user-id': shopper.shopperId, authorization: `Bearer ${shopper.ticket}`, 'content-type': 'application/json', 'idempotency-key': `${shopper.shopperId}-order` },
+      headers: {
+        'x-user-id': shopper.shopperId,
+        authorization: `Bearer ${shopper.ticket}`,
+        'content-type': 'application/json',
+        'idempotency-key': `${shopper.shopperId}-order`,
+      },
       body: '{"paymentMethod":{"token":"tok_approve"}}',
     };
   };
   log(`payment (POST …/orders): ${n(options.payShoppers)} shoppers paying once each, ${options.connections} connections …`);
   const servedBy = ['payment', 'redis', 'postgres'];
-  const { result: closed, cpuUsBy } = await withCpu(servedBy, pids, () => cannon({ url: stack.paymentUrl, connections: options.connections, amount: options.payShoppers, request: payOf }));
+  const { result: closed, cpuUsBy } = await withCpu(servedBy, pids, () =>
+    cannon({ url: stack.paymentUrl, connections: options.connections, amount: options.payShoppers, request: payOf }),
+  );
   const ratePerSecond = openRate(closed.okPerSecond, options);
   log(`payment: ${n(closed.okPerSecond)}/s, CPU per answer ${describeCpu(cpuUsBy)}; open loop at ${n(ratePerSecond)}/s …`);
   const payment = httpTransport(() => stack.paymentUrl, { connections: options.connections * 4 });
@@ -221,7 +275,15 @@ async function measurePayment(run: BenchRun, pids: Map<string, number>): Promise
     request: (i) => (i < openShoppers ? payOf(options.payShoppers + i) : undefined),
   });
   await payment.close();
-  return { name: 'payment (POST …/orders)', servedBy, closed, runs: [closed.okPerSecond], cpuUs: sum(Object.values(cpuUsBy)), cpuUsBy, open: { ...open, ratePerSecond } };
+  return {
+    name: 'payment (POST …/orders)',
+    servedBy,
+    closed,
+    runs: [closed.okPerSecond],
+    cpuUs: sum(Object.values(cpuUsBy)),
+    cpuUsBy,
+    open: { ...open, ratePerSecond },
+  };
 }
 
 /** Admission drain: a line of (rounds + 1) × cap shoppers behind a full cap, then the rounds. */
@@ -233,9 +295,12 @@ async function measureDrain(run: BenchRun): Promise<number[]> {
 }
 
 function recordResults(argv: string[], markdown: string, machine: string, stack: Stack): void {
-  appendResults(join(loadtestDir, 'RESULTS.md'), `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — benchmark\n\n` +
-    `\`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`; ${machine}; the whole stack and the generator on this machine; ` +
-    `${describeStack(stack.started)}.\n\n${markdown}`);
+  appendResults(
+    join(loadtestDir, 'RESULTS.md'),
+    `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — benchmark\n\n` +
+      `\`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`; ${machine}; the whole stack and the generator on this machine; ` +
+      `${describeStack(stack.started)}.\n\n${markdown}`,
+  );
   log('appended to loadtest/RESULTS.md');
 }
 
@@ -255,7 +320,10 @@ async function main(argv: string[]): Promise<number> {
   const outDir = join(loadtestDir, 'out', `bench-${runId}`);
   mkdirSync(outDir, { recursive: true });
   const run: BenchRun = {
-    options, runId, stack, clients,
+    options,
+    runId,
+    stack,
+    clients,
     deals: { issue: `lt-${runId}-issue`, pay: `lt-${runId}-pay`, drain: `lt-${runId}-drain` },
     ticketing: httpTransport(() => stack.ticketingUrl, { connections: options.connections }),
   };
@@ -278,7 +346,10 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await run.ticketing.close().catch(() => undefined);
     baseline?.child.kill('SIGTERM');
-    if (created.length > 0) await retireLoadDeals(target, clients.kafka, created, log).catch((error: unknown) => log(`could not retire the bench deals: ${(error as Error).message}`));
+    if (created.length > 0)
+      await retireLoadDeals(target, clients.kafka, created, log).catch((error: unknown) =>
+        log(`could not retire the bench deals: ${(error as Error).message}`),
+      );
     await clients.close();
     if (!keepStack) await stack.stop();
   }

@@ -19,7 +19,12 @@ export interface LoadDeal {
 
 /** A fresh deal id for a run: `lt-<name>-<random>`, a valid QuickDeal name. */
 export function freshDealId(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
+  const slug =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'run';
   return `lt-${slug}-${randomBytes(3).toString('hex')}`;
 }
 
@@ -71,7 +76,13 @@ export async function createLoadDeal(
  * mark the rest of its line sold out and commit past its last message, and then its Redis state
  * goes: a topic read to its end costs the consumers nothing more.
  */
-export async function retireLoadDeals(target: LocalTarget, kafka: Kafka, deals: LoadDeal[], log: (line: string) => void, groupId = 'quickdeal-admission'): Promise<void> {
+export async function retireLoadDeals(
+  target: LocalTarget,
+  kafka: Kafka,
+  deals: LoadDeal[],
+  log: (line: string) => void,
+  groupId = 'quickdeal-admission',
+): Promise<void> {
   for (const deal of deals) await deal.retire();
   const admin = kafka.admin();
   await admin.connect();
@@ -80,10 +91,14 @@ export async function retireLoadDeals(target: LocalTarget, kafka: Kafka, deals: 
     for (const deal of deals) {
       for (;;) {
         const high = Number((await admin.fetchTopicOffsets(deal.topic)).find((p) => p.partition === 0)?.high ?? 0);
-        const committed = Number((await admin.fetchOffsets({ groupId, topics: [deal.topic] }))[0]?.partitions.find((p) => p.partition === 0)?.offset ?? -1);
+        const committed = Number(
+          (await admin.fetchOffsets({ groupId, topics: [deal.topic] }))[0]?.partitions.find((p) => p.partition === 0)?.offset ?? -1,
+        );
         if (committed >= high) break;
         if (Date.now() > deadline) {
-          log(`${deal.dealId}: its line did not drain within 2 minutes; removing it anyway (the admission consumers will keep skipping it)`);
+          log(
+            `${deal.dealId}: its line did not drain within 2 minutes; removing it anyway (the admission consumers will keep skipping it)`,
+          );
           break;
         }
         await sleep(250);

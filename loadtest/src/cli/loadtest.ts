@@ -21,7 +21,9 @@ import { connectClients, describeStack, ensureStack, waitForAdmission } from './
 const memoryLimitMiB = 300;
 
 function usage(): string {
-  const names = Object.entries(scenarios).map(([name, s]) => `  ${name.padEnd(16)} ${s.summary}`).join('\n');
+  const names = Object.entries(scenarios)
+    .map(([name, s]) => `  ${name.padEnd(16)} ${s.summary}`)
+    .join('\n');
   return `usage: npm run loadtest -- [--scenario <name>] [options]
 
 scenarios (options given beside one override its values):
@@ -108,9 +110,13 @@ async function main(argv: string[]): Promise<number> {
   );
   try {
     deal = await createLoadDeal(target, outDir, dealId, plan);
-    log(`deal ${dealId} applied (${relative(process.cwd(), deal.manifest)}); waiting for the admission consumers to pick up ${deal.topic} …`);
+    log(
+      `deal ${dealId} applied (${relative(process.cwd(), deal.manifest)}); waiting for the admission consumers to pick up ${deal.topic} …`,
+    );
     await waitForAdmission(clients.kafka, [deal.topic]);
-    log(`open: ${plan.shoppers.toLocaleString('en-US')} shoppers arrive via ${values.via === 'gateway' ? stack.gatewayUrl : 'the services directly'}`);
+    log(
+      `open: ${plan.shoppers.toLocaleString('en-US')} shoppers arrive via ${values.via === 'gateway' ? stack.gatewayUrl : 'the services directly'}`,
+    );
     report = await runFlashSale({
       plan,
       transport,
@@ -133,14 +139,19 @@ async function main(argv: string[]): Promise<number> {
     console.log(`\n${formatReport(report, memoryLimitMiB)}\n`);
     console.log(`report: ${relative(process.cwd(), jsonFile)}\nchart:  ${relative(process.cwd(), pngFile)}`);
     if (values.record) {
-      appendResults(join(loadtestDir, 'RESULTS.md'), loadtestSection(report, values.via, process.argv.slice(2), `${describeMachine(facts)}; ${describeStack(stack.started)}`));
+      appendResults(
+        join(loadtestDir, 'RESULTS.md'),
+        loadtestSection(report, values.via, process.argv.slice(2), `${describeMachine(facts)}; ${describeStack(stack.started)}`),
+      );
       console.log('summary appended to loadtest/RESULTS.md');
     }
   } finally {
     await transport.close().catch(() => undefined);
     if (deal && !values['keep-deal']) {
       log(`retiring the deal (sold out, its line drained, its Redis state removed; --keep-deal keeps it) …`);
-      await retireLoadDeals(target, clients.kafka, [deal], log).catch((error: unknown) => log(`could not retire the deal: ${(error as Error).message}`));
+      await retireLoadDeals(target, clients.kafka, [deal], log).catch((error: unknown) =>
+        log(`could not retire the deal: ${(error as Error).message}`),
+      );
     }
     await clients.close();
     if (!values['keep-stack']) await stack.stop();
@@ -153,7 +164,10 @@ function loadtestSection(report: FlashSaleReport, via: string, args: string[], c
   const l = (name: string) => report.latency[name];
   const rows = ['ticket', 'status', 'checkout', 'pay', 'cancel']
     .filter((name) => l(name))
-    .map((name) => `| ${name} | ${l(name)?.count.toLocaleString('en-US')} | ${l(name)?.p50Ms} | ${l(name)?.p95Ms} | ${l(name)?.p99Ms} | ${l(name)?.maxMs} |`);
+    .map(
+      (name) =>
+        `| ${name} | ${l(name)?.count.toLocaleString('en-US')} | ${l(name)?.p50Ms} | ${l(name)?.p95Ms} | ${l(name)?.p99Ms} | ${l(name)?.maxMs} |`,
+    );
   const usage = report.processes.map((p) => `${p.name} ${p.peakRssMiB.toFixed(0)} MiB / ${p.cores.toFixed(2)} cores`).join(', ');
   const f = report.invariants.figures;
   return `## ${report.startedAt.slice(0, 16).replace('T', ' ')} UTC — load test, scenario ${report.scenario}
@@ -166,7 +180,13 @@ ${describePlan(report.plan)}.
 - tickets: offered ${report.tickets.offeredPerSecond.toLocaleString('en-US')}/s, served ${report.tickets.servedPerSecond.toLocaleString('en-US')}/s (peak ${report.tickets.peakServedPerSecond.toLocaleString('en-US')}/s); ${report.tickets.created.toLocaleString('en-US')} issued, ${report.tickets.turnedAway.toLocaleString('en-US')} turned away sold out
 - sale: ${report.sale.sold} of ${report.sale.stock} sold, ${report.sale.timeToSellOutS === null ? 'not sold out' : `sold out after ${report.sale.timeToSellOutS.toFixed(1)} s`}; ${report.sale.admissions} admissions, ${report.sale.admissionsPerSecond.mean}/s mean, ${report.sale.admissionsPerSecond.peak}/s peak
 - invariants: ${report.invariants.ok ? 'all hold' : 'BROKEN'} — FIFO violations ${f.fifoViolations}, oversold ${f.oversoldUnits}, lost tickets ${f.lostTickets}, max active ${f.maxActiveSampled} (cap ${report.plan.cap}), still waiting at the end ${f.stillWaiting}
-- unexpected errors: ${report.errors.unexpected}${Object.keys(report.errors.byCode).length > 0 ? ` (non-2xx answers: ${Object.entries(report.errors.byCode).map(([k, v]) => `${k} ×${v}`).join(', ')})` : ''}
+- unexpected errors: ${report.errors.unexpected}${
+    Object.keys(report.errors.byCode).length > 0
+      ? ` (non-2xx answers: ${Object.entries(report.errors.byCode)
+          .map(([k, v]) => `${k} ×${v}`)
+          .join(', ')})`
+      : ''
+  }
 - peak resident memory and average CPU during the run: ${usage}
 
 | endpoint | requests | p50 ms | p95 ms | p99 ms | max ms |

@@ -4,7 +4,15 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AssignerProtocol, type Kafka } from 'kafkajs';
-import { DealStore, connectDatabase, connectRedis, createKafka, redisTopologyFromEnv, type Database, type RedisClient } from '@quickdeal/core';
+import {
+  DealStore,
+  connectDatabase,
+  connectRedis,
+  createKafka,
+  redisTopologyFromEnv,
+  type Database,
+  type RedisClient,
+} from '@quickdeal/core';
 import type { Kysely } from 'kysely';
 import { endpoints, profile as profileOf, type ProfileName } from '@quickdeal/dev/profiles';
 import { startServices } from '@quickdeal/dev/services';
@@ -102,7 +110,8 @@ export async function waitForAdmission(kafka: Kafka, topics: string[], timeoutMs
         for (const topic of Object.keys(decoded?.assignment ?? {})) assigned.add(topic);
       }
       if (topics.every((topic) => assigned.has(topic))) return;
-      if (Date.now() > deadline) throw new Error(`the admission consumers did not pick up ${topics.join(', ')} within ${timeoutMs / 1000} s`);
+      if (Date.now() > deadline)
+        throw new Error(`the admission consumers did not pick up ${topics.join(', ')} within ${timeoutMs / 1000} s`);
       await sleep(250);
     }
   } finally {

@@ -32,10 +32,13 @@ export class RunClock {
     if (this.stopped) return Promise.resolve(false);
     return new Promise((resolve) => {
       const sleeper = {
-        timer: setTimeout(() => {
-          this.sleepers.delete(sleeper);
-          resolve(true);
-        }, Math.max(0, atMs - this.now())),
+        timer: setTimeout(
+          () => {
+            this.sleepers.delete(sleeper);
+            resolve(true);
+          },
+          Math.max(0, atMs - this.now()),
+        ),
         wake: resolve,
       };
       this.sleepers.add(sleeper);

@@ -84,7 +84,12 @@ export class ShopperJourney {
     traffic.ticketsOutstanding++;
     try {
       for (let attempt = 1, failures = 0; ; attempt++) {
-        const answer = await traffic.call('ticket', intendedMs, { method: 'POST', path: `${this.path}/tickets`, headers: this.headers(), lane: 'tickets' });
+        const answer = await traffic.call('ticket', intendedMs, {
+          method: 'POST',
+          path: `${this.path}/tickets`,
+          headers: this.headers(),
+          lane: 'tickets',
+        });
         if (!(answer instanceof TransportError)) {
           if (answer.status === 201 || answer.status === 200) {
             const body = answer.body as { ticket?: string; queueNumber?: number };
@@ -130,12 +135,16 @@ export class ShopperJourney {
    */
   private async poll(intendedMs: number): Promise<LoadResponse | undefined> {
     const { clock, traffic } = this.context;
-    for (let errors = 0; ; ) {
+    for (let errors = 0; ;) {
       if (!(await clock.sleepUntil(intendedMs))) {
         this.shopper.outcome = 'still_polling';
         return undefined;
       }
-      const polled = await traffic.call('status', intendedMs, { method: 'GET', path: `${this.path}/tickets/status`, headers: this.headers() });
+      const polled = await traffic.call('status', intendedMs, {
+        method: 'GET',
+        path: `${this.path}/tickets/status`,
+        headers: this.headers(),
+      });
       if (!(polled instanceof TransportError) && polled.status === 200) return polled;
       if (!(polled instanceof TransportError) && polled.status === 401 && errorCodeOf(polled.body) === 'TICKET_EXPIRED') {
         this.shopper.outcome = 'ticket_expired';
@@ -160,7 +169,12 @@ export class ShopperJourney {
     }
     let intendedMs = admittedMs + this.draws.thinkMs / 2;
     if (!(await clock.sleepUntil(intendedMs))) return;
-    const page = await traffic.call('checkout', intendedMs, { method: 'GET', path: `${this.path}/checkout`, headers: this.headers(), lane: 'checkouts' });
+    const page = await traffic.call('checkout', intendedMs, {
+      method: 'GET',
+      path: `${this.path}/checkout`,
+      headers: this.headers(),
+      lane: 'checkouts',
+    });
     if (!(page instanceof TransportError) && page.status !== 200) {
       shopper.outcome = page.status === 410 ? 'checkout_expired' : 'failed';
       return;
@@ -172,7 +186,12 @@ export class ShopperJourney {
   }
 
   private async cancel(intendedMs: number): Promise<void> {
-    const answer = await this.context.traffic.call('cancel', intendedMs, { method: 'DELETE', path: `${this.path}/checkout`, headers: this.headers(), lane: 'checkouts' });
+    const answer = await this.context.traffic.call('cancel', intendedMs, {
+      method: 'DELETE',
+      path: `${this.path}/checkout`,
+      headers: this.headers(),
+      lane: 'checkouts',
+    });
     if (answer instanceof TransportError) this.shopper.outcome = answer.code === 'STOPPED' ? 'unfinished' : 'failed';
     else if (answer.status === 204) this.shopper.outcome = 'cancelled';
     else this.shopper.outcome = answer.status === 410 ? 'checkout_expired' : 'failed';
@@ -213,7 +232,8 @@ export class ShopperJourney {
           return;
         }
       }
-      intendedMs = clock.now() + (answer instanceof TransportError || answer.status !== 402 ? retryDelayMs(answer, attempt) : this.draws.thinkMs);
+      intendedMs =
+        clock.now() + (answer instanceof TransportError || answer.status !== 402 ? retryDelayMs(answer, attempt) : this.draws.thinkMs);
       if (!(await clock.sleepUntil(intendedMs))) return;
     }
     shopper.outcome = 'failed';

@@ -17,15 +17,23 @@ export function checkApiAgrees({ evidence, admittedShoppers, orderByShopper }: S
       rank = r;
       if (r === 2) terminal = status;
     }
-    if (t.statuses.includes('ACCESS_GRANTED') && !admittedShoppers.has(t.shopperId)) check.fail(`${t.shopperId} was told ACCESS_GRANTED but was never admitted`);
-    if (t.statuses.includes('PURCHASED') && !orderByShopper.has(t.shopperId)) check.fail(`${t.shopperId} was told PURCHASED but has no order`);
+    if (t.statuses.includes('ACCESS_GRANTED') && !admittedShoppers.has(t.shopperId))
+      check.fail(`${t.shopperId} was told ACCESS_GRANTED but was never admitted`);
+    if (t.statuses.includes('PURCHASED') && !orderByShopper.has(t.shopperId))
+      check.fail(`${t.shopperId} was told PURCHASED but has no order`);
   }
   for (const answer of evidence.apiAnswers ?? []) {
     const admitted = admittedShoppers.has(answer.shopperId);
     const admittedLike = ['ACCESS_GRANTED', 'PURCHASED'].includes(answer.status);
     const waitingLike = ['ACCESS_DENIED', 'ITEM_SOLD_OUT'].includes(answer.status);
-    if ((admittedLike && !admitted) || (waitingLike && admitted) || (answer.status === 'PURCHASED') !== orderByShopper.has(answer.shopperId)) {
-      check.fail(`after the run the API told ${answer.shopperId} ${answer.status}, but they were ${admitted ? 'admitted' : 'not admitted'}${orderByShopper.has(answer.shopperId) ? ' and paid' : ''}`);
+    if (
+      (admittedLike && !admitted) ||
+      (waitingLike && admitted) ||
+      (answer.status === 'PURCHASED') !== orderByShopper.has(answer.shopperId)
+    ) {
+      check.fail(
+        `after the run the API told ${answer.shopperId} ${answer.status}, but they were ${admitted ? 'admitted' : 'not admitted'}${orderByShopper.has(answer.shopperId) ? ' and paid' : ''}`,
+      );
     }
   }
   return check.result();

@@ -31,19 +31,31 @@ export class DealSyncError extends Error {
 const isKafkaError = (error: unknown) => error instanceof Error && error.name.startsWith('KafkaJS');
 
 /** Idempotent: running it again with the same spec changes nothing. Throws DealSyncError when a server fails. */
-export async function reconcileDeal(registry: DealRegistry, dealId: string, spec: QuickDealSpec, now = Date.now()): Promise<DealReconcileResult> {
+export async function reconcileDeal(
+  registry: DealRegistry,
+  dealId: string,
+  spec: QuickDealSpec,
+  now = Date.now(),
+): Promise<DealReconcileResult> {
   let applied: AppliedDeal;
   try {
     applied = await registry.apply(dealId, spec);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (isKafkaError(error)) {
-      throw new DealSyncError('TopicReady', 'KafkaUnavailable', `could not ensure topic ${registry.topicFor(dealId)}: ${message}`, { cause: error });
+      throw new DealSyncError('TopicReady', 'KafkaUnavailable', `could not ensure topic ${registry.topicFor(dealId)}: ${message}`, {
+        cause: error,
+      });
     }
     throw new DealSyncError('ConfigSynced', 'ApplyFailed', `could not apply the deal to Postgres and Redis: ${message}`, { cause: error });
   }
   const status = await registry.status(dealId).catch((error: unknown) => {
-    throw new DealSyncError('ConfigSynced', 'StatusUnavailable', `could not read the deal’s counts: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new DealSyncError(
+      'ConfigSynced',
+      'StatusUnavailable',
+      `could not read the deal’s counts: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   });
   if (!status) throw new DealSyncError('ConfigSynced', 'DealMissing', `deal ${dealId} vanished from Postgres right after it was applied`);
 

@@ -26,7 +26,6 @@ export interface LeaderCallbacks {
   onNewLeader?: (identity: string) => void;
 }
 
-
 export class LeaderElector {
   private leading = false;
   private stopped = false;
@@ -75,21 +74,31 @@ export class LeaderElector {
   private async run(): Promise<void> {
     while (!this.stopped) {
       // A hung request must not keep a leader leading past its renew deadline.
-      const budget = this.leading ? Math.max(100, this.lastRenew + this.options.renewDeadlineMs - Date.now()) : this.options.renewDeadlineMs;
+      const budget = this.leading
+        ? Math.max(100, this.lastRenew + this.options.renewDeadlineMs - Date.now())
+        : this.options.renewDeadlineMs;
       const held = await Promise.race([this.tryAcquireOrRenew(), sleep(budget).then(() => false)]);
       if (this.stopped) break;
       if (held) {
         this.lastRenew = Date.now();
         if (!this.leading) {
           this.leading = true;
-          this.logger.info({ lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity }, 'became the leader');
+          this.logger.info(
+            { lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity },
+            'became the leader',
+          );
           await this.notify('onStartedLeading');
         }
-      } else if (this.leading && (this.knownLeader !== this.options.identity || Date.now() - this.lastRenew >= this.options.renewDeadlineMs)) {
+      } else if (
+        this.leading &&
+        (this.knownLeader !== this.options.identity || Date.now() - this.lastRenew >= this.options.renewDeadlineMs)
+      ) {
         this.leading = false;
         this.logger.warn(
           { lease: `${this.options.namespace}/${this.options.name}`, holder: this.knownLeader },
-          this.knownLeader === this.options.identity ? 'lost the lease: could not renew it within the renew deadline' : 'lost the lease to another candidate',
+          this.knownLeader === this.options.identity
+            ? 'lost the lease: could not renew it within the renew deadline'
+            : 'lost the lease to another candidate',
         );
         await this.notify('onStoppedLeading');
       }
@@ -135,11 +144,15 @@ export class LeaderElector {
         return false;
       }
       try {
-        await this.coordination.createNamespacedLease({ namespace, body: { metadata: { name, namespace }, spec: this.leaseSpec(now, undefined, durationSeconds) } });
+        await this.coordination.createNamespacedLease({
+          namespace,
+          body: { metadata: { name, namespace }, spec: this.leaseSpec(now, undefined, durationSeconds) },
+        });
         this.observe(identity, now.toISOString());
         return true;
       } catch (createError) {
-        if (!isConflict(createError)) this.logger.warn({ error: describeApiError(createError) }, 'could not create the leader election lease');
+        if (!isConflict(createError))
+          this.logger.warn({ error: describeApiError(createError) }, 'could not create the leader election lease');
         return false;
       }
     }

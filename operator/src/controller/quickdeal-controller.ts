@@ -76,7 +76,11 @@ export class QuickDealController {
     private readonly options: QuickDealControllerOptions,
   ) {
     this.custom = deps.kubeConfig.makeApiClient(CustomObjectsApi);
-    this.events = new EventRecorder(deps.kubeConfig.makeApiClient(CoreV1Api), { component: 'quickdeal-operator', instance: options.identity }, deps.logger);
+    this.events = new EventRecorder(
+      deps.kubeConfig.makeApiClient(CoreV1Api),
+      { component: 'quickdeal-operator', instance: options.identity },
+      deps.logger,
+    );
   }
 
   async start(): Promise<void> {
@@ -124,7 +128,13 @@ export class QuickDealController {
 
   /** The deals the operator serves (for the scaler). */
   dealIds(): string[] {
-    return [...new Set(this.cached().filter((deal) => !deal.metadata.deletionTimestamp).map((deal) => deal.metadata.name))];
+    return [
+      ...new Set(
+        this.cached()
+          .filter((deal) => !deal.metadata.deletionTimestamp)
+          .map((deal) => deal.metadata.name),
+      ),
+    ];
   }
 
   /** Brings every deal back (the scaling condition changed). */
@@ -160,7 +170,10 @@ export class QuickDealController {
       } catch (error) {
         this.deps.metrics.reconciles.inc({ result: 'error' });
         const delay = queue.addRateLimited(key);
-        this.deps.logger.warn({ deal: key, retryInMs: delay, error: error instanceof DealSyncError ? error.message : describeApiError(error) }, 'reconcile failed');
+        this.deps.logger.warn(
+          { deal: key, retryInMs: delay, error: error instanceof DealSyncError ? error.message : describeApiError(error) },
+          'reconcile failed',
+        );
       } finally {
         done();
         queue.done(key);
@@ -206,7 +219,11 @@ export class QuickDealController {
       result = await reconcileDeal(this.deps.registry, name, parsed.data, now);
     } catch (error) {
       if (error instanceof DealSyncError) {
-        await this.failStatus(deal, { [error.condition]: { status: 'False', reason: error.reason, message: error.message } }, 'Warning').catch(() => undefined);
+        await this.failStatus(
+          deal,
+          { [error.condition]: { status: 'False', reason: error.reason, message: error.message } },
+          'Warning',
+        ).catch(() => undefined);
       }
       throw error;
     }
@@ -218,9 +235,19 @@ export class QuickDealController {
       await this.record(deal, 'Warning', 'StockBelowSold', configSynced.message);
     }
     if (previous?.phase !== counts.phase) {
-      await this.record(deal, 'Normal', 'PhaseChanged', previous?.phase ? `${previous.phase} → ${counts.phase}` : `Deal is ${counts.phase}`);
+      await this.record(
+        deal,
+        'Normal',
+        'PhaseChanged',
+        previous?.phase ? `${previous.phase} → ${counts.phase}` : `Deal is ${counts.phase}`,
+      );
     }
-    const conditions = { TopicReady: topicReady, ConfigSynced: configSynced, ConsumersScaled: this.deps.consumersScaled(), Ready: readyCondition([topicReady, configSynced]) };
+    const conditions = {
+      TopicReady: topicReady,
+      ConfigSynced: configSynced,
+      ConsumersScaled: this.deps.consumersScaled(),
+      Ready: readyCondition([topicReady, configSynced]),
+    };
     await this.writeStatus(deal, {
       phase: counts.phase,
       topic: applied.topic,
@@ -242,9 +269,17 @@ export class QuickDealController {
     if (!this.nameOwner(deal)) {
       const deleteTopic = deal.spec?.deletionPolicy === 'Delete';
       await this.deps.registry.remove(name, { deleteTopic });
-      await this.record(deal, 'Normal', 'CleanedUp', `Admissions stopped and Redis keys removed${deleteTopic ? `; topic ${this.deps.registry.topicFor(name)} deleted` : '; topic kept (deletionPolicy Retain)'}; orders are kept`);
+      await this.record(
+        deal,
+        'Normal',
+        'CleanedUp',
+        `Admissions stopped and Redis keys removed${deleteTopic ? `; topic ${this.deps.registry.topicFor(name)} deleted` : '; topic kept (deletionPolicy Retain)'}; orders are kept`,
+      );
     }
-    await this.setFinalizers(deal, (deal.metadata.finalizers ?? []).filter((finalizer) => finalizer !== quickDealFinalizer));
+    await this.setFinalizers(
+      deal,
+      (deal.metadata.finalizers ?? []).filter((finalizer) => finalizer !== quickDealFinalizer),
+    );
     this.deps.logger.info({ deal: keyOf(deal) }, 'finalized');
   }
 
@@ -268,9 +303,14 @@ export class QuickDealController {
     )) as QuickDeal;
   }
 
-  private async failStatus(deal: QuickDeal, failing: Partial<Record<'TopicReady' | 'ConfigSynced', ConditionInput>>, eventType: EventType): Promise<void> {
+  private async failStatus(
+    deal: QuickDeal,
+    failing: Partial<Record<'TopicReady' | 'ConfigSynced', ConditionInput>>,
+    eventType: EventType,
+  ): Promise<void> {
     const [type, condition] = Object.entries(failing)[0] as ['TopicReady' | 'ConfigSynced', ConditionInput];
-    if (conditionOf(deal.status, type)?.reason !== condition.reason) await this.record(deal, eventType, condition.reason, condition.message);
+    if (conditionOf(deal.status, type)?.reason !== condition.reason)
+      await this.record(deal, eventType, condition.reason, condition.message);
     const conditions = { ...failing, ConsumersScaled: this.deps.consumersScaled(), Ready: condition };
     await this.writeStatus(deal, {
       ...deal.status,

@@ -1,6 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
-import { describeIssues, parseHostPorts, type AppliedDeal, type RedisTopology, type TopicSettings, type DealRegistry, type DealStatus } from '@quickdeal/core';
+import {
+  describeIssues,
+  parseHostPorts,
+  type AppliedDeal,
+  type RedisTopology,
+  type TopicSettings,
+  type DealRegistry,
+  type DealStatus,
+} from '@quickdeal/core';
 import { quickDealDocumentSchema, type QuickDealDocument } from '../api/v1alpha1/quickdeal.js';
 import { reconcileDeal } from '../controller/deal-reconciler.js';
 import { connectDealRegistry } from '../registry-connection.js';

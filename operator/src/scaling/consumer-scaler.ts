@@ -82,7 +82,11 @@ export class ConsumerScaler {
       this.deps.metrics.scalingEvaluations.inc({ result: missing ? 'deployment_missing' : 'kubernetes_error' });
       return this.settle(
         missing
-          ? { status: 'False', reason: 'AdmissionDeploymentNotFound', message: `${target} does not exist; there are no admission consumers to scale` }
+          ? {
+              status: 'False',
+              reason: 'AdmissionDeploymentNotFound',
+              message: `${target} does not exist; there are no admission consumers to scale`,
+            }
           : { status: 'False', reason: 'ScaleUnreadable', message: `cannot read the scale of ${target}: ${describeApiError(error)}` },
       );
     }
@@ -95,7 +99,10 @@ export class ConsumerScaler {
       work = await this.readWork(dealIds);
     } catch (error) {
       this.deps.metrics.scalingEvaluations.inc({ result: 'prometheus_unavailable' });
-      this.deps.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'cannot read the scaling metrics; keeping the replicas');
+      this.deps.logger.warn(
+        { error: error instanceof Error ? error.message : String(error) },
+        'cannot read the scaling metrics; keeping the replicas',
+      );
       return this.settle({
         status: 'False',
         reason: 'PrometheusUnavailable',
@@ -110,13 +117,23 @@ export class ConsumerScaler {
         await this.deps.apps.patchNamespacedDeploymentScale({ name: deployment, namespace, body: { spec: { replicas } } }, mergePatch);
       } catch (error) {
         this.deps.metrics.scalingEvaluations.inc({ result: 'kubernetes_error' });
-        return this.settle({ status: 'False', reason: 'ScaleFailed', message: `cannot scale ${target} to ${replicas}: ${describeApiError(error)}` });
+        return this.settle({
+          status: 'False',
+          reason: 'ScaleFailed',
+          message: `cannot scale ${target} to ${replicas}: ${describeApiError(error)}`,
+        });
       }
-      this.deps.logger.info({ deployment: target, from: current, to: replicas, waiting: recommendation.total, partitions: recommendation.partitionsWithWork }, 'scaled the admission consumers');
+      this.deps.logger.info(
+        { deployment: target, from: current, to: replicas, waiting: recommendation.total, partitions: recommendation.partitionsWithWork },
+        'scaled the admission consumers',
+      );
     }
     this.deps.metrics.scalingEvaluations.inc({ result: replicas === current ? 'unchanged' : 'scaled' });
     this.deps.metrics.admissionReplicas.set(replicas);
-    const held = replicas > recommendation.replicas ? `; scaling down to ${recommendation.replicas} waits out the ${Math.round(this.options.scaleDownStabilizationMs / 1000)}s stabilisation window` : '';
+    const held =
+      replicas > recommendation.replicas
+        ? `; scaling down to ${recommendation.replicas} waits out the ${Math.round(this.options.scaleDownStabilizationMs / 1000)}s stabilisation window`
+        : '';
     return this.settle({
       status: 'True',
       reason: 'Scaled',

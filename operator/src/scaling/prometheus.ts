@@ -40,7 +40,8 @@ export class PrometheusClient {
     if (!response.ok || body?.status !== 'success') {
       throw new PrometheusError(`Prometheus at ${this.url} answered ${response.status}: ${body?.error ?? text.slice(0, 200)}`);
     }
-    if (body.data?.resultType !== 'vector') throw new PrometheusError(`Prometheus answered a ${body.data?.resultType ?? 'missing'} result, not a vector`);
+    if (body.data?.resultType !== 'vector')
+      throw new PrometheusError(`Prometheus answered a ${body.data?.resultType ?? 'missing'} result, not a vector`);
     return body.data.result.map(({ metric, value }) => ({ labels: metric, value: Number(value[1]) }));
   }
 }

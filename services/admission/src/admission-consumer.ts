@@ -55,7 +55,14 @@ export class AdmissionConsumer {
   private readonly clock: Clock;
 
   constructor(
-    private readonly deps: { kafka: Kafka; store: DealStore; subscriber: RedisClient; metrics: AdmissionMetrics; logger: Logger; clock?: Clock },
+    private readonly deps: {
+      kafka: Kafka;
+      store: DealStore;
+      subscriber: RedisClient;
+      metrics: AdmissionMetrics;
+      logger: Logger;
+      clock?: Clock;
+    },
     private readonly options: AdmissionOptions,
   ) {
     this.admin = deps.kafka.admin();
@@ -77,7 +84,10 @@ export class AdmissionConsumer {
     });
     await this.admin.connect();
     await this.followTopics();
-    this.topicTimer = setInterval(() => void this.followTopics().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not refresh deal topics')), this.options.topicRefreshMs);
+    this.topicTimer = setInterval(
+      () => void this.followTopics().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not refresh deal topics')),
+      this.options.topicRefreshMs,
+    );
   }
 
   async stop(): Promise<void> {

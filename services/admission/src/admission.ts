@@ -1,4 +1,13 @@
-import { DealStore, connectRedis, redisTopology, createKafka, createLogger, redisAnswers, type BuiltService, type ServiceOverrides } from '@quickdeal/core';
+import {
+  DealStore,
+  connectRedis,
+  redisTopology,
+  createKafka,
+  createLogger,
+  redisAnswers,
+  type BuiltService,
+  type ServiceOverrides,
+} from '@quickdeal/core';
 import { AdmissionConsumer, type AdmissionOptions } from './admission-consumer.js';
 import { createApp } from './app.js';
 import type { AdmissionConfig } from './config.js';

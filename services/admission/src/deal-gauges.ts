@@ -6,7 +6,10 @@ import type { DealStore, Logger } from '@quickdeal/core';
  * Prometheus scrapes (prom-client `collect`), so they are never staler than the scrape itself.
  * One read serves every gauge of a scrape.
  */
-export function registerDealGauges(registry: Registry, source: { store: Pick<DealStore, 'dealIds' | 'snapshot'>; lag: () => Promise<Map<string, number>>; logger: Logger }): void {
+export function registerDealGauges(
+  registry: Registry,
+  source: { store: Pick<DealStore, 'dealIds' | 'snapshot'>; lag: () => Promise<Map<string, number>>; logger: Logger },
+): void {
   let reading: Promise<void> | undefined;
   const collect = () => (reading ??= read().finally(() => (reading = undefined)));
   const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['deal'] as const, registers: [registry], collect });

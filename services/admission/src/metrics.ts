@@ -7,15 +7,30 @@ export function createAdmissionMetrics() {
   const registers = [metrics.registry];
   return {
     ...metrics,
-    admissions: new Counter({ name: 'quickdeal_admissions_total', help: 'Shoppers admitted into checkout', labelNames: ['deal'] as const, registers }),
+    admissions: new Counter({
+      name: 'quickdeal_admissions_total',
+      help: 'Shoppers admitted into checkout',
+      labelNames: ['deal'] as const,
+      registers,
+    }),
     admissionBlocks: new Counter({
       name: 'quickdeal_admission_blocks_total',
       help: 'Times the head of a deal’s line had to wait, by reason (stock, cap, paused, pending)',
       labelNames: ['deal', 'reason'] as const,
       registers,
     }),
-    ticketsSkipped: new Counter({ name: 'quickdeal_tickets_skipped_total', help: 'Tickets skipped for good, by reason (expired, invalid)', labelNames: ['deal', 'reason'] as const, registers }),
-    ticketsSoldOut: new Counter({ name: 'quickdeal_tickets_sold_out_total', help: 'Tickets that reached the head after the deal sold out', labelNames: ['deal'] as const, registers }),
+    ticketsSkipped: new Counter({
+      name: 'quickdeal_tickets_skipped_total',
+      help: 'Tickets skipped for good, by reason (expired, invalid)',
+      labelNames: ['deal', 'reason'] as const,
+      registers,
+    }),
+    ticketsSoldOut: new Counter({
+      name: 'quickdeal_tickets_sold_out_total',
+      help: 'Tickets that reached the head after the deal sold out',
+      labelNames: ['deal'] as const,
+      registers,
+    }),
     admissionBatchDuration: new Histogram({
       name: 'quickdeal_admission_batch_duration_seconds',
       help: 'Time to run one admission batch script',

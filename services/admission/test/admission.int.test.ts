@@ -25,7 +25,10 @@ describe('admission', () => {
   it('admits strictly in queue order, never more than the cap, and lets the next one in when a checkout ends', async () => {
     const { dealId } = await room.createDeal({ stock: 10, admission: { maxActiveShoppers: 3, checkoutWindow: '1m' } });
     const tickets = await queueShoppers(dealId, 8);
-    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === 3);
+    await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.active === 3,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
     let deal = await room.store.snapshot(dealId);
     expect(deal.active).toBe(3);
@@ -38,27 +41,44 @@ describe('admission', () => {
     expect(committed[0]?.partitions[0]?.offset).toBe('3');
 
     expect((await room.cancel(dealId, 's1', tickets.get('s1')!)).status).toBe(204);
-    deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 4);
+    deal = await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served === 4,
+    );
     expect(deal.active).toBe(3);
     const admitted = (await room.store.admissions(dealId)).map((a) => a.queueNumber);
     expect(admitted).toEqual([1, 2, 3, 4]);
-    await room.waitFor(() => room.status(dealId, 's3', tickets.get('s3')!), (s) => s.body.status === 'ACCESS_GRANTED', 5_000);
+    await room.waitFor(
+      () => room.status(dealId, 's3', tickets.get('s3')!),
+      (s) => s.body.status === 'ACCESS_GRANTED',
+      5_000,
+    );
   });
 
   it('holds the line when units run out while checkouts are open, and marks the rest sold out once all are sold', async () => {
     const { dealId } = await room.createDeal({ stock: 2, admission: { maxActiveShoppers: 10, checkoutWindow: '1m' } });
     const tickets = await queueShoppers(dealId, 5);
-    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === 2);
+    await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.active === 2,
+    );
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect((await room.store.snapshot(dealId)).served).toBe(2);
     expect((await room.status(dealId, 's2', tickets.get('s2')!)).body.status).toBe('ACCESS_DENIED');
 
     expect((await room.pay(dealId, 's0', tickets.get('s0')!)).status).toBe(201);
     expect((await room.pay(dealId, 's1', tickets.get('s1')!)).status).toBe(201);
-    const deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 5);
+    const deal = await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served === 5,
+    );
     expect(deal).toMatchObject({ sold: 2, active: 0, soldOutTickets: 3, admitted: 2 });
     for (const shopper of ['s2', 's3', 's4']) {
-      await room.waitFor(() => room.status(dealId, shopper, tickets.get(shopper)!), (s) => s.body.status === 'ITEM_SOLD_OUT', 5_000);
+      await room.waitFor(
+        () => room.status(dealId, shopper, tickets.get(shopper)!),
+        (s) => s.body.status === 'ITEM_SOLD_OUT',
+        5_000,
+      );
     }
   });
 
@@ -68,16 +88,27 @@ describe('admission', () => {
     const topic = room.registry.topicFor(dealId);
     const early = await queueShoppers(dealId, 2, 'early');
     // a message nobody was answered for, and garbage, straight into the log
-    await room.producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ v: 1, sub: 'ghost', jti: 'never-issued', iat: 1, exp: 9_999_999_999 }) }, { value: 'not json' }] });
+    await room.producer.send({
+      topic,
+      acks: -1,
+      messages: [{ value: JSON.stringify({ v: 1, sub: 'ghost', jti: 'never-issued', iat: 1, exp: 9_999_999_999 }) }, { value: 'not json' }],
+    });
     await new Promise((resolve) => setTimeout(resolve, 2_100)); // the two early tickets expire while nobody reads
     const late = await queueShoppers(dealId, 2, 'late');
     await room.startAdmission();
-    const deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 6);
+    const deal = await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served === 6,
+    );
     expect(deal).toMatchObject({ admitted: 2, skipped: 4, active: 2 });
     expect((await room.store.admissions(dealId)).map((a) => a.shopperId)).toEqual(['late0', 'late1']);
     expect((await room.store.shopperTicket(dealId, 'early0'))?.state).toBe('skipped');
     // polls are answered from memory, which follows Redis within a refresh
-    await room.waitFor(() => room.status(dealId, 'late1', late.get('late1')!), (s) => s.body.status === 'ACCESS_GRANTED', 5_000);
+    await room.waitFor(
+      () => room.status(dealId, 'late1', late.get('late1')!),
+      (s) => s.body.status === 'ACCESS_GRANTED',
+      5_000,
+    );
     expect(early.size).toBe(2);
   });
 
@@ -93,9 +124,19 @@ describe('admission', () => {
     const [retried] = await room.producer.send({ topic, acks: -1, messages: [{ value }] });
     const queueNumber = Number(retried!.baseOffset) + 1;
     expect(queueNumber).toBe(2);
-    expect(await room.store.finalizeTicket(dealId, 'twice', { jti, queueNumber, token: 'ticket', expiresAtMs: (issuedAt + 600) * 1000 }, 600_000)).toBe(true);
+    expect(
+      await room.store.finalizeTicket(
+        dealId,
+        'twice',
+        { jti, queueNumber, token: 'ticket', expiresAtMs: (issuedAt + 600) * 1000 },
+        600_000,
+      ),
+    ).toBe(true);
     await room.startAdmission();
-    const deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 2);
+    const deal = await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served === 2,
+    );
     expect(deal).toMatchObject({ admitted: 1, active: 1, skipped: 0 });
     expect((await room.store.admissions(dealId)).map((a) => [a.queueNumber, a.shopperId])).toEqual([[2, 'twice']]);
   });
@@ -104,7 +145,10 @@ describe('admission', () => {
     for (let round = 0; round < 8; round++) {
       const consumer = room.newAdmissionConsumer({ groupId: `${room.groupId}-race-${round}`, topicRefreshMs: 5 });
       await consumer.start();
-      await room.admin.createTopics({ waitForLeaders: true, topics: [{ topic: room.registry.topicFor(`race-${round}`), numPartitions: 1, replicationFactor: 1 }] });
+      await room.admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: room.registry.topicFor(`race-${round}`), numPartitions: 1, replicationFactor: 1 }],
+      });
       await new Promise((resolve) => setTimeout(resolve, round * 3));
       await consumer.stop();
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -117,7 +161,11 @@ describe('admission', () => {
     const started = Date.now();
     const { dealId } = await room.createDeal({ stock: 3 });
     const tickets = await queueShoppers(dealId, 1, 'newcomer');
-    await room.waitFor(() => room.status(dealId, 'newcomer0', tickets.get('newcomer0')!), (s) => s.body.status === 'ACCESS_GRANTED', 10_000);
+    await room.waitFor(
+      () => room.status(dealId, 'newcomer0', tickets.get('newcomer0')!),
+      (s) => s.body.status === 'ACCESS_GRANTED',
+      10_000,
+    );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(room.consumer?.subscribedTopics()).toContain(room.registry.topicFor(dealId));
   });
@@ -128,23 +176,44 @@ describe('admission', () => {
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect((await room.store.snapshot(created.dealId)).served).toBe(0);
     await room.registry.apply(created.dealId, { ...created.spec, paused: false });
-    await room.waitFor(() => room.store.snapshot(created.dealId), (d) => d.served === 3);
+    await room.waitFor(
+      () => room.store.snapshot(created.dealId),
+      (d) => d.served === 3,
+    );
     expect((await room.store.admissions(created.dealId)).map((a) => a.queueNumber)).toEqual([1, 2, 3]);
-    await room.waitFor(() => room.status(created.dealId, 'p2', tickets.get('p2')!), (s) => s.body.status === 'ACCESS_GRANTED', 5_000);
+    await room.waitFor(
+      () => room.status(created.dealId, 'p2', tickets.get('p2')!),
+      (s) => s.body.status === 'ACCESS_GRANTED',
+      5_000,
+    );
   });
 
   it('fills many freed slots in a few batches', async () => {
     const { dealId } = await room.createDeal({ stock: 3_000, admission: { maxActiveShoppers: 1_000, checkoutWindow: '1m' }, paused: true });
     const topic = room.registry.topicFor(dealId);
     // queue 1,500 tickets through the real issue path, concurrently
-    const batches = Array.from({ length: 15 }, (_, b) => Promise.all(Array.from({ length: 100 }, (_, i) => room.takeTicket(dealId, `bulk${b * 100 + i}`))));
+    const batches = Array.from({ length: 15 }, (_, b) =>
+      Promise.all(Array.from({ length: 100 }, (_, i) => room.takeTicket(dealId, `bulk${b * 100 + i}`))),
+    );
     const answers = (await Promise.all(batches)).flat();
     expect(answers.every((a) => a.status === 201)).toBe(true);
     expect((await room.admin.fetchTopicOffsets(topic))[0]?.high).toBe('1500');
     const created = await room.registry.status(dealId);
     expect(created?.waiting).toBe(1500);
-    await room.registry.apply(dealId, { product: { name: 'Bulk', price: 1, currency: 'KRW' }, stock: 3_000, opensAt: new Date(Date.now() - 60_000).toISOString(), admission: { maxActiveShoppers: 1_000, checkoutWindow: '1m' }, queue: { ticketTTL: '2h' }, paused: false, deletionPolicy: 'Retain' });
-    const deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === 1_000, 20_000);
+    await room.registry.apply(dealId, {
+      product: { name: 'Bulk', price: 1, currency: 'KRW' },
+      stock: 3_000,
+      opensAt: new Date(Date.now() - 60_000).toISOString(),
+      admission: { maxActiveShoppers: 1_000, checkoutWindow: '1m' },
+      queue: { ticketTTL: '2h' },
+      paused: false,
+      deletionPolicy: 'Retain',
+    });
+    const deal = await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.active === 1_000,
+      20_000,
+    );
     expect(deal.served).toBe(1_000);
     const order = (await room.store.admissions(dealId)).map((a) => a.queueNumber);
     expect(order).toEqual(Array.from({ length: 1_000 }, (_, i) => i + 1));
@@ -153,9 +222,15 @@ describe('admission', () => {
   it('exports waiting, active vs cap, stock, lag and admission counts per deal', async () => {
     const { dealId } = await room.createDeal({ stock: 4, admission: { maxActiveShoppers: 2, checkoutWindow: '1m' } });
     await queueShoppers(dealId, 5, 'm');
-    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 2);
+    await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served === 2,
+    );
     const metrics = room.metrics.admission;
-    const text = await room.waitFor(() => metrics.registry.metrics(), (t) => t.includes(`quickdeal_consumer_lag_messages{deal="${dealId}",service="admission"} 3`));
+    const text = await room.waitFor(
+      () => metrics.registry.metrics(),
+      (t) => t.includes(`quickdeal_consumer_lag_messages{deal="${dealId}",service="admission"} 3`),
+    );
     const value = (name: string, extra = '') => {
       const line = text.split('\n').find((l) => l.startsWith(`${name}{deal="${dealId}"${extra}`));
       return Number(line?.split(' ').pop());

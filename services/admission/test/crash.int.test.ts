@@ -40,14 +40,23 @@ describe('a crashed admission consumer', () => {
     const created = await room.createDeal({ stock: 5_000, paused: true, admission: { maxActiveShoppers: 2_000, checkoutWindow: '5m' } });
     const { dealId } = created;
     const answers = (
-      await Promise.all(Array.from({ length: 20 }, (_, b) => Promise.all(Array.from({ length: 100 }, (_, i) => room.takeTicket(dealId, `crash${b * 100 + i}`)))))
+      await Promise.all(
+        Array.from({ length: 20 }, (_, b) =>
+          Promise.all(Array.from({ length: 100 }, (_, i) => room.takeTicket(dealId, `crash${b * 100 + i}`))),
+        ),
+      )
     ).flat();
     expect(answers.every((a) => a.status === 201)).toBe(true);
 
     const first = startAdmissionProcess();
     await room.registry.apply(dealId, { ...created.spec, paused: false });
     // kill -9 as soon as it has admitted part of the backlog
-    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served > 0, 30_000, 5);
+    await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served > 0,
+      30_000,
+      5,
+    );
     first.kill('SIGKILL');
     await once(first, 'exit');
     const atCrash = await room.store.snapshot(dealId);
@@ -55,7 +64,11 @@ describe('a crashed admission consumer', () => {
 
     const second = startAdmissionProcess();
     try {
-      const done = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 2_000, 60_000);
+      const done = await room.waitFor(
+        () => room.store.snapshot(dealId),
+        (d) => d.served === 2_000,
+        60_000,
+      );
       expect(done.active).toBe(2_000);
       expect(done.admitted).toBe(2_000);
       const admitted = await room.store.admissions(dealId);
@@ -73,7 +86,11 @@ describe('a crashed admission consumer', () => {
     const { dealId } = await room.createDeal({ stock: 10 });
     for (let i = 0; i < 3; i++) await room.takeTicket(dealId, `graceful${i}`);
     const child = startAdmissionProcess();
-    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 3, 30_000);
+    await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served === 3,
+      30_000,
+    );
     await room.waitFor(
       () => room.admin.fetchOffsets({ groupId: room.groupId, topics: [room.registry.topicFor(dealId)] }),
       (offsets) => offsets[0]?.partitions[0]?.offset === '3',

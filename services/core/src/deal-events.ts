@@ -15,7 +15,10 @@ export interface DealEventsSubscription {
  * Calls `listener` with every event any deal publishes, until unsubscribed. `subscriber` is a
  * connection of its own: Redis takes it into subscriber mode.
  */
-export async function subscribeToDealEvents(subscriber: RedisClient, listener: (dealId: string, event: DealEvent) => void): Promise<DealEventsSubscription> {
+export async function subscribeToDealEvents(
+  subscriber: RedisClient,
+  listener: (dealId: string, event: DealEvent) => void,
+): Promise<DealEventsSubscription> {
   const onMessage = (pattern: string, channel: string, event: string) => {
     if (pattern !== eventsPattern) return;
     const dealId = dealForEventsChannel(channel);

@@ -41,7 +41,14 @@ export class DealRegistry {
   private readonly clock: Clock;
 
   constructor(
-    private readonly deps: { db: Kysely<Database>; store: DealStore; admin: Admin; topicPrefix: string; topicSettings: TopicSettings; clock?: Clock },
+    private readonly deps: {
+      db: Kysely<Database>;
+      store: DealStore;
+      admin: Admin;
+      topicPrefix: string;
+      topicSettings: TopicSettings;
+      clock?: Clock;
+    },
   ) {
     this.clock = deps.clock ?? systemClock;
   }

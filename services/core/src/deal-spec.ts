@@ -3,10 +3,17 @@ import { isDuration, parseDuration } from './duration.js';
 import { dealIdPattern } from './topics.js';
 
 const duration = (description: string) =>
-  z.string().max(64).regex(/^(\d+(\.\d+)?(ms|s|m|h|d))+$/, 'must be a duration such as 20m, 90s or 1h30m').describe(description);
+  z
+    .string()
+    .max(64)
+    .regex(/^(\d+(\.\d+)?(ms|s|m|h|d))+$/, 'must be a duration such as 20m, 90s or 1h30m')
+    .describe(description);
 
 const timestamp = (description: string) =>
-  z.iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp with a time zone, such as 2026-12-01T10:00:00+09:00' }).max(64).describe(description);
+  z.iso
+    .datetime({ offset: true, message: 'must be an RFC 3339 timestamp with a time zone, such as 2026-12-01T10:00:00+09:00' })
+    .max(64)
+    .describe(description);
 
 /**
  * The one schema of a QuickDeal's spec. The CRD's OpenAPI schema is generated from it, the
@@ -18,7 +25,10 @@ export const quickDealSpecSchema = z
       .object({
         name: z.string().min(1).max(200).describe('What is on sale, as shoppers see it'),
         price: z.number().int().min(0).describe('Price in the currency’s minor unit (KRW has none)'),
-        currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as KRW').describe('ISO 4217 currency code'),
+        currency: z
+          .string()
+          .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as KRW')
+          .describe('ISO 4217 currency code'),
       })
       .strict(),
     stock: z.number().int().min(0).describe('Units for sale; may grow, never below what was sold'),
@@ -50,7 +60,10 @@ export const quickDealSpecSchema = z
     message: 'checkoutWindow must be at least 1s',
     path: ['admission', 'checkoutWindow'],
   })
-  .refine((spec) => parseDuration(spec.queue.ticketTTL) >= 1_000, { message: 'ticketTTL must be at least 1s', path: ['queue', 'ticketTTL'] });
+  .refine((spec) => parseDuration(spec.queue.ticketTTL) >= 1_000, {
+    message: 'ticketTTL must be at least 1s',
+    path: ['queue', 'ticketTTL'],
+  });
 
 export type QuickDealSpec = z.output<typeof quickDealSpecSchema>;
 export type QuickDealSpecInput = z.input<typeof quickDealSpecSchema>;

@@ -5,15 +5,43 @@ export { DealCache } from './deal-cache.js';
 export { subscribeToDealEvents, type DealEvent, type DealEventsSubscription } from './deal-events.js';
 export { dealPhase, type DealPhase } from './deal-phase.js';
 export { DealRegistry, type AppliedDeal, type DealStatus } from './deal-registry.js';
-export { dealIdSchema, describeIssues, quickDealSpecSchema, settingsFromSpec, type DealSettings, type QuickDealSpec, type QuickDealSpecInput } from './deal-spec.js';
-export type { Admission, AdmitResult, BlockReason, ClaimResult, CompleteResult, DealSnapshot, QueuedTicket, ReleaseResult, ReserveResult, ShopperTicket } from './deal-types.js';
+export {
+  dealIdSchema,
+  describeIssues,
+  quickDealSpecSchema,
+  settingsFromSpec,
+  type DealSettings,
+  type QuickDealSpec,
+  type QuickDealSpecInput,
+} from './deal-spec.js';
+export type {
+  Admission,
+  AdmitResult,
+  BlockReason,
+  ClaimResult,
+  CompleteResult,
+  DealSnapshot,
+  QueuedTicket,
+  ReleaseResult,
+  ReserveResult,
+  ShopperTicket,
+} from './deal-types.js';
 export { formatDuration, isDuration, parseDuration } from './duration.js';
 export { AppError, errors } from './errors.js';
 export { createKafka, decodeTicketMessage, encodeTicketMessage, ensureTopic, type TicketMessage, type TopicSettings } from './kafka.js';
 export { createLogger, type Logger } from './logger.js';
 export { checkoutsExpiredCounter, createRegistry, createServiceMetrics, type ServiceMetrics } from './metrics.js';
 export { isPaying, isPending, ticketStanding, type TicketStanding, type TicketState } from './ticket-state.js';
-export { TicketKeyring, TicketSigner, TicketVerifier, loadKeyring, loadServiceKeyring, newTicketId, type TicketClaims, type VerifiedTicket } from './tickets.js';
+export {
+  TicketKeyring,
+  TicketSigner,
+  TicketVerifier,
+  loadKeyring,
+  loadServiceKeyring,
+  newTicketId,
+  type TicketClaims,
+  type VerifiedTicket,
+} from './tickets.js';
 export { dealForTopic, dealIdPattern, defaultTopicPrefix, topicForDeal } from './topics.js';
 export { connectDatabase, pgConstraint, pgErrorCode, pgErrorCodes } from './db/connect.js';
 export { migrateToLatest } from './db/migrations.js';
@@ -32,7 +60,17 @@ export {
   type ShopperIdentityMode,
   type TokenIdentityOptions,
 } from './http/shopper-identity.js';
-export { httpTimeouts, runService, serviceMain, type HttpTimeouts, type BuiltService, type ComposedService, type RunningService, type ServiceOverrides, type ServingState } from './http/serve.js';
+export {
+  httpTimeouts,
+  runService,
+  serviceMain,
+  type HttpTimeouts,
+  type BuiltService,
+  type ComposedService,
+  type RunningService,
+  type ServiceOverrides,
+  type ServingState,
+} from './http/serve.js';
 export {
   connectRedis,
   parseHostPorts,

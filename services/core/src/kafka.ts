@@ -12,12 +12,14 @@ export function createKafka(options: { brokers: string[]; clientId: string; logg
   };
   const log = options.logger;
   if (log) {
-    config.logCreator = () => ({ namespace, level, log: entry }) => {
-      const { message, ...extra } = entry;
-      const fields = { namespace, ...extra };
-      if (level <= logLevel.ERROR) log.error(fields, message);
-      else if (level === logLevel.WARN) log.warn(fields, message);
-    };
+    config.logCreator =
+      () =>
+      ({ namespace, level, log: entry }) => {
+        const { message, ...extra } = entry;
+        const fields = { namespace, ...extra };
+        if (level <= logLevel.ERROR) log.error(fields, message);
+        else if (level === logLevel.WARN) log.warn(fields, message);
+      };
   }
   return new Kafka(config);
 }

@@ -30,5 +30,10 @@ export type ServiceMetrics = ReturnType<typeof createServiceMetrics>;
 
 /** Counted by admission (checkouts it ends before deciding) and by payment (its sweeper, a late payment). */
 export function checkoutsExpiredCounter(registry: Registry) {
-  return new Counter({ name: 'quickdeal_checkouts_expired_total', help: 'Checkouts whose window passed unpaid; their units went back', labelNames: ['deal'] as const, registers: [registry] });
+  return new Counter({
+    name: 'quickdeal_checkouts_expired_total',
+    help: 'Checkouts whose window passed unpaid; their units went back',
+    labelNames: ['deal'] as const,
+    registers: [registry],
+  });
 }

@@ -86,8 +86,7 @@ export class TicketKeyring {
  * (inline or a file) of further public keys still accepted during a rotation.
  */
 export async function loadKeyring(env: Record<string, string | undefined>): Promise<{ keyring: TicketKeyring; generated: boolean }> {
-  const read = (inline: string | undefined, file: string | undefined) =>
-    inline ?? (file ? readFileSync(file, 'utf8') : undefined);
+  const read = (inline: string | undefined, file: string | undefined) => inline ?? (file ? readFileSync(file, 'utf8') : undefined);
   const signingText = read(env.TICKET_SIGNING_KEY, env.TICKET_SIGNING_KEY_FILE);
   const verificationText = read(env.TICKET_VERIFICATION_KEYS, env.TICKET_VERIFICATION_KEYS_FILE);
   const parse = (name: string, text: string) => {
@@ -98,9 +97,7 @@ export async function loadKeyring(env: Record<string, string | undefined>): Prom
     }
   };
   const signingJwk = signingText ? (parse('TICKET_SIGNING_KEY', signingText) as JWK) : undefined;
-  const verificationJwks = verificationText
-    ? ((parse('TICKET_VERIFICATION_KEYS', verificationText) as { keys?: JWK[] }).keys ?? [])
-    : [];
+  const verificationJwks = verificationText ? ((parse('TICKET_VERIFICATION_KEYS', verificationText) as { keys?: JWK[] }).keys ?? []) : [];
   if (!signingJwk && verificationJwks.length === 0) {
     return { keyring: await TicketKeyring.create(await TicketKeyring.generateSigningJwk()), generated: true };
   }
@@ -108,7 +105,10 @@ export async function loadKeyring(env: Record<string, string | undefined>): Prom
 }
 
 /** loadKeyring for a service's main: warns when no key was configured and a development key was made. */
-export async function loadServiceKeyring(env: Record<string, string | undefined>, logger: { warn: (message: string) => void }): Promise<TicketKeyring> {
+export async function loadServiceKeyring(
+  env: Record<string, string | undefined>,
+  logger: { warn: (message: string) => void },
+): Promise<TicketKeyring> {
   const { keyring, generated } = await loadKeyring(env);
   if (generated) logger.warn('no ticket keys configured: generated a development key, which no other process shares');
   return keyring;

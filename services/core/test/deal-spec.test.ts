@@ -18,8 +18,13 @@ describe('the QuickDeal spec', () => {
     expect(spec.paused).toBe(false);
     expect(spec.deletionPolicy).toBe('Retain');
     expect(settingsFromSpec('iphone-17-pro', spec)).toMatchObject({
-      id: 'iphone-17-pro', stock: 500, cap: 1000, windowMs: 1_200_000, ticketTtlMs: 7_200_000,
-      opensAt: Date.parse('2026-12-01T01:00:00Z'), closesAt: Date.parse('2026-12-01T03:00:00Z'),
+      id: 'iphone-17-pro',
+      stock: 500,
+      cap: 1000,
+      windowMs: 1_200_000,
+      ticketTtlMs: 7_200_000,
+      opensAt: Date.parse('2026-12-01T01:00:00Z'),
+      closesAt: Date.parse('2026-12-01T03:00:00Z'),
     });
   });
 
@@ -42,7 +47,8 @@ describe('the QuickDeal spec', () => {
 
   it('accepts only deal ids that can name a Kafka topic and a Kubernetes object', () => {
     for (const ok of ['iphone-17-pro', 'a', 'deal-2026']) expect(dealIdSchema.safeParse(ok).success).toBe(true);
-    for (const bad of ['Upper', '-leading', 'trailing-', 'has_underscore', 'dots.in.name', 'x'.repeat(64), '']) expect(dealIdSchema.safeParse(bad).success).toBe(false);
+    for (const bad of ['Upper', '-leading', 'trailing-', 'has_underscore', 'dots.in.name', 'x'.repeat(64), ''])
+      expect(dealIdSchema.safeParse(bad).success).toBe(false);
     expect(topicForDeal('iphone-17-pro')).toBe('quickdeal.tickets.iphone-17-pro');
     expect(dealForTopic('quickdeal.tickets.iphone-17-pro')).toBe('iphone-17-pro');
     expect(dealForTopic('other.topic')).toBeUndefined();

@@ -11,17 +11,32 @@ describe('Redis topology from configuration', () => {
   });
 
   it('is a cluster with REDIS_CLUSTER_NODES, any node list as host:port', () => {
-    const config = parseConfig(commonConfigSchema, { ...base, REDIS_CLUSTER_NODES: 'redis-0.redis:6379, 10.0.0.7:7000,[::1]:7001', REDIS_PASSWORD: 's3cret' });
+    const config = parseConfig(commonConfigSchema, {
+      ...base,
+      REDIS_CLUSTER_NODES: 'redis-0.redis:6379, 10.0.0.7:7000,[::1]:7001',
+      REDIS_PASSWORD: 's3cret',
+    });
     expect(redisTopology(config)).toEqual({
       kind: 'cluster',
-      nodes: [{ host: 'redis-0.redis', port: 6379 }, { host: '10.0.0.7', port: 7000 }, { host: '::1', port: 7001 }],
+      nodes: [
+        { host: 'redis-0.redis', port: 6379 },
+        { host: '10.0.0.7', port: 7000 },
+        { host: '::1', port: 7001 },
+      ],
       password: 's3cret',
     });
   });
 
   it('is Sentinel with REDIS_SENTINELS and REDIS_SENTINEL_NAME', () => {
     const config = parseConfig(commonConfigSchema, { ...base, REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'quickdeal' });
-    expect(redisTopology(config)).toMatchObject({ kind: 'sentinel', name: 'quickdeal', sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }] });
+    expect(redisTopology(config)).toMatchObject({
+      kind: 'sentinel',
+      name: 'quickdeal',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+    });
   });
 
   it.each([

@@ -15,7 +15,12 @@ afterEach(async () => {
 
 async function serveHello(timeouts: { HTTP_KEEP_ALIVE_TIMEOUT_MS?: number; HTTP_HEADERS_TIMEOUT_MS?: number } = {}) {
   const app = new Hono().get('/hello', (c) => c.text('hello'));
-  running = await runService({ compose: () => ({ app, stop: async () => undefined }), config: { PORT: 0, HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: 5_000, ...timeouts }, logger, exitOnShutdown: false });
+  running = await runService({
+    compose: () => ({ app, stop: async () => undefined }),
+    config: { PORT: 0, HOST: '127.0.0.1', SHUTDOWN_GRACE_MS: 5_000, ...timeouts },
+    logger,
+    exitOnShutdown: false,
+  });
   return running;
 }
 
@@ -61,6 +66,8 @@ describe('a service behind a keep-alive proxy', () => {
   });
 
   it('refuses a headers timeout that is not above the keep-alive timeout', () => {
-    expect(() => httpTimeouts({ HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000, HTTP_HEADERS_TIMEOUT_MS: 60_000 })).toThrow(/HTTP_HEADERS_TIMEOUT_MS .* must be above HTTP_KEEP_ALIVE_TIMEOUT_MS/);
+    expect(() => httpTimeouts({ HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000, HTTP_HEADERS_TIMEOUT_MS: 60_000 })).toThrow(
+      /HTTP_HEADERS_TIMEOUT_MS .* must be above HTTP_KEEP_ALIVE_TIMEOUT_MS/,
+    );
   });
 });

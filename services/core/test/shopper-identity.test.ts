@@ -6,7 +6,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createShopSessions, type ShopSessions } from '@quickdeal/dev/testing';
 import { ConfigError, parseConfig } from '../src/config.js';
 import { installCommon, shopperIdOf, type AppEnv } from '../src/http/app-kit.js';
-import { headerIdentity, shopperIdentityConfigShape, shopperIdentityFromConfig, tokenIdentity, type ShopperIdentity } from '../src/http/shopper-identity.js';
+import {
+  headerIdentity,
+  shopperIdentityConfigShape,
+  shopperIdentityFromConfig,
+  tokenIdentity,
+  type ShopperIdentity,
+} from '../src/http/shopper-identity.js';
 import { createLogger } from '../src/logger.js';
 import { createServiceMetrics } from '../src/metrics.js';
 
@@ -28,7 +34,13 @@ function appWith(identity: ShopperIdentity) {
 }
 
 const shopIdentity = (overrides: Partial<Parameters<typeof tokenIdentity>[0]> = {}) =>
-  tokenIdentity({ keys: createLocalJWKSet(shop.jwks), issuer: shop.issuer, audience: shop.audience, algorithms: ['RS256', 'ES256', 'EdDSA'], ...overrides });
+  tokenIdentity({
+    keys: createLocalJWKSet(shop.jwks),
+    issuer: shop.issuer,
+    audience: shop.audience,
+    algorithms: ['RS256', 'ES256', 'EdDSA'],
+    ...overrides,
+  });
 
 async function ask(identity: ShopperIdentity, headers: Record<string, string>) {
   const response = await appWith(identity).request('/api/v1/whoami', { method: 'POST', headers });
@@ -37,7 +49,10 @@ async function ask(identity: ShopperIdentity, headers: Record<string, string>) {
 
 describe('token identity (the shop session JWT in X-Session-Token)', () => {
   it('names the shopper from a valid token, and from a configured claim', async () => {
-    expect(await ask(shopIdentity(), { 'X-Session-Token': await shop.sign('alice') })).toEqual({ status: 200, body: { shopperId: 'alice' } });
+    expect(await ask(shopIdentity(), { 'X-Session-Token': await shop.sign('alice') })).toEqual({
+      status: 200,
+      body: { shopperId: 'alice' },
+    });
     const byClaim = shopIdentity({ claim: 'customer_id' });
     const token = await shop.sign('internal-7', { claims: { customer_id: 'cust:42' } });
     expect((await ask(byClaim, { 'X-Session-Token': token })).body.shopperId).toBe('cust:42');
@@ -45,15 +60,57 @@ describe('token identity (the shop session JWT in X-Session-Token)', () => {
 
   const refusals: Array<[string, () => Promise<Record<string, string>>, number, string, RegExp]> = [
     ['no token at all', async () => ({}), 401, 'SESSION_MISSING', /X-Session-Token/],
-    ['a token from another issuer', async () => ({ 'X-Session-Token': await shop.sign('alice', { issuer: 'https://evil.example.com' }) }), 401, 'SESSION_INVALID', /another issuer/],
-    ['a token for another audience', async () => ({ 'X-Session-Token': await shop.sign('alice', { audience: 'another-app' }) }), 401, 'SESSION_INVALID', /another audience/],
-    ['a token signed by another key', async () => ({ 'X-Session-Token': await otherShop.sign('alice') }), 401, 'SESSION_INVALID', /not signed by one of the shop's keys/],
-    ['an expired token', async () => ({ 'X-Session-Token': await shop.sign('alice', { expiresAt: Math.floor(Date.now() / 1000) - 120 }) }), 401, 'SESSION_EXPIRED', /expired/],
+    [
+      'a token from another issuer',
+      async () => ({ 'X-Session-Token': await shop.sign('alice', { issuer: 'https://evil.example.com' }) }),
+      401,
+      'SESSION_INVALID',
+      /another issuer/,
+    ],
+    [
+      'a token for another audience',
+      async () => ({ 'X-Session-Token': await shop.sign('alice', { audience: 'another-app' }) }),
+      401,
+      'SESSION_INVALID',
+      /another audience/,
+    ],
+    [
+      'a token signed by another key',
+      async () => ({ 'X-Session-Token': await otherShop.sign('alice') }),
+      401,
+      'SESSION_INVALID',
+      /not signed by one of the shop's keys/,
+    ],
+    [
+      'an expired token',
+      async () => ({ 'X-Session-Token': await shop.sign('alice', { expiresAt: Math.floor(Date.now() / 1000) - 120 }) }),
+      401,
+      'SESSION_EXPIRED',
+      /expired/,
+    ],
     ['an unsigned token (alg: none)', async () => ({ 'X-Session-Token': shop.unsigned('alice') }), 401, 'SESSION_INVALID', /algorithm/],
-    ['an HS256 token keyed with the shop public key', async () => ({ 'X-Session-Token': await shop.hs256WithPublicKey('alice') }), 401, 'SESSION_INVALID', /algorithm/],
-    ['a token whose shopper id is not one', async () => ({ 'X-Session-Token': await shop.sign('alice bob') }), 401, 'SESSION_INVALID', /shopper id/],
+    [
+      'an HS256 token keyed with the shop public key',
+      async () => ({ 'X-Session-Token': await shop.hs256WithPublicKey('alice') }),
+      401,
+      'SESSION_INVALID',
+      /algorithm/,
+    ],
+    [
+      'a token whose shopper id is not one',
+      async () => ({ 'X-Session-Token': await shop.sign('alice bob') }),
+      401,
+      'SESSION_INVALID',
+      /shopper id/,
+    ],
     ['a garbled token', async () => ({ 'X-Session-Token': 'not.a.jwt' }), 401, 'SESSION_INVALID', /not a valid JWT/],
-    ['a client-sent X-User-Id beside a valid token', async () => ({ 'X-Session-Token': await shop.sign('alice'), 'X-User-Id': 'bob' }), 400, 'SHOPPER_ID_NOT_ACCEPTED', /X-User-Id/],
+    [
+      'a client-sent X-User-Id beside a valid token',
+      async () => ({ 'X-Session-Token': await shop.sign('alice'), 'X-User-Id': 'bob' }),
+      400,
+      'SHOPPER_ID_NOT_ACCEPTED',
+      /X-User-Id/,
+    ],
     ['a client-sent X-User-Id alone', async () => ({ 'X-User-Id': 'bob' }), 400, 'SHOPPER_ID_NOT_ACCEPTED', /session token/],
   ];
   it.each(refusals)('refuses %s', async (_name, headers, status, code, message) => {
@@ -75,7 +132,10 @@ describe('token identity (the shop session JWT in X-Session-Token)', () => {
   it('answers 503 IDENTITY_UNAVAILABLE with Retry-After when the shop JWKS URL cannot be reached', async () => {
     const port = await closedPort();
     const identity = shopperIdentityFromConfig(identityConfig({ SHOPPER_TOKEN_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` }));
-    const response = await appWith(identity).request('/api/v1/whoami', { method: 'POST', headers: { 'X-Session-Token': await shop.sign('alice') } });
+    const response = await appWith(identity).request('/api/v1/whoami', {
+      method: 'POST',
+      headers: { 'X-Session-Token': await shop.sign('alice') },
+    });
     expect(response.status).toBe(503);
     expect(response.headers.get('Retry-After')).toBe('2');
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('IDENTITY_UNAVAILABLE');
@@ -122,7 +182,9 @@ describe('identity configuration', () => {
   it('takes a local JWKS, and refuses symmetric algorithms and secret keys', async () => {
     const identity = shopperIdentityFromConfig(identityConfig({ SHOPPER_TOKEN_JWKS: JSON.stringify(shop.jwks) }));
     expect((await ask(identity, { 'X-Session-Token': await shop.sign('alice') })).body.shopperId).toBe('alice');
-    expect(() => identityConfig({ SHOPPER_TOKEN_JWKS: JSON.stringify(shop.jwks), SHOPPER_TOKEN_ALGORITHMS: 'RS256,HS256' })).toThrow(/SHOPPER_TOKEN_ALGORITHMS/);
+    expect(() => identityConfig({ SHOPPER_TOKEN_JWKS: JSON.stringify(shop.jwks), SHOPPER_TOKEN_ALGORITHMS: 'RS256,HS256' })).toThrow(
+      /SHOPPER_TOKEN_ALGORITHMS/,
+    );
     const secret = { keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'k' }] };
     expect(() => shopperIdentityFromConfig(identityConfig({ SHOPPER_TOKEN_JWKS: JSON.stringify(secret) }))).toThrow(/public keys/);
   });

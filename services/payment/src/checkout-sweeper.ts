@@ -61,7 +61,9 @@ export class CheckoutSweeper {
       const { freed, stuck } = await this.deps.store.expireDue(dealId);
       if (freed > 0) this.deps.metrics.checkoutsExpired.inc({ deal: dealId }, freed);
       for (const shopperId of stuck) {
-        await this.settlement.settleClaim(dealId, shopperId).catch((error: unknown) => this.deps.logger.warn({ err: error, dealId }, 'could not settle a lapsed payment yet'));
+        await this.settlement
+          .settleClaim(dealId, shopperId)
+          .catch((error: unknown) => this.deps.logger.warn({ err: error, dealId }, 'could not settle a lapsed payment yet'));
       }
     }
     if (dealIds.length > 0) await this.settlement.settleLapsedAttempts(dealIds);

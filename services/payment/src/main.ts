@@ -6,5 +6,6 @@ serviceMain({
   service: 'payment',
   configSchema: paymentConfigSchema,
   env: process.env,
-  compose: async (config, logger, serving) => createPayment(config, { ...serving, logger, keyring: await loadServiceKeyring(process.env, logger) }),
+  compose: async (config, logger, serving) =>
+    createPayment(config, { ...serving, logger, keyring: await loadServiceKeyring(process.env, logger) }),
 });

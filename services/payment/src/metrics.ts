@@ -14,9 +14,18 @@ export function createPaymentMetrics() {
       registers,
     }),
     checkoutsExpired: checkoutsExpiredCounter(metrics.registry),
-    checkoutsCancelled: new Counter({ name: 'quickdeal_checkouts_cancelled_total', help: 'Checkouts the shopper cancelled', labelNames: ['deal'] as const, registers }),
+    checkoutsCancelled: new Counter({
+      name: 'quickdeal_checkouts_cancelled_total',
+      help: 'Checkouts the shopper cancelled',
+      labelNames: ['deal'] as const,
+      registers,
+    }),
     sweeperRuns: new Counter({ name: 'quickdeal_sweeper_runs_total', help: 'Runs of the checkout sweeper', registers }),
-    sweeperLastRun: new Gauge({ name: 'quickdeal_sweeper_last_run_timestamp_seconds', help: 'When the checkout sweeper last completed a run', registers }),
+    sweeperLastRun: new Gauge({
+      name: 'quickdeal_sweeper_last_run_timestamp_seconds',
+      help: 'When the checkout sweeper last completed a run',
+      registers,
+    }),
   };
 }
 

@@ -46,7 +46,11 @@ export class OrderBook {
           .returning('idempotency_key')
           .executeTakeFirst();
         if (!attempt) throw new Fenced();
-        const saved = await tx.insertInto('orders').values({ ...order, status: 'PAID' }).returningAll().executeTakeFirstOrThrow();
+        const saved = await tx
+          .insertInto('orders')
+          .values({ ...order, status: 'PAID' })
+          .returningAll()
+          .executeTakeFirstOrThrow();
         const { sold } = await tx
           .updateTable('deals')
           .set({ sold: sql<number>`sold + 1`, updated_at: sql<Date>`now()` })

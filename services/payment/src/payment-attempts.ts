@@ -63,7 +63,9 @@ export class PaymentAttempts {
       .selectFrom('payments')
       .selectAll()
       .where('deal_id', 'in', dealIds)
-      .where((eb) => eb.or([eb('status', '=', 'abandoned'), eb.and([eb('status', '=', 'pending'), eb('lease_until', '<', sql<Date>`now()`)])]))
+      .where((eb) =>
+        eb.or([eb('status', '=', 'abandoned'), eb.and([eb('status', '=', 'pending'), eb('lease_until', '<', sql<Date>`now()`)])]),
+      )
       .orderBy('lease_until')
       .limit(limit)
       .execute();
@@ -81,7 +83,11 @@ export class PaymentAttempts {
   }
 
   /** Ends an attempt that made no order: declined, refunded or voided. */
-  async finish(idempotencyKey: string, status: Exclude<PaymentStatus, 'pending' | 'abandoned' | 'paid'>, providerReference?: string): Promise<void> {
+  async finish(
+    idempotencyKey: string,
+    status: Exclude<PaymentStatus, 'pending' | 'abandoned' | 'paid'>,
+    providerReference?: string,
+  ): Promise<void> {
     await this.db
       .updateTable('payments')
       .set({ status, updated_at: sql<Date>`now()`, ...(providerReference ? { provider_reference: providerReference } : {}) })

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AppError, DependencyUnavailableError, errors, type DealStore, type Logger, type PaymentRow } from '@quickdeal/core';
+import { alreadyPurchased, checkoutExpired, notAdmitted } from './checkout-errors.js';
 import type { PaymentMetrics } from './metrics.js';
 import type { OrderBook } from './order-book.js';
 import type { PaymentAttempts } from './payment-attempts.js';
@@ -43,22 +44,31 @@ export interface PaidOrder {
   status: 'PAID';
 }
 
-const notAdmitted = () => errors.forbidden('NOT_ADMITTED', 'This ticket has no open checkout');
-const checkoutExpired = () => errors.gone('CHECKOUT_EXPIRED', 'The time to pay has run out and the unit went back to the line');
-const alreadyPurchased = () => errors.conflict('ALREADY_PURCHASED', 'You have already bought this deal');
 const keyReused = () => errors.conflict('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for another payment');
 const inProgress = (retryAfterSeconds = 1) =>
-  new AppError(409, 'PAYMENT_IN_PROGRESS', 'A payment for this checkout is already in progress', { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
+  new AppError(
+    409,
+    'PAYMENT_IN_PROGRESS',
+    'A payment for this checkout is already in progress',
+    { retryAfterSeconds },
+    { 'Retry-After': String(retryAfterSeconds) },
+  );
 const attemptEnded = () =>
-  errors.conflict('PAYMENT_CANCELLED', 'This payment attempt ended without an order, and nothing it charged was kept; pay again with a new Idempotency-Key');
-const databaseUnavailable = () => errors.unavailable('POSTGRES_UNAVAILABLE', 'Payments cannot be recorded just now; you were not charged. Please try again', 2);
+  errors.conflict(
+    'PAYMENT_CANCELLED',
+    'This payment attempt ended without an order, and nothing it charged was kept; pay again with a new Idempotency-Key',
+  );
+const databaseUnavailable = () =>
+  errors.unavailable('POSTGRES_UNAVAILABLE', 'Payments cannot be recorded just now; you were not charged. Please try again', 2);
 
 /** Postgres was never reached (so nothing was written): the payment may be given up at once. */
 function neverReachedPostgres(error: unknown): boolean {
   if (error instanceof DependencyUnavailableError && error.dependency === 'postgres') return neverReachedPostgres(error.cause);
   const code = (error as { code?: unknown } | undefined)?.code;
   const message = error instanceof Error ? error.message : '';
-  return code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || /timeout exceeded when trying to connect/i.test(message);
+  return (
+    code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || /timeout exceeded when trying to connect/i.test(message)
+  );
 }
 
 /**
@@ -108,10 +118,18 @@ export class PaymentFlow {
       const settled = await this.deps.settlement.settleAttempt(idempotencyKey).catch(() => undefined);
       if (settled === 'refunded' || settled === 'voided') {
         await giveBack();
-        throw errors.unavailable('PAYMENT_UNAVAILABLE', 'The payment provider did not answer; nothing was charged (or it was refunded). Please pay again', 1);
+        throw errors.unavailable(
+          'PAYMENT_UNAVAILABLE',
+          'The payment provider did not answer; nothing was charged (or it was refunded). Please pay again',
+          1,
+        );
       }
       // The sweeper settles it when the lease lapses; the unit stays the shopper's meanwhile.
-      throw errors.unavailable('PAYMENT_UNAVAILABLE', 'The payment could not be confirmed just now; any charge will be refunded, and your unit stays yours until the deadline', 2);
+      throw errors.unavailable(
+        'PAYMENT_UNAVAILABLE',
+        'The payment could not be confirmed just now; any charge will be refunded, and your unit stays yours until the deadline',
+        2,
+      );
     }
     if (charge.outcome === 'declined') {
       await this.deps.attempts.finish(idempotencyKey, 'declined').catch(() => undefined); // else the sweeper voids it
@@ -148,7 +166,10 @@ export class PaymentFlow {
       if (recorded.outcome === 'sold_out') throw errors.gone('ITEM_SOLD_OUT', 'Everything in this deal is sold; you were not charged');
       if (recorded.outcome === 'already_purchased') throw alreadyPurchased();
       if (recorded.outcome === 'idempotency_key_taken') throw keyReused();
-      throw errors.conflict('PAYMENT_CANCELLED', 'The payment took longer than its lease and was cancelled; the charge was refunded. Pay again if your checkout is still open');
+      throw errors.conflict(
+        'PAYMENT_CANCELLED',
+        'The payment took longer than its lease and was cancelled; the charge was refunded. Pay again if your checkout is still open',
+      );
     }
 
     await this.deps.faults?.afterCommit?.();
@@ -177,7 +198,11 @@ export class PaymentFlow {
   /** Claims the checkout for this payment (settling a lapsed claim first); answers the claim's fence and the checkout's deadline. */
   private async claim(request: PaymentRequest, count: (result: string) => void): Promise<{ fence: string; deadline: number }> {
     const { dealId, shopperId, queueNumber } = request;
-    const claimCheckout = () => this.redis(() => this.deps.store.claimForPayment(dealId, shopperId, queueNumber, this.deps.paymentLeaseMs));
+    // This request's own mark on the claim: a claim the Redis client re-sends after a reconnect is
+    // given back to it, while a second request (even with the same Idempotency-Key) still waits.
+    const requestMark = randomUUID();
+    const claimCheckout = () =>
+      this.redis(() => this.deps.store.claimForPayment(dealId, shopperId, queueNumber, this.deps.paymentLeaseMs, requestMark));
     let claim = await claimCheckout();
     if (claim.outcome === 'lapsed') {
       // The payment holding it died or stalled: settle it as the sweeper would, then claim again.
@@ -216,7 +241,11 @@ export class PaymentFlow {
         const status = await this.deps.settlement.settleAttempt(open.idempotency_key);
         if (status === 'paid') throw alreadyPurchased();
         if (status === 'abandoned') {
-          throw errors.unavailable('PAYMENT_UNAVAILABLE', 'An earlier payment is still being cancelled with the provider; please try again shortly', 5);
+          throw errors.unavailable(
+            'PAYMENT_UNAVAILABLE',
+            'An earlier payment is still being cancelled with the provider; please try again shortly',
+            5,
+          );
         }
       }
       const price = { amount: deal.price, currency: deal.currency.trim() };
@@ -236,9 +265,15 @@ export class PaymentFlow {
    * again (paid → done; pending → fence it off and void). If it cannot say, the sweeper settles the
    * intent when the lease lapses; the unit stays the shopper's meanwhile.
    */
-  private async unrecorded(error: unknown, request: PaymentRequest, reference: string, giveBack: () => Promise<unknown>): Promise<PaidOrder> {
+  private async unrecorded(
+    error: unknown,
+    request: PaymentRequest,
+    reference: string,
+    giveBack: () => Promise<unknown>,
+  ): Promise<PaidOrder> {
     this.deps.logger.error({ err: error, dealId: request.dealId }, 'charged, but the order could not be recorded');
-    const refunded = () => errors.unavailable('POSTGRES_UNAVAILABLE', 'The payment could not be recorded just now, so it was refunded. Please pay again', 2);
+    const refunded = () =>
+      errors.unavailable('POSTGRES_UNAVAILABLE', 'The payment could not be recorded just now, so it was refunded. Please pay again', 2);
     if (neverReachedPostgres(error)) {
       if (await this.refund(request, reference)) await giveBack();
       throw refunded();
@@ -253,7 +288,11 @@ export class PaymentFlow {
       await giveBack();
       throw refunded();
     }
-    throw errors.unavailable('POSTGRES_UNAVAILABLE', 'The payment could not be confirmed just now; it is either recorded or refunded within a minute, and your unit stays yours', 5);
+    throw errors.unavailable(
+      'POSTGRES_UNAVAILABLE',
+      'The payment could not be confirmed just now; it is either recorded or refunded within a minute, and your unit stays yours',
+      5,
+    );
   }
 
   /** Refunds a charge that made no order and marks its attempt; answers whether the money is back. */
@@ -261,7 +300,10 @@ export class PaymentFlow {
     try {
       await this.deps.provider.refund(reference, AbortSignal.timeout(this.deps.providerTimeoutMs));
     } catch (refundError) {
-      this.deps.logger.error({ err: refundError, dealId: request.dealId }, 'refund failed; the sweeper voids the payment when its lease lapses');
+      this.deps.logger.error(
+        { err: refundError, dealId: request.dealId },
+        'refund failed; the sweeper voids the payment when its lease lapses',
+      );
       return false;
     }
     this.deps.metrics.orders.inc({ deal: request.dealId, result: 'refunded' });
@@ -278,7 +320,10 @@ export class PaymentFlow {
         return;
       } catch (error) {
         if (attempt >= 3) {
-          this.deps.logger.error({ err: error, dealId: request.dealId }, 'paid, but Redis could not be told; the sweeper settles it from Postgres');
+          this.deps.logger.error(
+            { err: error, dealId: request.dealId },
+            'paid, but Redis could not be told; the sweeper settles it from Postgres',
+          );
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));

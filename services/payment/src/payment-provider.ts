@@ -115,7 +115,14 @@ export class TestPaymentProvider implements PaymentProvider {
     if (outcome === 'decline') return { outcome: 'declined', reason: 'The card was declined (test provider)' };
     if (outcome === 'timeout') return sleepUntilAborted(signal);
     const reference = `test_${randomUUID()}`;
-    this.ledger.append({ kind: 'charge', key: request.idempotencyKey, reference, shopperId: request.shopperId, amount: request.amount, currency: request.currency });
+    this.ledger.append({
+      kind: 'charge',
+      key: request.idempotencyKey,
+      reference,
+      shopperId: request.shopperId,
+      amount: request.amount,
+      currency: request.currency,
+    });
     if (outcome === 'timeout_after_charge') return sleepUntilAborted(signal);
     return { outcome: 'approved', reference };
   }

@@ -60,7 +60,17 @@ export async function createPayment(config: PaymentConfig, overrides: PaymentOve
   const attempts = new PaymentAttempts(db);
   const provider = new TestPaymentProvider(config.TEST_PAYMENT_OUTCOME, new PaymentLedger(config.TEST_PAYMENT_LEDGER));
   const sweeper = new CheckoutSweeper(
-    { store, orders, attempts, provider, providerTimeoutMs: config.PAYMENT_TIMEOUT_MS, metrics, logger, clock, dealIds: overrides.sweptDealIds },
+    {
+      store,
+      orders,
+      attempts,
+      provider,
+      providerTimeoutMs: config.PAYMENT_TIMEOUT_MS,
+      metrics,
+      logger,
+      clock,
+      dealIds: overrides.sweptDealIds,
+    },
     config.SWEEP_INTERVAL_MS,
   );
   const deps: PaymentDeps = {

@@ -11,8 +11,8 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentFaults } from '@quickdeal/payment';
 import { endpoints } from '@quickdeal/dev/profiles';
-import { ensurePostgres, ensureRedis, stopServer } from '@quickdeal/dev/stack';
-import { holdFaultServers, killHard, startServiceProcess, startWaitingRoom, uniqueName, type WaitingRoom } from '@quickdeal/dev/testing';
+import { ensurePostgres, stopServer } from '@quickdeal/dev/stack';
+import { startFaultRoom, killHard, startServiceProcess, uniqueName, type FaultRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
 const fault = endpoints('fault');
 const LEASE_MS = 2_000;
@@ -23,18 +23,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dies = () => new Promise<void>(() => undefined);
 
 let room: WaitingRoom;
-let release: () => void;
+let faultRoom: FaultRoom | undefined;
 const ledgerFile = join(mkdtempSync(join(tmpdir(), 'quickdeal-ledger-')), 'ledger.jsonl');
 
 beforeAll(async () => {
-  release = await holdFaultServers();
-  await Promise.all([ensureRedis('fault'), ensurePostgres('fault')]);
-  room = await startWaitingRoom({ redisUrl: fault.redisUrl, postgresUrl: fault.postgresUrl, paymentLeaseMs: LEASE_MS, providerTimeoutMs: 500, sweepIntervalMs: 100, backoffMs: 200, paymentLedgerFile: ledgerFile });
+  faultRoom = await startFaultRoom({ paymentLeaseMs: LEASE_MS, paymentLedgerFile: ledgerFile });
+  room = faultRoom.room;
 }, 180_000);
 afterAll(async () => {
-  await Promise.all([ensureRedis('fault'), ensurePostgres('fault')]).catch(() => undefined);
-  await room?.close();
-  release?.();
+  await faultRoom?.close();
 });
 
 /** A deal and its first `count` shoppers admitted into checkout. */
@@ -44,7 +41,10 @@ async function admitted(count: number, spec: { stock?: number; window?: string; 
   const { dealId } = await room.createDeal({ stock, admission: { maxActiveShoppers: cap, checkoutWindow: spec.window ?? '20m' } });
   const tickets: string[] = [];
   for (let i = 0; i < count; i++) tickets.push((await room.takeTicket(dealId, `buyer${i}`)).body.ticket);
-  await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === Math.min(count, stock, cap));
+  await room.waitFor(
+    () => room.store.snapshot(dealId),
+    (d) => d.active === Math.min(count, stock, cap),
+  );
   return { dealId, tickets };
 }
 
@@ -63,7 +63,10 @@ async function expectMoneySettled(dealId: string) {
   const orders = await room.db.selectFrom('orders').selectAll().where('deal_id', '=', dealId).execute();
   const ordered = new Set(orders.map((o) => o.payment_reference));
   for (const charge of charges) {
-    expect(ordered.has(charge.reference) !== refunded.has(charge.reference), `charge ${charge.key}: an order or a refund, not both, not neither`).toBe(true);
+    expect(
+      ordered.has(charge.reference) !== refunded.has(charge.reference),
+      `charge ${charge.key}: an order or a refund, not both, not neither`,
+    ).toBe(true);
   }
   const kept = charges.filter((c) => !refunded.has(c.reference));
   expect(new Set(kept.map((c) => c.shopperId)).size).toBe(kept.length);
@@ -100,7 +103,10 @@ describe('a payment process that dies', () => {
   it('before the charge: nothing is charged, and the shopper pays again within the lease', async () => {
     const { dealId, tickets } = await admitted(1);
     void payThrough({ beforeCharge: dies }, dealId, 'buyer0', tickets[0]!, uniqueName('dead'));
-    await room.waitFor(() => ticketState(dealId, 'buyer0'), (s) => s === 'paying');
+    await room.waitFor(
+      () => ticketState(dealId, 'buyer0'),
+      (s) => s === 'paying',
+    );
     const { elapsedMs } = await payWhenFree(dealId, 'buyer0', tickets[0]!, LEASE_MS + SLACK_MS + 1_000);
     expect(elapsedMs).toBeLessThan(LEASE_MS + SLACK_MS);
     const { charges, orders } = await expectMoneySettled(dealId);
@@ -126,12 +132,23 @@ describe('a payment process that dies', () => {
   it('between the commit and the Redis update: the sweeper marks it purchased within the lease, and the unit counts once', async () => {
     const { dealId, tickets } = await admitted(2, { stock: 2 });
     void payThrough({ afterCommit: dies }, dealId, 'buyer0', tickets[0]!, uniqueName('dead'));
-    await room.waitFor(async () => (await room.db.selectFrom('orders').select('id').where('deal_id', '=', dealId).execute()).length, (n) => n === 1);
+    await room.waitFor(
+      async () => (await room.db.selectFrom('orders').select('id').where('deal_id', '=', dealId).execute()).length,
+      (n) => n === 1,
+    );
     const committedAt = Date.now();
-    await room.waitFor(() => ticketState(dealId, 'buyer0'), (s) => s === 'purchased', LEASE_MS + SLACK_MS);
+    await room.waitFor(
+      () => ticketState(dealId, 'buyer0'),
+      (s) => s === 'purchased',
+      LEASE_MS + SLACK_MS,
+    );
     expect(Date.now() - committedAt).toBeLessThan(LEASE_MS + SLACK_MS);
     expect(await room.store.snapshot(dealId)).toMatchObject({ sold: 1, active: 1, available: 0 });
-    await room.waitFor(() => room.status(dealId, 'buyer0', tickets[0]!), (s) => s.body.status === 'PURCHASED', 5_000);
+    await room.waitFor(
+      () => room.status(dealId, 'buyer0', tickets[0]!),
+      (s) => s.body.status === 'PURCHASED',
+      5_000,
+    );
     const { refunded, orders } = await expectMoneySettled(dealId);
     expect(orders).toHaveLength(1);
     expect(refunded.size === 0 || !orders.some((o) => refunded.has(o.payment_reference))).toBe(true);
@@ -145,7 +162,10 @@ describe('a payment lease', () => {
     await room.sweeper.stop();
     try {
       void payThrough({ beforeCharge: dies }, dealId, 'buyer0', tickets[0]!, uniqueName('dead'));
-      await room.waitFor(() => ticketState(dealId, 'buyer0'), (s) => s === 'paying');
+      await room.waitFor(
+        () => ticketState(dealId, 'buyer0'),
+        (s) => s === 'paying',
+      );
       // the claim script itself settles a lapsed lease: the shopper's own retry does it
       const { elapsedMs, answers } = await payWhenFree(dealId, 'buyer0', tickets[0]!, LEASE_MS + SLACK_MS + 1_000);
       expect(elapsedMs).toBeLessThan(LEASE_MS + SLACK_MS);
@@ -158,9 +178,19 @@ describe('a payment lease', () => {
 
   it('outlived by a slow payment: the payment cannot sell, the unit goes to the next shopper, the charge is refunded', async () => {
     const { dealId, tickets } = await admitted(2, { stock: 1, cap: 1, window: '3s' });
-    const slow = payThrough({ afterCharge: () => sleep(LEASE_MS + 1_500).then(() => undefined) }, dealId, 'buyer0', tickets[0]!, uniqueName('slow'));
+    const slow = payThrough(
+      { afterCharge: () => sleep(LEASE_MS + 1_500).then(() => undefined) },
+      dealId,
+      'buyer0',
+      tickets[0]!,
+      uniqueName('slow'),
+    );
     // the lease lapses: the sweeper settles buyer0's payment; at the deadline buyer1 is admitted
-    await room.waitFor(() => ticketState(dealId, 'buyer1'), (s) => s === 'admitted', LEASE_MS + SLACK_MS);
+    await room.waitFor(
+      () => ticketState(dealId, 'buyer1'),
+      (s) => s === 'admitted',
+      LEASE_MS + SLACK_MS,
+    );
     expect(await ticketState(dealId, 'buyer0')).toBe('expired');
     expect((await room.pay(dealId, 'buyer1', tickets[1]!)).status).toBe(201);
     const late = await slow;
@@ -184,8 +214,16 @@ describe('a payment lease', () => {
     await held;
     const answer = await slow;
     expect([201, 409]).toContain(answer.status);
-    await room.waitFor(async () => (await attemptsOf(dealId)).every((a) => a.status !== 'pending' && a.status !== 'abandoned'), Boolean, LEASE_MS + 3_000);
-    const buyer1 = await room.waitFor(() => ticketState(dealId, 'buyer1'), (s) => s === 'admitted' || s === 'soldout', LEASE_MS + 3_000);
+    await room.waitFor(
+      async () => (await attemptsOf(dealId)).every((a) => a.status !== 'pending' && a.status !== 'abandoned'),
+      Boolean,
+      LEASE_MS + 3_000,
+    );
+    const buyer1 = await room.waitFor(
+      () => ticketState(dealId, 'buyer1'),
+      (s) => s === 'admitted' || s === 'soldout',
+      LEASE_MS + 3_000,
+    );
     if (answer.status === 201) {
       expect(await ticketState(dealId, 'buyer0')).toBe('purchased');
       expect(buyer1).toBe('soldout');
@@ -251,7 +289,12 @@ describe('the provider', () => {
     const { dealId, tickets } = await admitted(1);
     const huge = await room.payment.request(`/api/v1/deals/${dealId}/orders`, {
       method: 'POST',
-      headers: { 'X-User-Id': 'buyer0', Authorization: `Bearer ${tickets[0]}`, 'Idempotency-Key': uniqueName('big'), 'Content-Type': 'application/json' },
+      headers: {
+        'X-User-Id': 'buyer0',
+        Authorization: `Bearer ${tickets[0]}`,
+        'Idempotency-Key': uniqueName('big'),
+        'Content-Type': 'application/json',
+      },
       body: `{"paymentMethod": {"token": "tok_approve"}${' '.repeat(64 * 1024)}}`,
     });
     expect(huge.status).toBe(413);
@@ -267,9 +310,21 @@ describe('finalizing a ticket', () => {
     expect((await room.pay(dealId, 'buyer0', tickets[0]!)).status).toBe(201);
     const record = (await room.store.shopperTicket(dealId, 'buyer0'))!;
     // a finalize sent again (a retried command) after the ticket went all the way to purchased
-    const repeated = await room.store.finalizeTicket(dealId, 'buyer0', { jti: record.jti, queueNumber: record.queueNumber, token: 'other', expiresAtMs: Date.now() + 60_000 }, 60_000);
+    const repeated = await room.store.finalizeTicket(
+      dealId,
+      'buyer0',
+      { jti: record.jti, queueNumber: record.queueNumber, token: 'other', expiresAtMs: Date.now() + 60_000 },
+      60_000,
+    );
     expect(repeated).toBe(true);
-    expect(await room.store.finalizeTicket(dealId, 'buyer0', { jti: record.jti, queueNumber: 99, token: 'other', expiresAtMs: Date.now() + 60_000 }, 60_000)).toBe(false);
+    expect(
+      await room.store.finalizeTicket(
+        dealId,
+        'buyer0',
+        { jti: record.jti, queueNumber: 99, token: 'other', expiresAtMs: Date.now() + 60_000 },
+        60_000,
+      ),
+    ).toBe(false);
     expect(await room.store.shopperTicket(dealId, 'buyer0')).toMatchObject({ state: 'purchased', token: record.token });
     expect((await room.status(dealId, 'buyer0', tickets[0]!)).body.status).toBe('PURCHASED');
   });
@@ -297,7 +352,14 @@ describe('Postgres refusing connections', () => {
   it('between the charge and the commit: 503, the charge refunded, and the shopper pays again within the lease of Postgres returning', async () => {
     const { dealId, tickets } = await admitted(1);
     const key = uniqueName('pgdown');
-    const answer = await room.pay(dealId, 'buyer0', tickets[0]!, key, undefined, room.newPaymentApp({ afterCharge: () => stopServer('fault', 'postgres').then(() => undefined) }));
+    const answer = await room.pay(
+      dealId,
+      'buyer0',
+      tickets[0]!,
+      key,
+      undefined,
+      room.newPaymentApp({ afterCharge: () => stopServer('fault', 'postgres').then(() => undefined) }),
+    );
     expect(answer.status, JSON.stringify(answer.body)).toBe(503);
     expect(answer.body.error.code).toBe('POSTGRES_UNAVAILABLE');
     await ensurePostgres('fault');
@@ -305,7 +367,11 @@ describe('Postgres refusing connections', () => {
     const { elapsedMs } = await payWhenFree(dealId, 'buyer0', tickets[0]!, LEASE_MS + SLACK_MS + 1_000);
     expect(Date.now() - back).toBeLessThan(LEASE_MS + SLACK_MS);
     expect(elapsedMs).toBeLessThan(LEASE_MS + SLACK_MS);
-    await room.waitFor(async () => (await room.attempts.byKey(key))?.status, (s) => s === 'refunded', LEASE_MS + 3_000);
+    await room.waitFor(
+      async () => (await room.attempts.byKey(key))?.status,
+      (s) => s === 'refunded',
+      LEASE_MS + 3_000,
+    );
     const { charges, orders } = await expectMoneySettled(dealId);
     expect(charges).toHaveLength(2);
     expect(orders).toHaveLength(1);
@@ -345,35 +411,45 @@ describe('a real payment process killed with SIGKILL', () => {
   it.each([
     ['before the charge (the provider never answered)', 'tok_timeout', 0],
     ['between the charge and the commit', 'tok_timeout_after_charge', 1],
-  ] as const)('%s: after a restart the shopper pays within the lease, and any charge is refunded', async (_when, token, chargesBeforeKill) => {
-    const { dealId, tickets } = await admitted(1, { window: '3m' });
-    // both replicas are up first (a start takes seconds here), so the kill lands while the payment waits on the provider
-    const first = await startPayment();
-    survivor ??= await startPayment();
-    const second = survivor;
-    const killedKey = uniqueName('killed');
-    const hanging = payAt(first.port, dealId, tickets[0]!, killedKey, token);
-    hanging.catch(() => undefined);
-    await room.waitFor(async () => (await room.attempts.byKey(killedKey))?.status, (s) => s === 'pending');
-    if (chargesBeforeKill) await room.waitFor(async () => room.provider.ledger.charges().some((c) => c.key === killedKey), Boolean);
-    await killHard(first.child);
-    const killedAt = Date.now();
-    // killed mid-payment: nothing had settled it
-    expect(await ticketState(dealId, 'buyer0')).toBe('paying');
-    expect((await room.attempts.byKey(killedKey))?.status).toBe('pending');
-    const answers: number[] = [];
-    for (;;) {
-      const retry = await payAt(second.port, dealId, tickets[0]!, uniqueName('retry'), 'tok_approve');
-      answers.push(retry.status);
-      if (retry.status === 201) break;
-      expect(retry.status).toBe(409);
-      if (Date.now() - killedAt > LEASE_MS * 2 + SLACK_MS + 2_000) throw new Error(`locked out past the lease: ${answers.join(',')}`);
-      await sleep(200);
-    }
-    expect(Date.now() - killedAt).toBeLessThan(LEASE_MS * 2 + SLACK_MS);
-    await room.waitFor(async () => (await room.attempts.byKey(killedKey))?.status, (s) => s === (chargesBeforeKill ? 'refunded' : 'voided'));
-    const { charges, orders } = await expectMoneySettled(dealId);
-    expect(charges).toHaveLength(1 + chargesBeforeKill);
-    expect(orders).toHaveLength(1);
-  }, 240_000); // two processes start here, slow on a busy machine
+  ] as const)(
+    '%s: after a restart the shopper pays within the lease, and any charge is refunded',
+    async (_when, token, chargesBeforeKill) => {
+      const { dealId, tickets } = await admitted(1, { window: '3m' });
+      // both replicas are up first (a start takes seconds here), so the kill lands while the payment waits on the provider
+      const first = await startPayment();
+      survivor ??= await startPayment();
+      const second = survivor;
+      const killedKey = uniqueName('killed');
+      const hanging = payAt(first.port, dealId, tickets[0]!, killedKey, token);
+      hanging.catch(() => undefined);
+      await room.waitFor(
+        async () => (await room.attempts.byKey(killedKey))?.status,
+        (s) => s === 'pending',
+      );
+      if (chargesBeforeKill) await room.waitFor(async () => room.provider.ledger.charges().some((c) => c.key === killedKey), Boolean);
+      await killHard(first.child);
+      const killedAt = Date.now();
+      // killed mid-payment: nothing had settled it
+      expect(await ticketState(dealId, 'buyer0')).toBe('paying');
+      expect((await room.attempts.byKey(killedKey))?.status).toBe('pending');
+      const answers: number[] = [];
+      for (;;) {
+        const retry = await payAt(second.port, dealId, tickets[0]!, uniqueName('retry'), 'tok_approve');
+        answers.push(retry.status);
+        if (retry.status === 201) break;
+        expect(retry.status).toBe(409);
+        if (Date.now() - killedAt > LEASE_MS * 2 + SLACK_MS + 2_000) throw new Error(`locked out past the lease: ${answers.join(',')}`);
+        await sleep(200);
+      }
+      expect(Date.now() - killedAt).toBeLessThan(LEASE_MS * 2 + SLACK_MS);
+      await room.waitFor(
+        async () => (await room.attempts.byKey(killedKey))?.status,
+        (s) => s === (chargesBeforeKill ? 'refunded' : 'voided'),
+      );
+      const { charges, orders } = await expectMoneySettled(dealId);
+      expect(charges).toHaveLength(1 + chargesBeforeKill);
+      expect(orders).toHaveLength(1);
+    },
+    240_000,
+  ); // two processes start here, slow on a busy machine
 });

@@ -5,28 +5,23 @@
  * is a payment app whose in-flight payments stop dead at their next step when it is killed (the
  * client sees its connection drop), and a new app is its restart.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PaymentFaults } from '@quickdeal/payment';
-import { endpoints } from '@quickdeal/dev/profiles';
 import { ensurePostgres, ensureRedis, stopServer } from '@quickdeal/dev/stack';
-import { holdFaultServers, startWaitingRoom, uniqueName, type WaitingRoom } from '@quickdeal/dev/testing';
+import { startFaultRoom, uniqueName, type FaultRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
-const fault = endpoints('fault');
 const LEASE_MS = 2_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let room: WaitingRoom;
-let release: () => void;
+let faultRoom: FaultRoom | undefined;
 
 beforeAll(async () => {
-  release = await holdFaultServers();
-  await Promise.all([ensureRedis('fault'), ensurePostgres('fault')]);
-  room = await startWaitingRoom({ redisUrl: fault.redisUrl, postgresUrl: fault.postgresUrl, paymentLeaseMs: LEASE_MS, providerTimeoutMs: 500, sweepIntervalMs: 100, backoffMs: 200, dealRefreshMs: 100 });
+  faultRoom = await startFaultRoom({ paymentLeaseMs: LEASE_MS, dealRefreshMs: 100 });
+  room = faultRoom.room;
 }, 180_000);
 afterAll(async () => {
-  await Promise.all([ensureRedis('fault'), ensurePostgres('fault')]).catch(() => undefined);
-  await room?.close();
-  release?.();
+  await faultRoom?.close();
 });
 
 /** The payment "process": killing it drops its clients' connections and stops its payments where they stand. */
@@ -91,7 +86,8 @@ describe('a flash sale with the payment process, Redis and Postgres each killed 
     const checkout = async (id: string, plan: Plan) => {
       const ticket = tickets.get(id)!;
       let key = uniqueName(id);
-      let token = plan === 'declined-first' ? 'tok_decline' : plan === 'timeout-after-charge-first' ? 'tok_timeout_after_charge' : 'tok_approve';
+      let token =
+        plan === 'declined-first' ? 'tok_decline' : plan === 'timeout-after-charge-first' ? 'tok_timeout_after_charge' : 'tok_approve';
       let lockedSince: number | undefined;
       for (let tries = 0; tries < 400; tries++) {
         const answer = await payment.pay(dealId, id, ticket, key, token);
@@ -150,7 +146,11 @@ describe('a flash sale with the payment process, Redis and Postgres each killed 
       mark('redis stopped');
       await sleep(500);
       await ensureRedis('fault');
-      await room.waitFor(() => room.store.snapshot(dealId), (d) => d.exists, 15_000);
+      await room.waitFor(
+        () => room.store.snapshot(dealId),
+        (d) => d.exists,
+        15_000,
+      );
       mark('redis back');
       redisDown = false;
       await sleep(2_000);
@@ -163,9 +163,19 @@ describe('a flash sale with the payment process, Redis and Postgres each killed 
     await Promise.all([...shoppers.map(journey), faults]);
 
     // every payment left open by the kills is settled by the sweeper within the lease
-    const unsettled = () => room.db.selectFrom('payments').select('status').where('deal_id', '=', dealId).where('status', 'in', ['pending', 'abandoned']).execute();
+    const unsettled = () =>
+      room.db
+        .selectFrom('payments')
+        .select('status')
+        .where('deal_id', '=', dealId)
+        .where('status', 'in', ['pending', 'abandoned'])
+        .execute();
     await room.waitFor(unsettled, (rows) => rows.length === 0, LEASE_MS * 3 + 5_000);
-    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === 0, 60_000);
+    await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.active === 0,
+      60_000,
+    );
 
     expect(statuses.filter((s) => s.status >= 500 && s.status !== 503)).toEqual([]);
     expect(statuses.filter((s) => s.what === 'pay' && s.status === 503).length).toBeGreaterThan(0);
@@ -174,7 +184,11 @@ describe('a flash sale with the payment process, Redis and Postgres each killed 
     expect(worst.ms, `${JSON.stringify(worst)}; ${timeline.join(', ')}`).toBeLessThan(LEASE_MS + 4_000);
 
     // the ledger: each charge is exactly one of an order or a refund; each shopper keeps at most one
-    const keys = new Set((await room.db.selectFrom('payments').select('idempotency_key').where('deal_id', '=', dealId).execute()).map((r) => r.idempotency_key));
+    const keys = new Set(
+      (await room.db.selectFrom('payments').select('idempotency_key').where('deal_id', '=', dealId).execute()).map(
+        (r) => r.idempotency_key,
+      ),
+    );
     const charges = room.provider.ledger.charges().filter((c) => keys.has(c.key));
     const refunded = new Set(room.provider.ledger.refunded());
     const orders = await room.db.selectFrom('orders').selectAll().where('deal_id', '=', dealId).execute();
@@ -191,7 +205,10 @@ describe('a flash sale with the payment process, Redis and Postgres each killed 
     expect(deal.sold).toBeLessThanOrEqual(stock);
     expect(new Set(orders.map((o) => o.shopper_id)).size).toBe(orders.length);
     expect((await room.store.snapshot(dealId)).sold).toBe(deal.sold);
-    const bought = [...outcomes.entries()].filter(([, o]) => o === 'BOUGHT').map(([id]) => id).sort();
+    const bought = [...outcomes.entries()]
+      .filter(([, o]) => o === 'BOUGHT')
+      .map(([id]) => id)
+      .sort();
     expect(orders.map((o) => o.shopper_id).sort()).toEqual(bought);
   }, 600_000); // never fails for being slow: on two busy cores the sale can take minutes
 });

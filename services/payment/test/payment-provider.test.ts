@@ -4,13 +4,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PaymentLedger, TestPaymentProvider } from '../src/payment-provider.js';
 
-const request = (idempotencyKey: string, paymentToken?: string) => ({ idempotencyKey, shopperId: 's', amount: 100, currency: 'KRW', paymentToken });
+const request = (idempotencyKey: string, paymentToken?: string) => ({
+  idempotencyKey,
+  shopperId: 's',
+  amount: 100,
+  currency: 'KRW',
+  paymentToken,
+});
 const signal = () => new AbortController().signal;
 
 describe('the test payment provider', () => {
   it('picks the outcome from the test token, or the configured default', async () => {
     const provider = new TestPaymentProvider('approve');
-    expect(await provider.charge(request('k1', 'tok_approve'), signal())).toEqual({ outcome: 'approved', reference: expect.stringMatching(/^test_/) });
+    expect(await provider.charge(request('k1', 'tok_approve'), signal())).toEqual({
+      outcome: 'approved',
+      reference: expect.stringMatching(/^test_/),
+    });
     expect((await provider.charge(request('k2', 'tok_decline'), signal())).outcome).toBe('declined');
     expect((await provider.charge(request('k3'), signal())).outcome).toBe('approved');
     expect((await new TestPaymentProvider('decline').charge(request('k4', 'card-123'), signal())).outcome).toBe('declined');

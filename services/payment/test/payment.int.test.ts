@@ -13,17 +13,28 @@ afterAll(async () => {
 
 /** A deal and shoppers already admitted into checkout. */
 async function admitted(count: number, spec: { stock?: number; window?: string; cap?: number } = {}) {
-  const { dealId } = await room.createDeal({ stock: spec.stock ?? 10, admission: { maxActiveShoppers: spec.cap ?? 10, checkoutWindow: spec.window ?? '1m' } });
+  const { dealId } = await room.createDeal({
+    stock: spec.stock ?? 10,
+    admission: { maxActiveShoppers: spec.cap ?? 10, checkoutWindow: spec.window ?? '1m' },
+  });
   const tickets: string[] = [];
   for (let i = 0; i < count; i++) tickets.push((await room.takeTicket(dealId, `buyer${i}`)).body.ticket);
   const admittedCount = Math.min(count, spec.cap ?? 10, spec.stock ?? 10);
-  await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === admittedCount);
+  await room.waitFor(
+    () => room.store.snapshot(dealId),
+    (d) => d.active === admittedCount,
+  );
   // polls are answered from memory, which follows Redis within a refresh
-  await room.waitFor(() => room.status(dealId, 'buyer0', tickets[0]!), (s) => s.body.status === 'ACCESS_GRANTED', 5_000);
+  await room.waitFor(
+    () => room.status(dealId, 'buyer0', tickets[0]!),
+    (s) => s.body.status === 'ACCESS_GRANTED',
+    5_000,
+  );
   return { dealId, tickets };
 }
 
-const soldInPostgres = async (dealId: string) => (await room.db.selectFrom('deals').select('sold').where('id', '=', dealId).executeTakeFirstOrThrow()).sold;
+const soldInPostgres = async (dealId: string) =>
+  (await room.db.selectFrom('deals').select('sold').where('id', '=', dealId).executeTakeFirstOrThrow()).sold;
 /** quickdeal_checkouts_expired_total of a deal, summed over the services that count it. */
 async function expiredCheckoutsCounted(dealId: string): Promise<number> {
   let total = 0;
@@ -68,7 +79,10 @@ describe('checkout and payment', () => {
     expect(waiting.status).toBe(403);
     expect(waiting.body.error.code).toBe('NOT_ADMITTED');
     expect((await room.checkout(dealId, 'buyer1', tickets[1]!)).status).toBe(403);
-    const noKey = await room.payment.request(`/api/v1/deals/${dealId}/orders`, { method: 'POST', headers: { 'X-User-Id': 'buyer0', Authorization: `Bearer ${tickets[0]}` } });
+    const noKey = await room.payment.request(`/api/v1/deals/${dealId}/orders`, {
+      method: 'POST',
+      headers: { 'X-User-Id': 'buyer0', Authorization: `Bearer ${tickets[0]}` },
+    });
     expect(noKey.status).toBe(400);
     expect((await noKey.json()).error.code).toBe('IDEMPOTENCY_KEY_MISSING');
     const badBody = await room.payment.request(`/api/v1/deals/${dealId}/orders`, {
@@ -108,7 +122,10 @@ describe('checkout and payment', () => {
     expect(second.body.error.code).toBe('CHECKOUT_EXPIRED');
     expect((await room.store.snapshot(dealId)).cancelled).toBe(1);
     expect((await room.status(dealId, 'buyer0', tickets[0]!)).body.status).toBe('ACCESS_EXPIRED');
-    await room.waitFor(() => room.status(dealId, 'buyer1', tickets[1]!), (s) => s.body.status === 'ACCESS_GRANTED');
+    await room.waitFor(
+      () => room.status(dealId, 'buyer1', tickets[1]!),
+      (s) => s.body.status === 'ACCESS_GRANTED',
+    );
     expect((await room.pay(dealId, 'buyer0', tickets[0]!)).status).toBe(410);
     // the spent ticket's shopper may queue again, at the back
     const requeued = await room.takeTicket(dealId, 'buyer0');
@@ -121,7 +138,11 @@ describe('checkout and payment', () => {
     const granted = await room.status(dealId, 'buyer0', tickets[0]!);
     expect(granted.body.status).toBe('ACCESS_GRANTED');
     const deadline = Date.parse(granted.body.checkoutExpiresAt);
-    await room.waitFor(() => room.status(dealId, 'buyer1', tickets[1]!), (s) => s.body.status === 'ACCESS_GRANTED', 5_000);
+    await room.waitFor(
+      () => room.status(dealId, 'buyer1', tickets[1]!),
+      (s) => s.body.status === 'ACCESS_GRANTED',
+      5_000,
+    );
     expect(Date.now()).toBeGreaterThanOrEqual(deadline);
     const late = await room.pay(dealId, 'buyer0', tickets[0]!);
     expect(late.status).toBe(410);
@@ -170,13 +191,29 @@ describe('checkout and payment', () => {
     await expect(sql`update deals set sold = stock + 1 where id = ${dealId}`.execute(room.db)).rejects.toThrow(/deals_no_oversell/);
   });
 
+  it('gives a claim re-sent by the Redis client back to the request that made it, and to no other', async () => {
+    const { dealId } = await admitted(1);
+    const held = await room.store.shopperTicket(dealId, 'buyer0');
+    // ioredis re-sends a command whose reply a dropped connection lost; Redis may have run it already.
+    const first = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'request-1');
+    const resent = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'request-1');
+    const other = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 30_000, 'request-2');
+    expect(first.outcome).toBe('claimed');
+    expect(resent).toEqual(first);
+    expect(other.outcome).toBe('in_progress');
+  });
+
   it('settles a checkout whose payment process died, from Postgres', async () => {
     const { dealId, tickets } = await admitted(1, { window: '1s' });
     // a payment that claimed the checkout and then vanished: its lease lapses at once, no order
     const held = await room.store.shopperTicket(dealId, 'buyer0');
     const claim = await room.store.claimForPayment(dealId, 'buyer0', held!.queueNumber, 1);
     expect(claim.outcome).toBe('claimed');
-    await room.waitFor(() => room.store.shopperTicket(dealId, 'buyer0'), (t) => t?.state === 'expired', 5_000);
+    await room.waitFor(
+      () => room.store.shopperTicket(dealId, 'buyer0'),
+      (t) => t?.state === 'expired',
+      5_000,
+    );
     expect((await room.store.snapshot(dealId)).active).toBe(0);
     expect(tickets).toHaveLength(1);
   });

@@ -162,7 +162,13 @@ export function translator(page) {
 export function formatters(page) {
   const numbers = new Intl.NumberFormat(page.locale);
   const times = new Intl.DateTimeFormat(page.locale, { hour: 'numeric', minute: '2-digit', second: '2-digit' });
-  const days = new Intl.DateTimeFormat(page.locale, { month: 'short', day: 'numeric', weekday: 'short', hour: 'numeric', minute: '2-digit' });
+  const days = new Intl.DateTimeFormat(page.locale, {
+    month: 'short',
+    day: 'numeric',
+    weekday: 'short',
+    hour: 'numeric',
+    minute: '2-digit',
+  });
   return {
     /** @param {number} n */
     number: (n) => numbers.format(n),

@@ -47,7 +47,11 @@ let recovered = false;
 let lastAnnounced = { at: 0, position: 0 };
 
 /** One pending step at a time: the next poll, retry or countdown tick. */
-const pending = { timer: /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined), step: /** @type {(() => void) | undefined} */ (undefined), dueAt: 0 };
+const pending = {
+  timer: /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined),
+  step: /** @type {(() => void) | undefined} */ (undefined),
+  dueAt: 0,
+};
 
 /** @param {number} ms @param {() => void} step */
 function later(ms, step) {
@@ -86,7 +90,12 @@ async function join() {
     retry.succeeded();
     /** @type {TicketView} */
     const view = result.body;
-    stored = { ticket: view.ticket ?? '', queueNumber: view.queueNumber, startPosition: Math.max(1, view.position), shopperId: shopperOf(page) };
+    stored = {
+      ticket: view.ticket ?? '',
+      queueNumber: view.queueNumber,
+      startPosition: Math.max(1, view.position),
+      shopperId: shopperOf(page),
+    };
     saveTicket(page, stored);
     render(view);
     return;

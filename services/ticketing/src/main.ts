@@ -6,5 +6,6 @@ serviceMain({
   service: 'ticketing',
   configSchema: ticketingConfigSchema,
   env: process.env,
-  compose: async (config, logger, serving) => createTicketing(config, { ...serving, logger, keyring: await loadServiceKeyring(process.env, logger) }),
+  compose: async (config, logger, serving) =>
+    createTicketing(config, { ...serving, logger, keyring: await loadServiceKeyring(process.env, logger) }),
 });

@@ -7,14 +7,24 @@ export function createTicketingMetrics() {
   const registers = [metrics.registry];
   return {
     ...metrics,
-    ticketsIssued: new Counter({ name: 'quickdeal_tickets_issued_total', help: 'Tickets issued (answered 201)', labelNames: ['deal'] as const, registers }),
+    ticketsIssued: new Counter({
+      name: 'quickdeal_tickets_issued_total',
+      help: 'Tickets issued (answered 201)',
+      labelNames: ['deal'] as const,
+      registers,
+    }),
     ticketRequests: new Counter({
       name: 'quickdeal_ticket_requests_total',
       help: 'Ticket requests by result (created, existing, sold_out, not_open, closed, already_purchased, rate_limited, busy, unavailable)',
       labelNames: ['deal', 'result'] as const,
       registers,
     }),
-    statusPolls: new Counter({ name: 'quickdeal_status_polls_total', help: 'Ticket status polls by answered status', labelNames: ['deal', 'status'] as const, registers }),
+    statusPolls: new Counter({
+      name: 'quickdeal_status_polls_total',
+      help: 'Ticket status polls by answered status',
+      labelNames: ['deal', 'status'] as const,
+      registers,
+    }),
     produceBatchSize: new Histogram({
       name: 'quickdeal_ticket_produce_batch_size',
       help: 'Tickets sent to Kafka in one produce request',

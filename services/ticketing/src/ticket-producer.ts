@@ -29,7 +29,8 @@ export class TicketProducer implements BatchSender {
 
   /** Connected now; when not, starts connecting so a later probe can say yes. */
   isReady(): boolean {
-    if (!this.connected) void this.producer().catch((error: unknown) => this.logger.warn({ err: error }, 'ticket producer could not connect'));
+    if (!this.connected)
+      void this.producer().catch((error: unknown) => this.logger.warn({ err: error }, 'ticket producer could not connect'));
     return this.connected;
   }
 

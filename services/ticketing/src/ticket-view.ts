@@ -22,7 +22,14 @@ export function waitingView(deal: DealSnapshot, queueNumber: number, admissionsP
 }
 
 /** A ticket's status once admission has dealt with it, from the shopper's record in Redis. */
-export function processedView(deal: DealSnapshot, queueNumber: number, jti: string, record: ShopperTicket | undefined, now: number, admissionsPerSecond: number): TicketView {
+export function processedView(
+  deal: DealSnapshot,
+  queueNumber: number,
+  jti: string,
+  record: ShopperTicket | undefined,
+  now: number,
+  admissionsPerSecond: number,
+): TicketView {
   const base = { queueNumber, position: 0, unitsLeft: Math.max(0, deal.stock - deal.sold), etaSeconds: 0, pollAfterMs: 5_000 };
   if (!record || record.jti !== jti) return { ...base, status: 'ACCESS_EXPIRED' };
   switch (ticketStanding(record, now)) {

@@ -48,7 +48,11 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
   const redis = connectRedis(redisTopology(config));
   const subscriber = connectRedis(redisTopology(config), 'subscriber');
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ticketing`, logger });
-  const producer = new TicketProducer(kafka, { maxInFlightRequests: 1, retry: overrides.producerRetry ?? { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } }, logger);
+  const producer = new TicketProducer(
+    kafka,
+    { maxInFlightRequests: 1, retry: overrides.producerRetry ?? { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } },
+    logger,
+  );
   await producer.connect();
 
   const metrics = createTicketingMetrics();
@@ -64,11 +68,14 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     signer: new TicketSigner(keyring),
     verifier: new TicketVerifier(keyring, { cacheSize: config.VERIFIED_TICKET_CACHE_SIZE, clock }),
     keyring,
-    limits: new RateLimits({
-      ticketsPerShopperPerMinute: config.TICKETS_PER_SHOPPER_PER_MINUTE,
-      pollsPerShopperPer10s: config.POLLS_PER_SHOPPER_PER_10S,
-      requestsPerClientPerSecond: config.REQUESTS_PER_CLIENT_PER_SECOND,
-    }, redis),
+    limits: new RateLimits(
+      {
+        ticketsPerShopperPerMinute: config.TICKETS_PER_SHOPPER_PER_MINUTE,
+        pollsPerShopperPer10s: config.POLLS_PER_SHOPPER_PER_10S,
+        requestsPerClientPerSecond: config.REQUESTS_PER_CLIENT_PER_SECOND,
+      },
+      redis,
+    ),
     metrics,
     logger,
     identity: overrides.identity ?? shopperIdentityFromConfig(config, { clock }),

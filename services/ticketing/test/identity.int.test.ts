@@ -36,7 +36,10 @@ describe('token identity, end to end', () => {
     const { dealId } = await room.createDeal({ stock: 2 });
     const ticket = await room.takeTicket(dealId, 'alice');
     expect(ticket.status).toBe(201);
-    const granted = await room.waitFor(() => room.status(dealId, 'alice', ticket.body.ticket), (s) => s.body.status === 'ACCESS_GRANTED');
+    const granted = await room.waitFor(
+      () => room.status(dealId, 'alice', ticket.body.ticket),
+      (s) => s.body.status === 'ACCESS_GRANTED',
+    );
     expect(granted.status).toBe(200);
     expect((await room.checkout(dealId, 'alice', ticket.body.ticket)).status).toBe(200);
     const paid = await room.pay(dealId, 'alice', ticket.body.ticket);
@@ -55,7 +58,12 @@ describe('token identity, end to end', () => {
       ['HS256 keyed with the public key', { 'X-Session-Token': await shop.hs256WithPublicKey('mallory') }, 401, 'SESSION_INVALID'],
       ['expired', { 'X-Session-Token': await shop.sign('mallory', { expiresAt: past }) }, 401, 'SESSION_EXPIRED'],
       ['X-User-Id alone', { 'X-User-Id': 'mallory' }, 400, 'SHOPPER_ID_NOT_ACCEPTED'],
-      ['X-User-Id beside a valid token', { 'X-Session-Token': await shop.sign('someone'), 'X-User-Id': 'mallory' }, 400, 'SHOPPER_ID_NOT_ACCEPTED'],
+      [
+        'X-User-Id beside a valid token',
+        { 'X-Session-Token': await shop.sign('someone'), 'X-User-Id': 'mallory' },
+        400,
+        'SHOPPER_ID_NOT_ACCEPTED',
+      ],
     ];
     for (const [name, headers, status, code] of attempts) {
       const answer = await call('ticketing', `/api/v1/deals/${dealId}/tickets`, { method: 'POST', headers });
@@ -70,13 +78,19 @@ describe('token identity, end to end', () => {
   it('lets nobody read, cancel or pay with another shopper ticket by naming them', async () => {
     const { dealId } = await room.createDeal({ stock: 5 });
     const ticket = (await room.takeTicket(dealId, 'victim')).body.ticket as string;
-    await room.waitFor(() => room.store.shopperTicket(dealId, 'victim'), (r) => r?.state === 'admitted');
+    await room.waitFor(
+      () => room.store.shopperTicket(dealId, 'victim'),
+      (r) => r?.state === 'admitted',
+    );
     const asMallory = { 'X-Session-Token': await shop.sign('mallory'), Authorization: `Bearer ${ticket}` };
     const asVictimByHeader = { 'X-User-Id': 'victim', Authorization: `Bearer ${ticket}` };
     for (const headers of [asMallory, asVictimByHeader]) {
       const status = await call('ticketing', `/api/v1/deals/${dealId}/tickets/status`, { headers });
       const cancel = await call('payment', `/api/v1/deals/${dealId}/checkout`, { method: 'DELETE', headers });
-      const pay = await call('payment', `/api/v1/deals/${dealId}/orders`, { method: 'POST', headers: { ...headers, 'Idempotency-Key': 'k-1' } });
+      const pay = await call('payment', `/api/v1/deals/${dealId}/orders`, {
+        method: 'POST',
+        headers: { ...headers, 'Idempotency-Key': 'k-1' },
+      });
       for (const answer of [status, cancel, pay]) expect([403, 400]).toContain(answer.status);
     }
     // a ticket request "as the victim" gets nothing back without the victim session

@@ -31,7 +31,11 @@ async function readLog(room: WaitingRoom, topic: string, expected: number): Prom
       }
     },
   });
-  await room.waitFor(async () => log.size, (n) => n >= expected, 30_000);
+  await room.waitFor(
+    async () => log.size,
+    (n) => n >= expected,
+    30_000,
+  );
   await consumer.disconnect();
   return log;
 }
@@ -67,12 +71,20 @@ describe('a Kafka broker restart while tickets are issued', () => {
       }
     };
     const workers = Array.from({ length: 8 }, (_, w) => shopper(w));
-    await room.waitFor(async () => issued.size, (n) => n >= 100, 30_000);
+    await room.waitFor(
+      async () => issued.size,
+      (n) => n >= 100,
+      30_000,
+    );
     await stopServer('fault', 'kafka');
     const before = issued.size;
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     await ensureKafka('fault');
-    await room.waitFor(async () => issued.size, (n) => n >= before + 100, 60_000);
+    await room.waitFor(
+      async () => issued.size,
+      (n) => n >= before + 100,
+      60_000,
+    );
     stop = true;
     await Promise.all(workers);
 
@@ -86,7 +98,11 @@ describe('a Kafka broker restart while tickets are issued', () => {
     }
     // and admission accounts for each of them exactly once
     await room.startAdmission();
-    const deal = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === highest, 60_000);
+    const deal = await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served === highest,
+      60_000,
+    );
     const admitted = await room.store.admissions(dealId);
     expect(new Set(admitted.map((a) => a.shopperId)).size).toBe(admitted.length);
     for (const id of issued.keys()) expect(admitted.some((a) => a.shopperId === id)).toBe(true);
@@ -108,13 +124,23 @@ describe('a Redis restart in the middle of a sale', () => {
     const { dealId } = await room.createDeal({ stock: 6, admission: { maxActiveShoppers: 3, checkoutWindow: '5m' } });
     const tickets = new Map<string, string>();
     for (let i = 0; i < 10; i++) tickets.set(`r${i}`, (await room.takeTicket(dealId, `r${i}`)).body.ticket);
-    await room.waitFor(() => room.store.snapshot(dealId), (d) => d.active === 3);
+    await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.active === 3,
+    );
     expect((await room.pay(dealId, 'r0', tickets.get('r0')!)).status).toBe(201);
-    const before = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 4 && d.active === 3);
+    const before = await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served === 4 && d.active === 3,
+    );
 
     await stopServer('fault', 'redis');
     await ensureRedis('fault');
-    const after = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.exists, 15_000);
+    const after = await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.exists,
+      15_000,
+    );
     expect(after).toMatchObject({ served: before.served, active: before.active, sold: 1, admitted: before.admitted });
 
     // the sale goes on: pay for everyone admitted, the rest are let in, in order, until sold out
@@ -125,9 +151,17 @@ describe('a Redis restart in the middle of a sale', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
-    const final = await room.waitFor(() => room.store.snapshot(dealId), (d) => d.served === 10 && d.active === 0);
+    const final = await room.waitFor(
+      () => room.store.snapshot(dealId),
+      (d) => d.served === 10 && d.active === 0,
+    );
     expect(final.sold).toBe(6);
-    const orders = await room.db.selectFrom('orders').select(['shopper_id', 'queue_number']).where('deal_id', '=', dealId).orderBy('queue_number').execute();
+    const orders = await room.db
+      .selectFrom('orders')
+      .select(['shopper_id', 'queue_number'])
+      .where('deal_id', '=', dealId)
+      .orderBy('queue_number')
+      .execute();
     expect(orders.map((o) => o.shopper_id)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5']);
     expect((await room.db.selectFrom('deals').select('sold').where('id', '=', dealId).executeTakeFirstOrThrow()).sold).toBe(6);
     const admitted = await room.store.admissions(dealId);
@@ -137,7 +171,8 @@ describe('a Redis restart in the middle of a sale', () => {
 
 /* Outages answered as outages: 503 with a `*_UNAVAILABLE` code and Retry-After, never 500. */
 
-function expectOutage(answer: { status: number; headers: Headers; body: Record<string, any> }, code: string) { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function expectOutage(answer: { status: number; headers: Headers; body: Record<string, any> }, code: string) {
   expect(answer.status, JSON.stringify(answer.body)).toBe(503);
   expect(answer.body.error.code).toBe(code);
   expect(Number(answer.headers.get('Retry-After'))).toBeGreaterThan(0);
@@ -157,7 +192,11 @@ describe('Redis stopped in the middle of a sale', () => {
     const { dealId } = await room.createDeal({ stock: 5 });
     const tickets: Record<string, string> = {};
     for (const shopper of ['ann', 'ben']) tickets[shopper] = (await room.takeTicket(dealId, shopper)).body.ticket;
-    for (const shopper of ['ann', 'ben']) await room.waitFor(() => room.store.shopperTicket(dealId, shopper), (r) => r?.state === 'admitted');
+    for (const shopper of ['ann', 'ben'])
+      await room.waitFor(
+        () => room.store.shopperTicket(dealId, shopper),
+        (r) => r?.state === 'admitted',
+      );
     await stopServer('fault', 'redis');
     try {
       expectOutage(await room.status(dealId, 'ann', tickets.ann!), 'REDIS_UNAVAILABLE');
@@ -167,7 +206,10 @@ describe('Redis stopped in the middle of a sale', () => {
     } finally {
       await ensureRedis('fault');
     }
-    const paid = await room.waitFor(() => room.pay(dealId, 'ben', tickets.ben!, uniqueName('ben')), (a) => a.status !== 503);
+    const paid = await room.waitFor(
+      () => room.pay(dealId, 'ben', tickets.ben!, uniqueName('ben')),
+      (a) => a.status !== 503,
+    );
     expect(paid.status).toBe(201);
     expect((await room.status(dealId, 'ann', tickets.ann!)).body.status).toBe('ACCESS_GRANTED');
   });
@@ -187,7 +229,10 @@ describe('Postgres stopped in the middle of a sale', () => {
     const { dealId } = await room.createDeal({ stock: 5 });
     const ticket = (await room.takeTicket(dealId, 'dan')).body.ticket as string;
     const paymentKey = uniqueName('dan');
-    await room.waitFor(() => room.store.shopperTicket(dealId, 'dan'), (r) => r?.state === 'admitted');
+    await room.waitFor(
+      () => room.store.shopperTicket(dealId, 'dan'),
+      (r) => r?.state === 'admitted',
+    );
 
     await stopServer('fault', 'postgres');
     try {
@@ -202,7 +247,10 @@ describe('Postgres stopped in the middle of a sale', () => {
     // Pooled connections the restart broke fail once each and are dropped; the checkout answers again before paying
     // (a payment whose claim meets a broken connection is the payment state machine's to settle, not this test's).
     let answeredInARow = 0;
-    await room.waitFor(async () => ((await room.checkout(dealId, 'dan', ticket)).status === 200 ? ++answeredInARow : (answeredInARow = 0)), (n) => n >= 5);
+    await room.waitFor(
+      async () => ((await room.checkout(dealId, 'dan', ticket)).status === 200 ? ++answeredInARow : (answeredInARow = 0)),
+      (n) => n >= 5,
+    );
     const paid = await room.pay(dealId, 'dan', ticket, paymentKey);
     expect(paid.status).toBe(201);
   });

@@ -52,7 +52,12 @@ afterAll(async () => {
  * `gatewayUser` stands in for an authenticating gateway that adds X-User-Id to every request.
  */
 async function shopperTab(locale: 'ko-KR' | 'en-US', viewport = PHONE, gatewayUser?: string): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport, deviceScaleFactor: 1, ...(gatewayUser ? { extraHTTPHeaders: { 'X-User-Id': gatewayUser } } : {}) });
+  const context = await browser.newContext({
+    locale,
+    viewport,
+    deviceScaleFactor: 1,
+    ...(gatewayUser ? { extraHTTPHeaders: { 'X-User-Id': gatewayUser } } : {}),
+  });
   contexts.push(context);
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`${error.name}: ${error.message}`));
@@ -68,7 +73,9 @@ async function shows(page: Page, name: string, timeout = 30_000): Promise<void> 
   try {
     await screen(page, name).waitFor({ state: 'visible', timeout });
   } catch (error) {
-    const showing = await page.evaluate(() => `${document.body.dataset.showing} (${document.querySelector('#notice')?.textContent ?? ''})`).catch(() => '?');
+    const showing = await page
+      .evaluate(() => `${document.body.dataset.showing} (${document.querySelector('#notice')?.textContent ?? ''})`)
+      .catch(() => '?');
     throw new Error(`expected the ${name} screen, the page shows ${showing}: ${(error as Error).message.split('\n')[0]}`);
   }
 }
@@ -86,22 +93,37 @@ async function snap(page: Page, name: string): Promise<void> {
 
 const text = async (page: Page, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
 const storedTicket = (page: Page, dealId: string) =>
-  page.evaluate((key) => JSON.parse(sessionStorage.getItem(key) ?? 'null') as { ticket: string; queueNumber: number } | null, `quickdeal.ticket.${dealId}`);
+  page.evaluate(
+    (key) => JSON.parse(sessionStorage.getItem(key) ?? 'null') as { ticket: string; queueNumber: number } | null,
+    `quickdeal.ticket.${dealId}`,
+  );
 
 /** Waits until an API shopper's checkout is open, then gives it up, letting the next one in. */
 async function admitAndCancel(dealId: string, shopperId: string, ticket: string): Promise<void> {
-  await room.waitFor(() => room.status(dealId, shopperId, ticket), (r) => r.body.status === 'ACCESS_GRANTED', 30_000);
+  await room.waitFor(
+    () => room.status(dealId, shopperId, ticket),
+    (r) => r.body.status === 'ACCESS_GRANTED',
+    30_000,
+  );
   expect((await room.cancel(dealId, shopperId, ticket)).status).toBe(204);
 }
 
 async function soldCount(dealId: string): Promise<number> {
-  const row = await room.db.selectFrom('orders').select((eb) => eb.fn.countAll<string>().as('n')).where('deal_id', '=', dealId).executeTakeFirstOrThrow();
+  const row = await room.db
+    .selectFrom('orders')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('deal_id', '=', dealId)
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
 describe('the waiting room and checkout in Chromium', () => {
   it('a shopper joins, waits behind others, is admitted and pays (after a declined card)', async () => {
-    const { dealId } = await room.createDeal({ stock: 5, product: KOREAN_PHONE, admission: { maxActiveShoppers: 1, checkoutWindow: '15s' } });
+    const { dealId } = await room.createDeal({
+      stock: 5,
+      product: KOREAN_PHONE,
+      admission: { maxActiveShoppers: 1, checkoutWindow: '15s' },
+    });
     const ko = messages.ko;
 
     // Alice is first: admitted at once, she is taken to checkout.
@@ -169,7 +191,10 @@ describe('the waiting room and checkout in Chromium', () => {
     const { dealId } = await room.createDeal({ stock: 1, admission: { maxActiveShoppers: 1, checkoutWindow: '30s' } });
     const first = uniqueName('first');
     const ticket = (await room.takeTicket(dealId, first)).body.ticket as string;
-    await room.waitFor(() => room.status(dealId, first, ticket), (r) => r.body.status === 'ACCESS_GRANTED');
+    await room.waitFor(
+      () => room.status(dealId, first, ticket),
+      (r) => r.body.status === 'ACCESS_GRANTED',
+    );
 
     const waiting = await shopperTab('ko-KR');
     await joinLine(waiting, dealId, uniqueName('waiting'));
@@ -238,7 +263,11 @@ describe('the waiting room and checkout in Chromium', () => {
 
   it('behind an authenticating gateway: waits for the opening by itself, joins, and can give the unit up', async () => {
     // (The server's pollAfterMs at the front is a fifth of the estimate, which a lone slot's window sets: keep it short.)
-    const { dealId } = await room.createDeal({ stock: 1, opensAt: new Date(Date.now() + 3_000).toISOString(), admission: { maxActiveShoppers: 1, checkoutWindow: '15s' } });
+    const { dealId } = await room.createDeal({
+      stock: 1,
+      opensAt: new Date(Date.now() + 3_000).toISOString(),
+      admission: { maxActiveShoppers: 1, checkoutWindow: '15s' },
+    });
     const shopperId = uniqueName('signed-in');
     const page = await shopperTab('en-US', PHONE, shopperId);
     await page.goto(`${stack.url}/deals/${dealId}`);
@@ -264,7 +293,10 @@ describe('the waiting room and checkout in Chromium', () => {
     await shows(page, 'cancelled');
     const after = uniqueName('after');
     const next = await room.takeTicket(dealId, after);
-    await room.waitFor(() => room.status(dealId, after, next.body.ticket), (r) => r.body.status === 'ACCESS_GRANTED');
+    await room.waitFor(
+      () => room.status(dealId, after, next.body.ticket),
+      (r) => r.body.status === 'ACCESS_GRANTED',
+    );
   });
 
   it('speaks Korean or English as Accept-Language asks', async () => {

@@ -12,13 +12,23 @@ const publicDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'public');
 /** The browser's pure module (plain JavaScript), typed here by hand. */
 interface ClientLib {
   fill(template: string, values?: Record<string, string | number>): string;
-  nextDelay(outcome: { kind: 'ok' | 'error' | 'limited'; pollAfterMs?: number; failures?: number; retryAfterMs?: number }, random?: () => number): number;
+  nextDelay(
+    outcome: { kind: 'ok' | 'error' | 'limited'; pollAfterMs?: number; failures?: number; retryAfterMs?: number },
+    random?: () => number,
+  ): number;
   parseRetryAfter(header: string | null | undefined, now: number): number | undefined;
   clockOffsetMs(dateHeader: string | null | undefined, sentAt: number, receivedAt: number): number;
   formatCountdown(ms: number): string;
-  formatEta(seconds: number, strings: { etaSoon: string; etaMinutes: string; etaHours: string }, formatNumber?: (n: number) => string): string;
+  formatEta(
+    seconds: number,
+    strings: { etaSoon: string; etaMinutes: string; etaHours: string },
+    formatNumber?: (n: number) => string,
+  ): string;
   progressPercent(startPosition: number, position: number): number;
-  problemKey(failure: { network?: boolean; status?: number; code?: string }, during: 'join' | 'poll' | 'checkout' | 'pay' | 'cancel'): string;
+  problemKey(
+    failure: { network?: boolean; status?: number; code?: string },
+    during: 'join' | 'poll' | 'checkout' | 'pay' | 'cancel',
+  ): string;
   isTransient(failure: { network?: boolean; status?: number }): boolean;
   shopperIdPattern: RegExp;
 }
@@ -81,7 +91,11 @@ describe('the pages’ client logic (public/lib.js)', () => {
   });
 
   it('says the wait in words, in either language', () => {
-    const words = (lang: 'en' | 'ko') => ({ etaSoon: messages[lang].etaSoon, etaMinutes: messages[lang].etaMinutes, etaHours: messages[lang].etaHours });
+    const words = (lang: 'en' | 'ko') => ({
+      etaSoon: messages[lang].etaSoon,
+      etaMinutes: messages[lang].etaMinutes,
+      etaHours: messages[lang].etaHours,
+    });
     expect(lib.formatEta(30, words('en'))).toBe('under a minute');
     expect(lib.formatEta(150, words('en'))).toBe('about 3 min');
     expect(lib.formatEta(3_900, words('en'))).toBe('about 1 h 5 min');
@@ -162,7 +176,8 @@ describe('language and money', () => {
 
   it('has every string in both languages, and no empty one', () => {
     expect(Object.keys(messages.ko).sort()).toEqual(Object.keys(messages.en).sort());
-    for (const lang of ['en', 'ko'] as const) for (const [key, text] of Object.entries(messages[lang])) expect(text, `${lang}.${key}`).not.toBe('');
+    for (const lang of ['en', 'ko'] as const)
+      for (const [key, text] of Object.entries(messages[lang])) expect(text, `${lang}.${key}`).not.toBe('');
   });
 
   it('formats prices from minor units: KRW has none', () => {
@@ -196,22 +211,34 @@ describe('serving the pages', () => {
     expect(html).not.toContain('<b>"256GB"</b>');
     expect(html).not.toMatch(/<script>(?!<\/script>)/); // no inline script: the policy forbids it
     const config = configOf(html);
-    expect(config).toMatchObject({ dealId: 'demo-phone', lang: 'ko', locale: 'ko-KR', identity: 'input', checkoutUrl: '/deals/demo-phone/checkout' });
+    expect(config).toMatchObject({
+      dealId: 'demo-phone',
+      lang: 'ko',
+      locale: 'ko-KR',
+      identity: 'input',
+      checkoutUrl: '/deals/demo-phone/checkout',
+    });
     expect(html).toContain('id="shopper"');
   });
 
   it('leaves identity to the gateway when the page request already carries X-User-Id', async () => {
-    const html = await (await app.request('/deals/demo-phone/checkout', { headers: { 'X-User-Id': 'alice', 'Accept-Language': 'en' } })).text();
+    const html = await (
+      await app.request('/deals/demo-phone/checkout', { headers: { 'X-User-Id': 'alice', 'Accept-Language': 'en' } })
+    ).text();
     expect(html).toContain('<html lang="en">');
     expect(configOf(html)).toMatchObject({ identity: 'gateway', lang: 'en' });
     expect(html).not.toContain('id="shopper"');
     expect(html).not.toContain('tok_decline'); // test cards only in the local demo
     expect(html).toContain('Pay ₩1,550,000');
-
   });
 
   it('never offers "type a shopper id" outside local development, even when no X-User-Id arrives', async () => {
-    for (const options of [{}, { identity: 'header' as const }, { identity: 'token' as const }, { identity: 'token' as const, shopperIdInput: true }]) {
+    for (const options of [
+      {},
+      { identity: 'header' as const },
+      { identity: 'token' as const },
+      { identity: 'token' as const, shopperIdInput: true },
+    ]) {
       const served = new Hono<AppEnv>();
       installPages(served, { cache: { get: async () => deal }, ...options });
       for (const path of ['/deals/demo-phone', '/deals/demo-phone/checkout']) {

@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import type { DealSnapshot } from '@quickdeal/core';
 import { pollAfterMs, queuePosition } from '../src/queue-position.js';
 
-const deal = { dealId: 'd', served: 100, stock: 500, sold: 20, cap: 1000, active: 1000, available: 0, paused: false, windowMs: 1_200_000 } as DealSnapshot;
+const deal = {
+  dealId: 'd',
+  served: 100,
+  stock: 500,
+  sold: 20,
+  cap: 1000,
+  active: 1000,
+  available: 0,
+  paused: false,
+  windowMs: 1_200_000,
+} as DealSnapshot;
 
 describe('a waiting ticket’s place', () => {
   it('counts the tickets ahead and the units left', () => {

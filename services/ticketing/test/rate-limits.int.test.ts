@@ -9,14 +9,18 @@ afterAll(() => redis.disconnect());
 
 const settings = { ticketsPerShopperPerMinute: 3, pollsPerShopperPer10s: 2, requestsPerClientPerSecond: 0 };
 const outcome = (attempt: Promise<void>) =>
-  attempt.then(() => 'ok', (error: unknown) => (error instanceof AppError ? `${error.status}` : `threw ${String(error)}`));
+  attempt.then(
+    () => 'ok',
+    (error: unknown) => (error instanceof AppError ? `${error.status}` : `threw ${String(error)}`),
+  );
 
 describe('rate limits with two ticketing replicas', () => {
-  it('counts a shopper\'s ticket requests across both replicas through Redis', async () => {
+  it("counts a shopper's ticket requests across both replicas through Redis", async () => {
     const [first, second] = [new RateLimits(settings, redis), new RateLimits(settings, redis)];
     const deal = `rl-${randomBytes(4).toString('hex')}`;
     const answers = [];
-    for (const replica of [first, second, first, second, first]) answers.push(await outcome(replica.ticketRequest(deal, 'alice', undefined)));
+    for (const replica of [first, second, first, second, first])
+      answers.push(await outcome(replica.ticketRequest(deal, 'alice', undefined)));
     expect(answers).toEqual(['ok', 'ok', 'ok', '429', '429']);
     expect(await outcome(second.ticketRequest(deal, 'bob', undefined))).toBe('ok'); // per shopper
   });

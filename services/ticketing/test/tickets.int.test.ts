@@ -30,9 +30,18 @@ describe('issuing tickets', () => {
     expect(first.body).toMatchObject({ status: 'ACCESS_DENIED', queueNumber: 1, position: 1 });
     expect(first.body.pollAfterMs).toBeGreaterThanOrEqual(1000);
 
-    const { payload, protectedHeader } = await jwtVerify(first.body.ticket, createLocalJWKSet(room.keyring.jwks()), { issuer: 'quickdeal' });
+    const { payload, protectedHeader } = await jwtVerify(first.body.ticket, createLocalJWKSet(room.keyring.jwks()), {
+      issuer: 'quickdeal',
+    });
     expect(protectedHeader).toMatchObject({ alg: 'EdDSA', kid: expect.any(String) });
-    expect(payload).toMatchObject({ sub: 'alice', deal: dealId, qn: 1, jti: expect.any(String), iat: expect.any(Number), exp: expect.any(Number) });
+    expect(payload).toMatchObject({
+      sub: 'alice',
+      deal: dealId,
+      qn: 1,
+      jti: expect.any(String),
+      iat: expect.any(Number),
+      exp: expect.any(Number),
+    });
     expect(payload.exp! - payload.iat!).toBe(2 * 3600);
 
     const again = await room.takeTicket(dealId, 'alice');
@@ -70,8 +79,13 @@ describe('issuing tickets', () => {
     await consumer.connect();
     await consumer.subscribe({ topics: [room.registry.topicFor(dealId)], fromBeginning: true });
     const owners = new Map<number, string>();
-    await consumer.run({ eachMessage: async ({ message }) => void owners.set(Number(message.offset) + 1, JSON.parse(message.value!.toString()).sub) });
-    await room.waitFor(async () => owners.size, (n) => n === 200);
+    await consumer.run({
+      eachMessage: async ({ message }) => void owners.set(Number(message.offset) + 1, JSON.parse(message.value!.toString()).sub),
+    });
+    await room.waitFor(
+      async () => owners.size,
+      (n) => n === 200,
+    );
     await consumer.disconnect();
     for (const answer of answers) expect(owners.get(answer.body.queueNumber)).toBe(decodeJwt(answer.body.ticket).sub);
   });
@@ -102,7 +116,11 @@ describe('issuing tickets', () => {
     expect(early.status).toBe(409);
     expect(early.body.error).toMatchObject({ code: 'DEAL_NOT_OPEN', opensAt: new Date(opensAt).toISOString() });
 
-    const closed = await room.createDeal({ stock: 10, opensAt: new Date(Date.now() - 7_200_000).toISOString(), closesAt: new Date(Date.now() - 1_000).toISOString() });
+    const closed = await room.createDeal({
+      stock: 10,
+      opensAt: new Date(Date.now() - 7_200_000).toISOString(),
+      closesAt: new Date(Date.now() - 1_000).toISOString(),
+    });
     const late = await room.takeTicket(closed.dealId, 'alice');
     expect(late.status).toBe(409);
     expect(late.body.error.code).toBe('DEAL_CLOSED');
@@ -208,7 +226,11 @@ describe('polling a ticket', () => {
     const signing = room.keyring.signing!;
     const expired = await new SignJWT({ deal: dealId, qn: 99 })
       .setProtectedHeader({ alg: 'EdDSA', kid: signing.kid })
-      .setIssuer('quickdeal').setSubject('alice').setJti('old').setIssuedAt(now - 7200).setExpirationTime(now - 10)
+      .setIssuer('quickdeal')
+      .setSubject('alice')
+      .setJti('old')
+      .setIssuedAt(now - 7200)
+      .setExpirationTime(now - 10)
       .sign(signing.key);
     const expiredAnswer = await room.status(dealId, 'alice', expired);
     expect(expiredAnswer.status).toBe(401);

@@ -10,7 +10,9 @@ import { kubectl, run } from '@quickdeal/dev/testing';
 import type { Kubernetes } from '@quickdeal/dev/testing/kubernetes';
 
 export const chartDir = join(repoRoot, 'charts', 'quickdeal');
-export const ciValuesFiles = readdirSync(join(chartDir, 'ci')).filter((file) => file.endsWith('-values.yaml')).sort();
+export const ciValuesFiles = readdirSync(join(chartDir, 'ci'))
+  .filter((file) => file.endsWith('-values.yaml'))
+  .sort();
 export const rulesFile = join(chartDir, 'rules', 'quickdeal-alerts.yaml');
 export const dashboardsDir = join(chartDir, 'dashboards');
 
@@ -51,9 +53,13 @@ export async function installMonitoringCrds(cluster: Kubernetes): Promise<void> 
 }
 
 /** `helm template`: the manifests as objects, or the error helm printed. */
-export async function render(cluster: Kubernetes, options: RenderOptions = {}): Promise<{ objects: K8sObject[]; yaml: string; error?: string }> {
+export async function render(
+  cluster: Kubernetes,
+  options: RenderOptions = {},
+): Promise<{ objects: K8sObject[]; yaml: string; error?: string }> {
   const args = ['template', options.release ?? 'qd', chartDir, '--namespace', options.namespace ?? 'shop'];
-  if (options.valuesFile) args.push('--values', options.valuesFile.startsWith('/') ? options.valuesFile : join(chartDir, 'ci', options.valuesFile));
+  if (options.valuesFile)
+    args.push('--values', options.valuesFile.startsWith('/') ? options.valuesFile : join(chartDir, 'ci', options.valuesFile));
   for (const value of options.set ?? []) args.push('--set', value);
   for (const value of options.setJson ?? []) args.push('--set-json', value);
   const result = await helm(cluster, args);
@@ -99,7 +105,13 @@ export interface Dashboard {
   json: {
     uid: string;
     title: string;
-    panels: Array<{ id: number; type: string; title: string; datasource?: { type: string; uid: string }; targets?: Array<{ expr: string; refId: string; datasource?: { uid: string } }> }>;
+    panels: Array<{
+      id: number;
+      type: string;
+      title: string;
+      datasource?: { type: string; uid: string };
+      targets?: Array<{ expr: string; refId: string; datasource?: { uid: string } }>;
+    }>;
     templating: { list: Array<{ name: string; type: string; query: unknown; datasource?: { uid: string }; allValue?: string }> };
   };
 }

@@ -54,7 +54,8 @@ export function parseDockerfile(text: string): Dockerfile {
       if (!base) throw new Error(`Dockerfile line ${instruction.line}: FROM without an image`);
       stages.push({ index: stages.length, name: as?.toUpperCase() === 'AS' ? name : undefined, base, instructions: [] });
     } else if (stages.length === 0) {
-      if (instruction.keyword !== 'ARG') throw new Error(`Dockerfile line ${instruction.line}: ${instruction.keyword} before the first FROM`);
+      if (instruction.keyword !== 'ARG')
+        throw new Error(`Dockerfile line ${instruction.line}: ${instruction.keyword} before the first FROM`);
       const [key, value] = splitAssignment(instruction.args);
       globalArgs[key] = value ?? '';
     } else {
@@ -109,14 +110,24 @@ export function effective(file: Dockerfile, stage: Stage, keyword: string): Inst
 export function dockerignore(contextDir: string): (path: string) => boolean {
   const file = join(contextDir, '.dockerignore');
   const patterns = existsSync(file)
-    ? readFileSync(file, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'))
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line && !line.startsWith('#'))
     : [];
   const rules = patterns.map((pattern) => {
     const negated = pattern.startsWith('!');
     const glob = posix.normalize((negated ? pattern.slice(1) : pattern).replace(/^\/+/, ''));
     const source = glob
       .split('/')
-      .map((part) => (part === '**' ? '.*' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+      .map((part) =>
+        part === '**'
+          ? '.*'
+          : part
+              .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+              .replace(/\*/g, '[^/]*')
+              .replace(/\?/g, '[^/]'),
+      )
       .join('/')
       .replace(/\.\*\//g, '(.*/)?');
     return { negated, regex: new RegExp(`^${source}$`) };
@@ -221,7 +232,10 @@ export function dockerBuilder(file: Dockerfile, options: BuildOptions): { build:
           const intoDirectory = dest.endsWith('/') || words.length > 1;
           for (const src of words) {
             const from = source ? join(source.root, posix.resolve('/', src)) : join(options.contextDir, src);
-            if (!existsSync(from)) throw new Error(`Dockerfile line ${instruction.line}: COPY ${src}: no such file${source ? ` in stage ${flags.from}` : ' in the build context'}`);
+            if (!existsSync(from))
+              throw new Error(
+                `Dockerfile line ${instruction.line}: COPY ${src}: no such file${source ? ` in stage ${flags.from}` : ' in the build context'}`,
+              );
             if (!source && ignored(src)) throw new Error(`Dockerfile line ${instruction.line}: COPY ${src}: excluded by .dockerignore`);
             const target = inImage(dest);
             if (statSync(from).isDirectory()) {
@@ -268,7 +282,10 @@ function mustStage(file: Dockerfile, name: string, instruction: Instruction | un
 }
 
 function expand(text: string, values: Record<string, string>): string {
-  return text.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? whole);
+  return text.replace(
+    /\$\{(\w+)\}|\$(\w+)/g,
+    (whole, braced: string | undefined, bare: string | undefined) => values[braced ?? bare ?? ''] ?? whole,
+  );
 }
 
 function copyTree(from: string, to: string, skip: (path: string) => boolean): void {

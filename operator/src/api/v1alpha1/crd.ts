@@ -50,7 +50,17 @@ const refinementRules: Record<string, { at: string[]; rule: string; fieldPath?: 
 };
 
 interface ZodInternals {
-  _zod: { def: { type: string; checks?: ZodInternals[]; check?: string; format?: string; pattern?: RegExp; error?: (issue?: unknown) => unknown; path?: PropertyKey[] } };
+  _zod: {
+    def: {
+      type: string;
+      checks?: ZodInternals[];
+      check?: string;
+      format?: string;
+      pattern?: RegExp;
+      error?: (issue?: unknown) => unknown;
+      path?: PropertyKey[];
+    };
+  };
 }
 
 const internals = (schema: unknown) => (schema as ZodInternals)._zod.def;
@@ -86,7 +96,9 @@ function makeStructural(node: JsonSchema): JsonSchema {
     if (key === 'additionalProperties' && value === false) continue; // the API server prunes unknown fields and kubectl's strict validation names them
     if ((key === 'maximum' && value === Number.MAX_SAFE_INTEGER) || (key === 'minimum' && value === Number.MIN_SAFE_INTEGER)) continue;
     if (key === 'properties') {
-      result.properties = Object.fromEntries(Object.entries(value as Record<string, JsonSchema>).map(([name, child]) => [name, makeStructural(child)]));
+      result.properties = Object.fromEntries(
+        Object.entries(value as Record<string, JsonSchema>).map(([name, child]) => [name, makeStructural(child)]),
+      );
     } else if (key === 'items') {
       result.items = makeStructural(value as JsonSchema);
     } else {
@@ -131,9 +143,15 @@ export function specOpenApiSchema(): JsonSchema {
     const message = customMessage(def);
     const translation = message ? refinementRules[message] : undefined;
     if (!message || !translation) {
-      throw new Error(`crd: the spec schema has a refinement (${message ?? 'without a message'}) with no CEL rule; add one to refinementRules in ${import.meta.url}`);
+      throw new Error(
+        `crd: the spec schema has a refinement (${message ?? 'without a message'}) with no CEL rule; add one to refinementRules in ${import.meta.url}`,
+      );
     }
-    addRule(nodeAt(spec, translation.at), { rule: translation.rule, message, ...(translation.fieldPath ? { fieldPath: translation.fieldPath } : {}) });
+    addRule(nodeAt(spec, translation.at), {
+      rule: translation.rule,
+      message,
+      ...(translation.fieldPath ? { fieldPath: translation.fieldPath } : {}),
+    });
   }
   return spec;
 }
@@ -157,7 +175,13 @@ const conditionSchema = {
     status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
     observedGeneration: int64('The generation the condition was set for'),
     lastTransitionTime: { type: 'string', format: 'date-time', description: 'When the status last changed' },
-    reason: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$', description: 'Why, in CamelCase' },
+    reason: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      pattern: '^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$',
+      description: 'Why, in CamelCase',
+    },
     message: { type: 'string', maxLength: 32768, description: 'Why, for people' },
   },
 };
@@ -189,7 +213,11 @@ export function quickDealCrd() {
     kind: 'CustomResourceDefinition',
     metadata: {
       name: crdName,
-      labels: { 'app.kubernetes.io/name': 'quickdeal', 'app.kubernetes.io/part-of': 'quickdeal', 'app.kubernetes.io/component': 'operator' },
+      labels: {
+        'app.kubernetes.io/name': 'quickdeal',
+        'app.kubernetes.io/part-of': 'quickdeal',
+        'app.kubernetes.io/component': 'operator',
+      },
     },
     spec: {
       group,

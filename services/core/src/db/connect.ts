@@ -25,5 +25,7 @@ export function pgErrorCode(error: unknown): string | undefined {
 }
 
 export function pgConstraint(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'constraint' in error ? String((error as { constraint: unknown }).constraint) : undefined;
+  return typeof error === 'object' && error !== null && 'constraint' in error
+    ? String((error as { constraint: unknown }).constraint)
+    : undefined;
 }

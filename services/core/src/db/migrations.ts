@@ -11,7 +11,12 @@ const migrations: Record<string, Migration> = {
         .addColumn('price', 'bigint', (c) => c.notNull().check(sql`price >= 0`))
         .addColumn('currency', 'char(3)', (c) => c.notNull())
         .addColumn('stock', 'integer', (c) => c.notNull().check(sql`stock >= 0`))
-        .addColumn('sold', 'integer', (c) => c.notNull().defaultTo(0).check(sql`sold >= 0`))
+        .addColumn('sold', 'integer', (c) =>
+          c
+            .notNull()
+            .defaultTo(0)
+            .check(sql`sold >= 0`),
+        )
         .addColumn('opens_at', 'timestamptz', (c) => c.notNull())
         .addColumn('closes_at', 'timestamptz')
         .addColumn('max_active_shoppers', 'integer', (c) => c.notNull().check(sql`max_active_shoppers >= 1`))

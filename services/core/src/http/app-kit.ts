@@ -69,7 +69,10 @@ function requestMetrics(metrics: ServiceMetrics): MiddlewareHandler<AppEnv> {
 }
 
 /** /healthz (the process is alive), /readyz (its dependencies answer) and /metrics. */
-export function installProbes(app: Hono<AppEnv>, deps: { metrics: ServiceMetrics; readiness: () => Promise<Record<string, boolean>>; isShuttingDown?: () => boolean }): void {
+export function installProbes(
+  app: Hono<AppEnv>,
+  deps: { metrics: ServiceMetrics; readiness: () => Promise<Record<string, boolean>>; isShuttingDown?: () => boolean },
+): void {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     const checks = await deps.readiness().catch(() => ({ dependencies: false }));

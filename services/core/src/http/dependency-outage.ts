@@ -45,7 +45,8 @@ function dependencyOf(error: Error): Dependency | undefined {
 export function outageOf(error: unknown): Outage | undefined {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
     const dependency = dependencyOf(current);
-    if (dependency) return { dependency, code: `${dependency.toUpperCase()}_UNAVAILABLE`, retryAfterSeconds: retryAfterSeconds[dependency] };
+    if (dependency)
+      return { dependency, code: `${dependency.toUpperCase()}_UNAVAILABLE`, retryAfterSeconds: retryAfterSeconds[dependency] };
   }
   return undefined;
 }

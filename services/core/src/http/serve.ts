@@ -51,7 +51,9 @@ export function httpTimeouts(config: HttpTimeouts): { keepAliveTimeout: number; 
   const keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 65_000;
   const headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS ?? keepAliveTimeout + 1_000;
   if (headersTimeout <= keepAliveTimeout) {
-    throw new ConfigError(`invalid configuration: HTTP_HEADERS_TIMEOUT_MS (${headersTimeout}) must be above HTTP_KEEP_ALIVE_TIMEOUT_MS (${keepAliveTimeout})`);
+    throw new ConfigError(
+      `invalid configuration: HTTP_HEADERS_TIMEOUT_MS (${headersTimeout}) must be above HTTP_KEEP_ALIVE_TIMEOUT_MS (${keepAliveTimeout})`,
+    );
   }
   // Node refuses a headers timeout above the whole request's.
   return { keepAliveTimeout, headersTimeout, requestTimeout: Math.max(300_000, headersTimeout) };

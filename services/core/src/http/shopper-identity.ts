@@ -106,7 +106,10 @@ export function tokenIdentity(options: TokenIdentityOptions): ShopperIdentity {
     }
     const value = payload[claim];
     if (typeof value !== 'string' || !shopperIdPattern.test(value)) {
-      throw errors.unauthorized('SESSION_INVALID', `The session token's "${claim}" claim is not a shopper id (1 to 128 characters of letters, digits and ._:@-)`);
+      throw errors.unauthorized(
+        'SESSION_INVALID',
+        `The session token's "${claim}" claim is not a shopper id (1 to 128 characters of letters, digits and ._:@-)`,
+      );
     }
     return { shopperId: value, expiresAtMs: (payload.exp ?? 0) * 1000 };
   }
@@ -115,7 +118,10 @@ export function tokenIdentity(options: TokenIdentityOptions): ShopperIdentity {
     mode: 'token',
     async shopperOf(c) {
       if (headerOf(c, userIdHeader) !== undefined) {
-        throw errors.badRequest('SHOPPER_ID_NOT_ACCEPTED', `Shoppers are identified by their session token here; do not send ${userIdHeader}`);
+        throw errors.badRequest(
+          'SHOPPER_ID_NOT_ACCEPTED',
+          `Shoppers are identified by their session token here; do not send ${userIdHeader}`,
+        );
       }
       const token = headerOf(c, sessionTokenHeader)?.trim();
       if (!token) throw errors.unauthorized('SESSION_MISSING', `Send the shop's session token in the ${sessionTokenHeader} header`);
@@ -136,14 +142,17 @@ export function tokenIdentity(options: TokenIdentityOptions): ShopperIdentity {
 /** A jose failure as the answer the shopper gets: 401 naming what is wrong, or 503 when the shop's keys are out of reach. */
 function sessionRefusal(error: unknown): AppError {
   const invalid = (why: string) => errors.unauthorized('SESSION_INVALID', `The session token ${why}`);
-  if (error instanceof joseErrors.JWTExpired) return errors.unauthorized('SESSION_EXPIRED', 'The session has expired; sign in at the shop again');
+  if (error instanceof joseErrors.JWTExpired)
+    return errors.unauthorized('SESSION_EXPIRED', 'The session has expired; sign in at the shop again');
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
     if (error.claim === 'iss') return invalid('was issued by another issuer');
     if (error.claim === 'aud') return invalid('is meant for another audience');
     return invalid(`has an unacceptable "${error.claim}" claim`);
   }
-  if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported) return invalid('is signed with an algorithm that is not accepted');
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey) return invalid("is not signed by one of the shop's keys");
+  if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported)
+    return invalid('is signed with an algorithm that is not accepted');
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed || error instanceof joseErrors.JWKSNoMatchingKey)
+    return invalid("is not signed by one of the shop's keys");
   if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError) || /Key Set HTTP response/.test(error.message)) {
     return errors.unavailable('IDENTITY_UNAVAILABLE', "The shop's sign-in keys cannot be fetched just now; try again in a moment", 2);
   }
@@ -161,7 +170,12 @@ export const shopperIdentityConfigShape = {
   SHOPPER_TOKEN_ALGORITHMS: z
     .string()
     .default('RS256,ES256,EdDSA')
-    .transform((value) => value.split(',').map((a) => a.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    )
     .refine((list) => list.length > 0 && !list.some(symmetricOrNone), 'must list asymmetric algorithms only (never none or HS*)'),
   SHOPPER_TOKEN_CLAIM: z.string().min(1).default('sub'),
   SHOPPER_TOKEN_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(30),
@@ -175,10 +189,14 @@ export function shopperIdentityFromConfig(config: IdentityConfig, options: { clo
   const missing = [
     config.SHOPPER_TOKEN_ISSUER ? undefined : 'SHOPPER_TOKEN_ISSUER',
     config.SHOPPER_TOKEN_AUDIENCE ? undefined : 'SHOPPER_TOKEN_AUDIENCE',
-    config.SHOPPER_TOKEN_JWKS_URL || config.SHOPPER_TOKEN_JWKS || config.SHOPPER_TOKEN_JWKS_FILE ? undefined : 'SHOPPER_TOKEN_JWKS_URL (or SHOPPER_TOKEN_JWKS / SHOPPER_TOKEN_JWKS_FILE)',
+    config.SHOPPER_TOKEN_JWKS_URL || config.SHOPPER_TOKEN_JWKS || config.SHOPPER_TOKEN_JWKS_FILE
+      ? undefined
+      : 'SHOPPER_TOKEN_JWKS_URL (or SHOPPER_TOKEN_JWKS / SHOPPER_TOKEN_JWKS_FILE)',
   ].filter(Boolean);
   if (missing.length > 0) {
-    throw new ConfigError(`invalid configuration: SHOPPER_IDENTITY=token needs ${missing.join(', ')} (or SHOPPER_IDENTITY=header behind a trusted gateway)`);
+    throw new ConfigError(
+      `invalid configuration: SHOPPER_IDENTITY=token needs ${missing.join(', ')} (or SHOPPER_IDENTITY=header behind a trusted gateway)`,
+    );
   }
   return tokenIdentity({
     keys: shopKeysFrom(config),
@@ -193,7 +211,11 @@ export function shopperIdentityFromConfig(config: IdentityConfig, options: { clo
 
 function shopKeysFrom(config: IdentityConfig): JWTVerifyGetKey {
   if (config.SHOPPER_TOKEN_JWKS_URL) {
-    return createRemoteJWKSet(new URL(config.SHOPPER_TOKEN_JWKS_URL), { timeoutDuration: 3_000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+    return createRemoteJWKSet(new URL(config.SHOPPER_TOKEN_JWKS_URL), {
+      timeoutDuration: 3_000,
+      cooldownDuration: 30_000,
+      cacheMaxAge: 10 * 60_000,
+    });
   }
   const text = config.SHOPPER_TOKEN_JWKS ?? readFileSync(config.SHOPPER_TOKEN_JWKS_FILE as string, 'utf8');
   let jwks: JSONWebKeySet;

@@ -24,7 +24,10 @@ const hostPortList = z
   .min(1)
   .transform((value, context) => {
     const nodes: HostPort[] = [];
-    for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    for (const entry of value
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const match = /^([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(entry);
       const port = Number(match?.[2]);
       if (!match || port < 1 || port > 65535) {
@@ -62,9 +65,11 @@ export function redisTopology(settings: RedisSettings): RedisTopology {
     settings.REDIS_SENTINELS !== undefined && 'REDIS_SENTINELS',
   ].filter((name): name is string => name !== false);
   if (named.length !== 1) {
-    throw new Error(named.length === 0
-      ? 'REDIS_URL: set one of REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (with REDIS_SENTINEL_NAME)'
-      : `${named.join(', ')}: set only one Redis topology`);
+    throw new Error(
+      named.length === 0
+        ? 'REDIS_URL: set one of REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (with REDIS_SENTINEL_NAME)'
+        : `${named.join(', ')}: set only one Redis topology`,
+    );
   }
   if (settings.REDIS_SENTINELS && !settings.REDIS_SENTINEL_NAME) {
     throw new Error('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the name of the primary Sentinel watches)');
@@ -74,7 +79,8 @@ export function redisTopology(settings: RedisSettings): RedisTopology {
   }
   const password = settings.REDIS_PASSWORD;
   if (settings.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: settings.REDIS_CLUSTER_NODES, password };
-  if (settings.REDIS_SENTINELS) return { kind: 'sentinel', sentinels: settings.REDIS_SENTINELS, name: settings.REDIS_SENTINEL_NAME as string, password };
+  if (settings.REDIS_SENTINELS)
+    return { kind: 'sentinel', sentinels: settings.REDIS_SENTINELS, name: settings.REDIS_SENTINEL_NAME as string, password };
   return { kind: 'standalone', url: settings.REDIS_URL as string };
 }
 
@@ -114,14 +120,23 @@ export function connectRedis(target: RedisTopology | string, role: RedisRole = '
     case 'standalone':
       return new Redis(topology.url, options);
     case 'sentinel':
-      return new Redis({ ...options, sentinels: topology.sentinels, name: topology.name, password: topology.password, sentinelPassword: topology.password });
+      return new Redis({
+        ...options,
+        sentinels: topology.sentinels,
+        name: topology.name,
+        password: topology.password,
+        sentinelPassword: topology.password,
+      });
     case 'cluster':
       return new Cluster(topology.nodes as ClusterNode[], {
         // Off: ioredis 6 auto-pipelines the scripts of two deals on different primaries into one
         // pipeline and fails it ("All keys in the pipeline should belong to the same slots
         // allocation group"); the cluster test 'runs scripts of deals on different primaries' proves it.
         enableAutoPipelining: false,
-        redisOptions: { password: topology.password, ...(role === 'commands' ? { maxRetriesPerRequest: 2, retryStrategy: redisClientOptions.retryStrategy } : {}) },
+        redisOptions: {
+          password: topology.password,
+          ...(role === 'commands' ? { maxRetriesPerRequest: 2, retryStrategy: redisClientOptions.retryStrategy } : {}),
+        },
         // MOVED/ASK/TRYAGAIN/CLUSTERDOWN are retried against the refreshed slot map, up to this many times.
         maxRedirections: 32,
         retryDelayOnFailover: clusterRetryDelayMs,

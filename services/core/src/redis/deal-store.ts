@@ -1,7 +1,18 @@
 import type { RedisClient } from './connect.js';
 import { scanKeys } from './connect.js';
 import type { DealSettings } from '../deal-spec.js';
-import type { Admission, AdmitResult, BlockReason, ClaimResult, CompleteResult, DealSnapshot, QueuedTicket, ReleaseResult, ReserveResult, ShopperTicket } from '../deal-types.js';
+import type {
+  Admission,
+  AdmitResult,
+  BlockReason,
+  ClaimResult,
+  CompleteResult,
+  DealSnapshot,
+  QueuedTicket,
+  ReleaseResult,
+  ReserveResult,
+  ShopperTicket,
+} from '../deal-types.js';
 import type { TicketState } from '../ticket-state.js';
 import { dealKeys, dealsIndexKey, fixedKeys } from './keys.js';
 import * as lua from './lua.js';
@@ -71,7 +82,12 @@ export class DealStore {
     }
   }
 
-  async finalizeTicket(dealId: string, shopperId: string, ticket: { jti: string; queueNumber: number; token: string; expiresAtMs: number }, ttlMs: number): Promise<boolean> {
+  async finalizeTicket(
+    dealId: string,
+    shopperId: string,
+    ticket: { jti: string; queueNumber: number; token: string; expiresAtMs: number },
+    ttlMs: number,
+  ): Promise<boolean> {
     const args = [ticket.jti, ticket.queueNumber, ticket.token, ticket.expiresAtMs, Math.max(1, Math.round(ttlMs))];
     return (await this.run('qdFinalizeTicket', dealId, [dealKeys(dealId).ticket(shopperId)], args)) === 1;
   }
@@ -85,8 +101,22 @@ export class DealStore {
     const args: (string | number)[] = [tickets.length];
     for (const t of tickets) args.push(t.queueNumber, t.shopperId, t.jti, t.expiresAtMs, t.valid ? 1 : 0);
     const ticketKeys = tickets.map((t) => keys.ticket(t.valid ? t.shopperId : `invalid:${t.queueNumber}`));
-    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired] = (await this.run('qdAdmitBatch', dealId, ticketKeys, args)) as [number, string, number, number, number, number, number, number];
-    return { processed, blockedBy: (blockedBy || undefined) as BlockReason | undefined, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired };
+    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired] = (await this.run(
+      'qdAdmitBatch',
+      dealId,
+      ticketKeys,
+      args,
+    )) as [number, string, number, number, number, number, number, number];
+    return {
+      processed,
+      blockedBy: (blockedBy || undefined) as BlockReason | undefined,
+      admitted,
+      invalid,
+      expired,
+      soldOut,
+      duplicate,
+      checkoutsExpired,
+    };
   }
 
   /**
@@ -102,8 +132,14 @@ export class DealStore {
     return (await this.run('qdReleaseCheckout', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber])) as ReleaseResult;
   }
 
-  async claimForPayment(dealId: string, shopperId: string, queueNumber: number, leaseMs: number): Promise<ClaimResult> {
-    const [outcome, value, fence] = (await this.run('qdClaimForPayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, leaseMs])) as [string, string | number | undefined, number | undefined];
+  /** `attempt` (a mark unique to the paying request) makes the claim safe to re-send: the same request gets its own claim back. */
+  async claimForPayment(dealId: string, shopperId: string, queueNumber: number, leaseMs: number, attempt = ''): Promise<ClaimResult> {
+    const [outcome, value, fence] = (await this.run(
+      'qdClaimForPayment',
+      dealId,
+      [dealKeys(dealId).ticket(shopperId)],
+      [shopperId, queueNumber, leaseMs, attempt],
+    )) as [string, string | number | undefined, number | undefined];
     switch (outcome) {
       case 'claimed':
         return { outcome, deadline: toNumber(value), fence: String(fence) };
@@ -129,8 +165,20 @@ export class DealStore {
    * Marks the checkout purchased. With the claim's fence, only while that claim holds; without
    * (`fence` undefined), because Postgres recorded the order, which is the truth.
    */
-  async completePayment(dealId: string, shopperId: string, queueNumber: number, orderId: string, soldInPostgres: number, fence?: string): Promise<CompleteResult> {
-    const result = (await this.run('qdCompletePayment', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, orderId, soldInPostgres, fence ?? ''])) as number;
+  async completePayment(
+    dealId: string,
+    shopperId: string,
+    queueNumber: number,
+    orderId: string,
+    soldInPostgres: number,
+    fence?: string,
+  ): Promise<CompleteResult> {
+    const result = (await this.run(
+      'qdCompletePayment',
+      dealId,
+      [dealKeys(dealId).ticket(shopperId)],
+      [shopperId, queueNumber, orderId, soldInPostgres, fence ?? ''],
+    )) as number;
     return result === 1 ? 'completed' : result === 0 ? 'already_purchased' : 'fenced';
   }
 
@@ -141,21 +189,54 @@ export class DealStore {
   }
 
   /** The claim on a shopper's checkout, as the settlement needs it. */
-  async paymentClaim(dealId: string, shopperId: string): Promise<{ state: TicketState; queueNumber: number; fence: string; payingUntil: number | undefined } | undefined> {
-    const [state, qn, fence, payingUntil] = await this.redis.hmget(dealKeys(dealId).ticket(shopperId), 'state', 'qn', 'fence', 'payingUntil');
+  async paymentClaim(
+    dealId: string,
+    shopperId: string,
+  ): Promise<{ state: TicketState; queueNumber: number; fence: string; payingUntil: number | undefined } | undefined> {
+    const [state, qn, fence, payingUntil] = await this.redis.hmget(
+      dealKeys(dealId).ticket(shopperId),
+      'state',
+      'qn',
+      'fence',
+      'payingUntil',
+    );
     if (!state) return undefined;
-    return { state: state as TicketState, queueNumber: toNumber(qn), fence: fence ?? '', payingUntil: payingUntil ? toNumber(payingUntil) : undefined };
+    return {
+      state: state as TicketState,
+      queueNumber: toNumber(qn),
+      fence: fence ?? '',
+      payingUntil: payingUntil ? toNumber(payingUntil) : undefined,
+    };
   }
 
   async applyDeal(deal: DealSettings, soldInPostgres: number): Promise<number> {
-    const args = [deal.stock, deal.cap, deal.windowMs, deal.opensAt, deal.closesAt ?? '', deal.paused ? 1 : 0, deal.ticketTtlMs, deal.price, deal.currency, deal.productName, soldInPostgres];
+    const args = [
+      deal.stock,
+      deal.cap,
+      deal.windowMs,
+      deal.opensAt,
+      deal.closesAt ?? '',
+      deal.paused ? 1 : 0,
+      deal.ticketTtlMs,
+      deal.price,
+      deal.currency,
+      deal.productName,
+      soldInPostgres,
+    ];
     const avail = (await this.run('qdApplyDeal', deal.id, [], args)) as number;
     await this.redis.sadd(dealsIndexKey, deal.id);
     return avail;
   }
 
   async snapshot(dealId: string): Promise<DealSnapshot> {
-    const [cfgFlat, available, active, served, sold, statsFlat] = (await this.run('qdSnapshot', dealId, [], [])) as [string[], number, number, number, number, string[]];
+    const [cfgFlat, available, active, served, sold, statsFlat] = (await this.run('qdSnapshot', dealId, [], [])) as [
+      string[],
+      number,
+      number,
+      number,
+      number,
+      string[],
+    ];
     const cfg = pairs(cfgFlat);
     const stats = pairs(statsFlat);
     return {
@@ -187,7 +268,15 @@ export class DealStore {
   }
 
   async shopperTicket(dealId: string, shopperId: string): Promise<ShopperTicket | undefined> {
-    const [state, jti, qn, token, deadline, orderId] = await this.redis.hmget(dealKeys(dealId).ticket(shopperId), 'state', 'jti', 'qn', 'token', 'deadline', 'orderId');
+    const [state, jti, qn, token, deadline, orderId] = await this.redis.hmget(
+      dealKeys(dealId).ticket(shopperId),
+      'state',
+      'jti',
+      'qn',
+      'token',
+      'deadline',
+      'orderId',
+    );
     if (!state) return undefined;
     return {
       state: state as TicketState,
@@ -205,7 +294,11 @@ export class DealStore {
     return entries.map((entry) => {
       const first = entry.indexOf(':');
       const last = entry.lastIndexOf(':');
-      return { queueNumber: Number(entry.slice(0, first)), shopperId: entry.slice(first + 1, last), admittedAt: Number(entry.slice(last + 1)) };
+      return {
+        queueNumber: Number(entry.slice(0, first)),
+        shopperId: entry.slice(first + 1, last),
+        admittedAt: Number(entry.slice(last + 1)),
+      };
     });
   }
 

@@ -222,7 +222,7 @@ return 'released'
 `;
 
 /**
- * ARGV: shopper, qn, leaseMs. KEYS: fixed…, ticket. Marks an open checkout as being paid for, so
+ * ARGV: shopper, qn, leaseMs, attempt (a mark unique to the paying request). KEYS: fixed…, ticket. Marks an open checkout as being paid for, so
  * the sweeper leaves its unit alone until the payment settles or its lease lapses. Each claim gets
  * a new fence (a counter per ticket): aborting or completing a claim needs its fence, so a payment
  * that outlived its lease cannot touch a claim that replaced it. A claim whose lease lapsed is
@@ -231,13 +231,15 @@ return 'released'
  * {'expired', checkoutsExpired} or {'not_admitted'}.
  */
 export const claimForPaymentLua = `${prelude}
-local shopper, qn, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local shopper, qn, lease, attempt = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local now = redis_now()
 local tkey = KEYS[8]
-local t = redis.call('HMGET', tkey, 'state', 'qn', 'deadline', 'orderId', 'payingUntil', 'fence')
+local t = redis.call('HMGET', tkey, 'state', 'qn', 'deadline', 'orderId', 'payingUntil', 'fence', 'attempt')
 if t[2] ~= qn then return {'not_admitted'} end
 if t[1] == 'purchased' then return {'purchased', t[4]} end
 if t[1] == 'paying' then
+  -- The same attempt's claim, re-sent by the Redis client after a reconnect: it is this request's own.
+  if num(t[5], 0) > now and attempt ~= '' and t[7] == attempt then return {'claimed', t[3], t[6]} end
   if num(t[5], 0) > now then return {'in_progress', t[5]} end
   return {'lapsed', t[6] or ''}
 end
@@ -248,7 +250,7 @@ if num(t[3], 0) <= now then
   return {'expired', freed}
 end
 local fence = redis.call('HINCRBY', tkey, 'fence', 1)
-redis.call('HSET', tkey, 'state', 'paying', 'payingUntil', now + lease)
+redis.call('HSET', tkey, 'state', 'paying', 'payingUntil', now + lease, 'attempt', attempt)
 redis.call('ZADD', K_PAYING, now + lease, shopper)
 return {'claimed', t[3], fence}
 `;

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { errors, ownTicketOf, type AppEnv } from '@quickdeal/core';
 import type { PaymentDeps } from '../payment-deps.js';
-import { alreadyPurchased, checkoutExpired, notAdmitted } from './checkout-errors.js';
+import { alreadyPurchased, checkoutExpired, notAdmitted } from '../checkout-errors.js';
 
 /** `DELETE /api/v1/deals/{dealId}/checkout`: the shopper gives the unit back at once (204). */
 export function installDeleteCheckout(app: Hono<AppEnv>, deps: PaymentDeps): void {

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import { errors, isPaying, ownTicketOf, systemClock, ticketStanding, type AppEnv } from '@quickdeal/core';
 import type { PaymentDeps } from '../payment-deps.js';
-import { alreadyPurchased, checkoutExpired, notAdmitted } from './checkout-errors.js';
+import { alreadyPurchased, checkoutExpired, notAdmitted } from '../checkout-errors.js';
 
 export interface CheckoutView {
   deal: { id: string; productName: string };

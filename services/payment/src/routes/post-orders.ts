@@ -6,7 +6,14 @@ import type { PaymentDeps } from '../payment-deps.js';
 import { PaymentFlow, type PaidOrder } from '../payment-flow.js';
 import { Settlement } from '../settlement.js';
 
-const orderBodySchema = z.object({ paymentMethod: z.object({ token: z.string().min(1).max(200) }).strict().optional() }).strict();
+const orderBodySchema = z
+  .object({
+    paymentMethod: z
+      .object({ token: z.string().min(1).max(200) })
+      .strict()
+      .optional(),
+  })
+  .strict();
 export type OrderRequest = z.output<typeof orderBodySchema>;
 export type OrderAnswer = PaidOrder;
 
@@ -28,10 +35,18 @@ export function installPostOrders(app: Hono<AppEnv>, deps: PaymentDeps): void {
   app.post('/api/v1/deals/:dealId/orders', orderBodyLimit, async (c) => {
     const { claims } = await ownTicketOf(c, deps.verifier);
     const idempotencyKey = headerOf(c, 'Idempotency-Key');
-    if (!idempotencyKey) throw errors.badRequest('IDEMPOTENCY_KEY_MISSING', 'Send an Idempotency-Key header so a retried payment is not taken twice');
-    if (!idempotencyKeyPattern.test(idempotencyKey)) throw errors.badRequest('IDEMPOTENCY_KEY_INVALID', 'The Idempotency-Key must be 1 to 200 visible ASCII characters');
+    if (!idempotencyKey)
+      throw errors.badRequest('IDEMPOTENCY_KEY_MISSING', 'Send an Idempotency-Key header so a retried payment is not taken twice');
+    if (!idempotencyKeyPattern.test(idempotencyKey))
+      throw errors.badRequest('IDEMPOTENCY_KEY_INVALID', 'The Idempotency-Key must be 1 to 200 visible ASCII characters');
     const body = await jsonBodyOf(c, orderBodySchema);
-    const answer: OrderAnswer = await flow.pay({ dealId: claims.deal, shopperId: claims.sub, queueNumber: claims.qn, idempotencyKey, paymentToken: body.paymentMethod?.token });
+    const answer: OrderAnswer = await flow.pay({
+      dealId: claims.deal,
+      shopperId: claims.sub,
+      queueNumber: claims.qn,
+      idempotencyKey,
+      paymentToken: body.paymentMethod?.token,
+    });
     return c.json(answer, 201);
   });
 }

@@ -44,7 +44,12 @@ export function loadAssets(dir = defaultPublicDir): AssetBundle {
     const body = readFileSync(`${dir}/${name}`, 'utf8');
     const hash = createHash('sha256').update(body).digest('base64url').slice(0, 16);
     all.update(name).update(hash);
-    files.set(name, { body, gzipped: gzipSync(body, { level: 9 }), contentType: contentTypes[name.split('.').pop() ?? ''] ?? 'application/octet-stream', etag: `"${hash}"` });
+    files.set(name, {
+      body,
+      gzipped: gzipSync(body, { level: 9 }),
+      contentType: contentTypes[name.split('.').pop() ?? ''] ?? 'application/octet-stream',
+      etag: `"${hash}"`,
+    });
   }
   for (const required of ['qd.css', 'room.js', 'checkout.js']) {
     if (!files.has(required)) throw new Error(`the waiting-room pages' asset ${required} is missing from ${dir}`);

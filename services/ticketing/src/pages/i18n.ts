@@ -59,7 +59,8 @@ const en = {
   orderNumber: 'Order number',
 
   expiredHeading: 'Your turn has passed',
-  expiredLead: 'The time to pay ran out or the checkout was given up, so the unit went to the next shopper. You can join the line again at the back.',
+  expiredLead:
+    'The time to pay ran out or the checkout was given up, so the unit went to the next shopper. You can join the line again at the back.',
   ticketExpiredLead: 'Your place in line has expired. You can join the line again at the back.',
   rejoin: 'Join the line again',
 

@@ -41,7 +41,10 @@ export function escapeHtml(text: string): string {
 
 /** JSON that cannot end its `<script>` element early. */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export const roomUrl = (dealId: string) => `/deals/${dealId}`;
@@ -205,7 +208,12 @@ ${screen('timeup', m.timeUpHeading, `${p(m.timeUpLead)}\n${link(roomUrl(deal.dea
 ${screen('soldout', m.soldOutHeading, p(m.soldOutLead, ' id="soldout-lead"'))}
 ${screen('noticket', m.noTicketHeading, `${p(m.noTicketLead)}\n${link(roomUrl(deal.dealId), m.toWaitingRoom)}`)}
 ${commonScreens(m)}`;
-  return layout(ctx, { title: `${m.checkoutTitle} · ${deal.productName}`, script: 'checkout.js', config: clientConfig(ctx, deal.dealId), body });
+  return layout(ctx, {
+    title: `${m.checkoutTitle} · ${deal.productName}`,
+    script: 'checkout.js',
+    config: clientConfig(ctx, deal.dealId),
+    body,
+  });
 }
 
 export function renderNotFoundPage(ctx: PageContext): string {

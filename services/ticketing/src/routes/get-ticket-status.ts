@@ -18,7 +18,9 @@ export function installGetTicketStatus(app: Hono<AppEnv>, deps: TicketingDeps): 
     let view: TicketView;
     if (claims.qn > deal.served && !expired) {
       // Still in line: answered from memory, no Redis or Postgres round trip.
-      view = soldOut(deal) ? { ...waitingView(deal, claims.qn, admissionRate), status: 'ITEM_SOLD_OUT', etaSeconds: 0 } : waitingView(deal, claims.qn, admissionRate);
+      view = soldOut(deal)
+        ? { ...waitingView(deal, claims.qn, admissionRate), status: 'ITEM_SOLD_OUT', etaSeconds: 0 }
+        : waitingView(deal, claims.qn, admissionRate);
     } else {
       view = processedView(deal, claims.qn, claims.jti, await deps.store.shopperTicket(dealId, shopperId), clock.now(), admissionRate);
       if (expired && (view.status === 'ACCESS_DENIED' || view.status === 'ACCESS_EXPIRED')) {

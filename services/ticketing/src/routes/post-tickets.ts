@@ -1,5 +1,16 @@
 import type { Context, Hono } from 'hono';
-import { encodeTicketMessage, errors, isPending, newTicketId, shopperIdOf, systemClock, topicForDeal, type AppEnv, type DealSnapshot, type ShopperTicket } from '@quickdeal/core';
+import {
+  encodeTicketMessage,
+  errors,
+  isPending,
+  newTicketId,
+  shopperIdOf,
+  systemClock,
+  topicForDeal,
+  type AppEnv,
+  type DealSnapshot,
+  type ShopperTicket,
+} from '@quickdeal/core';
 import type { TicketingDeps } from '../ticketing-deps.js';
 import { processedView, soldOut, waitingView, type TicketView } from '../ticket-view.js';
 import { clientAddressOf, dealOf } from './request-context.js';
@@ -25,7 +36,13 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
   }
 
   /** Reserves the shopper's place, appends the ticket to the deal's log and signs it; 201 for a new ticket, 200 for the one they have. */
-  async function issueTicket(c: Context<AppEnv>, deal: DealSnapshot, shopperId: string, now: number, count: (result: string) => void): Promise<Response> {
+  async function issueTicket(
+    c: Context<AppEnv>,
+    deal: DealSnapshot,
+    shopperId: string,
+    now: number,
+    count: (result: string) => void,
+  ): Promise<Response> {
     const dealId = deal.dealId;
     const jti = newTicketId();
     const reservation = await deps.store.reserveTicket(dealId, shopperId, jti);
@@ -34,7 +51,10 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
       const { claims } = await deps.verifier.verify(token);
       const record = await deps.store.shopperTicket(dealId, shopperId);
       const admissionRate = deps.cache.admissionRate(dealId);
-      const view = queueNumber > deal.served ? waitingView(deal, queueNumber, admissionRate) : processedView(deal, queueNumber, claims.jti, record, clock.now(), admissionRate);
+      const view =
+        queueNumber > deal.served
+          ? waitingView(deal, queueNumber, admissionRate)
+          : processedView(deal, queueNumber, claims.jti, record, clock.now(), admissionRate);
       const answer: TicketAnswer = { ticket: token, ...view };
       return c.json(answer, 200);
     };
@@ -78,7 +98,12 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
       throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
     }
     const token = await deps.signer.sign({ sub: shopperId, deal: dealId, qn: queueNumber, jti, iat: issuedAt, exp: expiresAt });
-    const recorded = await deps.store.finalizeTicket(dealId, shopperId, { jti, queueNumber, token, expiresAtMs: expiresAt * 1000 }, expiresAt * 1000 - now + deal.windowMs);
+    const recorded = await deps.store.finalizeTicket(
+      dealId,
+      shopperId,
+      { jti, queueNumber, token, expiresAtMs: expiresAt * 1000 },
+      expiresAt * 1000 - now + deal.windowMs,
+    );
     if (!recorded) {
       count('unavailable');
       throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
@@ -113,7 +138,11 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
     const entry = deps.door?.enter() ?? { entered: true };
     if (!entry.entered) {
       count('busy');
-      throw errors.tooManyRequests(entry.retryAfterSeconds, 'So many shoppers are joining right now that we could not take you in yet; try again in a moment', 'BUSY');
+      throw errors.tooManyRequests(
+        entry.retryAfterSeconds,
+        'So many shoppers are joining right now that we could not take you in yet; try again in a moment',
+        'BUSY',
+      );
     }
     let answer: Response | undefined;
     try {
