@@ -143,9 +143,12 @@ export function endpoints(name: ProfileName) {
       replicationFactor: Math.min(3, nodes.kafka.length),
       minInsyncReplicas: Math.max(1, Math.min(3, nodes.kafka.length) - 1),
     },
-    /** The services' Redis settings for this profile: REDIS_URL, or REDIS_CLUSTER_NODES on a cluster. */
+    /**
+     * The services' Redis settings for this profile: REDIS_URL, or REDIS_CLUSTER_NODES on a cluster,
+     * where every primary has a replica that must hold a ticket's record before its 201.
+     */
     redisEnv: (nodes.redis.length > 1
-      ? { REDIS_CLUSTER_NODES: nodes.redis.map((node) => `127.0.0.1:${node.port}`).join(',') }
+      ? { REDIS_CLUSTER_NODES: nodes.redis.map((node) => `127.0.0.1:${node.port}`).join(','), REDIS_WAIT_REPLICAS: '1' }
       : { REDIS_URL: `redis://127.0.0.1:${ports.redis}` }) as Record<string, string>,
     postgresUrl: `postgres://quickdeal:quickdeal@127.0.0.1:${ports.postgres}/quickdeal`,
   };

@@ -52,13 +52,15 @@ const connect = (role: 'commands' | 'subscriber' = 'commands') => {
 };
 
 let primary: ChildProcess;
+let replica: ChildProcess;
+let replicaProbe: RedisClient;
 
 beforeAll(async () => {
   const server = await installRedis();
   ports = { primary: await freePort(), replica: await freePort(), sentinel: await freePort() };
   const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   primary = run(server, ['--port', String(ports.primary), '--dir', dir, ...common]);
-  run(server, ['--port', String(ports.replica), '--dir', dir, '--replicaof', '127.0.0.1', String(ports.primary), ...common]);
+  replica = run(server, ['--port', String(ports.replica), '--dir', dir, '--replicaof', '127.0.0.1', String(ports.primary), ...common]);
   const conf = join(dir, 'sentinel.conf');
   writeFileSync(
     conf,
@@ -73,12 +75,12 @@ beforeAll(async () => {
     ].join('\n'),
   );
   run(server, [conf, '--sentinel']);
-  const probe = connectRedis(`redis://127.0.0.1:${ports.replica}`);
-  probe.on('error', () => undefined);
-  clients.push(probe);
+  replicaProbe = connectRedis(`redis://127.0.0.1:${ports.replica}`);
+  replicaProbe.on('error', () => undefined);
+  clients.push(replicaProbe);
   await waitFor(
     'the replica to sync',
-    async () => (await probe.info('replication').catch(() => '')).includes('master_link_status:up'),
+    async () => (await replicaProbe.info('replication').catch(() => '')).includes('master_link_status:up'),
     15_000,
   );
 });
@@ -109,6 +111,32 @@ async function applyAndRead(store: DealStore, dealId: string) {
 }
 
 describe('Redis through Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_NAME)', () => {
+  it('answers a ticket only once the replica holds its record (REDIS_WAIT_REPLICAS), and counts one the replica could not confirm', async () => {
+    const shortfalls: string[] = [];
+    const store = new DealStore(connect(), {
+      replicaWait: { replicas: 1, timeoutMs: 500, onShortfall: (write) => shortfalls.push(write) },
+    });
+    await applyAndRead(store, 'sentinel-wait');
+    const take = async (shopperId: string) => {
+      expect((await store.reserveTicket('sentinel-wait', shopperId, `jti-${shopperId}`)).outcome).toBe('reserved');
+      const ticket = { jti: `jti-${shopperId}`, queueNumber: 1, token: 't', expiresAtMs: Date.now() + 60_000 };
+      return store.finalizeTicket('sentinel-wait', shopperId, ticket, 120_000);
+    };
+
+    expect(await take('confirmed')).toBe(true);
+    // no polling: the replica had the record when the answer came back
+    expect(await replicaProbe.hget('qd:{sentinel-wait}:ticket:confirmed', 'state')).toBe('waiting');
+    expect(shortfalls).toEqual([]);
+
+    replica.kill('SIGSTOP');
+    try {
+      expect(await take('unconfirmed')).toBe(true); // answered all the same, after the wait
+      expect(shortfalls).toEqual(['ticket']);
+    } finally {
+      replica.kill('SIGCONT');
+    }
+  });
+
   it('runs the deal scripts and delivers deal events, then does again after the primary dies and its replica is promoted', async () => {
     const store = new DealStore(connect());
     const subscriber = connect('subscriber');

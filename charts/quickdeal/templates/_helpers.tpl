@@ -96,14 +96,30 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
-{{/* REDIS_URL and, with (dict "root" $ "postgres" true), DATABASE_URL, from Secrets: a list of EnvVars. */}}
+{{/*
+Where Redis is (REDIS_URL from a Secret, or REDIS_CLUSTER_NODES / REDIS_SENTINELS with the password
+from a Secret) and, with (dict "root" $ "postgres" true), DATABASE_URL: a list of EnvVars.
+*/}}
 {{- define "quickdeal.connectionEnv" -}}
 {{- $root := .root }}
 {{- $own := include "quickdeal.connectionsSecretName" $root }}
 {{- $redis := $root.Values.redis }}
-{{- $env := list (dict "name" "REDIS_URL" "valueFrom" (dict "secretKeyRef" (dict
-  "name" ($redis.existingSecret | default $own)
-  "key" (ternary $redis.existingSecretKey "redis-url" (ne $redis.existingSecret ""))))) }}
+{{- $redisSecret := dict "name" ($redis.existingSecret | default $own) "key" (ternary $redis.existingSecretKey "redis-url" (ne $redis.existingSecret "")) }}
+{{- $env := list }}
+{{- if eq $redis.topology "standalone" }}
+{{- $env = append $env (dict "name" "REDIS_URL" "valueFrom" (dict "secretKeyRef" $redisSecret)) }}
+{{- else }}
+{{- if eq $redis.topology "cluster" }}
+{{- $env = append $env (dict "name" "REDIS_CLUSTER_NODES" "value" (join "," $redis.clusterNodes)) }}
+{{- else }}
+{{- $env = append $env (dict "name" "REDIS_SENTINELS" "value" (join "," $redis.sentinels)) }}
+{{- $env = append $env (dict "name" "REDIS_SENTINEL_NAME" "value" $redis.sentinelName) }}
+{{- end }}
+{{- if or $redis.password $redis.existingSecret }}
+{{- $_ := set $redisSecret "key" (ternary $redis.existingSecretKey "redis-password" (ne $redis.existingSecret "")) }}
+{{- $env = append $env (dict "name" "REDIS_PASSWORD" "valueFrom" (dict "secretKeyRef" $redisSecret)) }}
+{{- end }}
+{{- end }}
 {{- if .postgres }}
 {{- $postgres := $root.Values.postgres }}
 {{- $env = append $env (dict "name" "DATABASE_URL" "valueFrom" (dict "secretKeyRef" (dict
@@ -118,8 +134,16 @@ app.kubernetes.io/component: {{ .component }}
 {{- if not .Values.kafka.brokers }}
 {{- fail "kafka.brokers is required: the Kafka bootstrap brokers, host:port each" }}
 {{- end }}
-{{- if not (or .Values.redis.url .Values.redis.existingSecret) }}
+{{- $redis := .Values.redis }}
+{{- if and (eq $redis.topology "standalone") (not (or $redis.url $redis.existingSecret)) }}
 {{- fail "redis.url or redis.existingSecret is required" }}
+{{- else if and (eq $redis.topology "cluster") (not $redis.clusterNodes) }}
+{{- fail "redis.clusterNodes is required with redis.topology=cluster: some of the cluster's nodes, host:port each" }}
+{{- else if and (eq $redis.topology "sentinel") (not (and $redis.sentinels $redis.sentinelName)) }}
+{{- fail "redis.sentinels and redis.sentinelName are required with redis.topology=sentinel" }}
+{{- end }}
+{{- if and (ne $redis.topology "standalone") $redis.url }}
+{{- fail (printf "redis.url is for redis.topology=standalone; with %s set the nodes (and redis.password) instead" $redis.topology) }}
 {{- end }}
 {{- if not (or .Values.postgres.url .Values.postgres.existingSecret) }}
 {{- fail "postgres.url or postgres.existingSecret is required" }}

@@ -371,6 +371,8 @@ describe('values.schema.json, as helm applies it', () => {
     ['kafka.brokers[0]=kafka', 'does not match pattern'],
     ['config.logLevel=verbose', 'value must be one of'],
     ['ticketing.image.digest=latest', 'does not match pattern'],
+    ['redis.topology=replicated', 'value must be one of'],
+    ['redis.clusterNodes[0]=redis-cluster', 'does not match pattern'],
   ])('refuses --set %s', async (set, message) => {
     const { error } = await render(cluster, { valuesFile: 'default-values.yaml', set: [set] });
     expect(error).toContain(message);
@@ -384,6 +386,48 @@ describe('values.schema.json, as helm applies it', () => {
       setJson: [`ticketKeys.signingKey=${JSON.stringify('{"kty":"OKP"}')}`],
     });
     expect(keyless.error).toContain('ticketKeys.signingKey must be a private Ed25519 JWK');
+  });
+
+  it.each([
+    [['redis.topology=cluster', 'redis.url='], 'redis.clusterNodes is required with redis.topology=cluster'],
+    [['redis.topology=sentinel', 'redis.url=', 'redis.sentinels[0]=sentinel:26379'], 'redis.sentinels and redis.sentinelName are required'],
+    [['redis.topology=cluster', 'redis.clusterNodes[0]=redis:6379'], 'redis.url is for redis.topology=standalone'],
+  ])('refuses an incomplete Redis topology: %s', async (set, message) => {
+    const { error } = await render(cluster, { valuesFile: 'default-values.yaml', set });
+    expect(error).toContain(message);
+  });
+});
+
+describe('Redis topologies', () => {
+  const redisEnv = (objects: K8sObject[]) =>
+    Object.fromEntries(
+      find(objects, 'Deployment').map((deployment) => [
+        deployment.metadata.labels?.['app.kubernetes.io/component'],
+        (deployment.spec.template.spec.containers[0].env as Array<{ name: string; value?: string; valueFrom?: unknown }>)
+          .filter((variable) => variable.name.startsWith('REDIS_'))
+          .map((variable) => variable.value ?? variable.valueFrom),
+      ]),
+    );
+
+  it('points every component at a Redis Cluster, with its password from a Secret and a replica to confirm each ticket', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'redis-cluster-values.yaml' });
+    const nodes = 'redis-cluster-0.redis-cluster:6379,redis-cluster-1.redis-cluster:6379,redis-cluster-2.redis-cluster:6379';
+    const password = { secretKeyRef: { name: 'qd-quickdeal-connections', key: 'redis-password' } };
+    expect(redisEnv(objects)).toEqual({
+      ticketing: [nodes, password],
+      payment: [nodes, password],
+      admission: [nodes, password],
+      operator: [nodes, password],
+    });
+    expect(one(objects, 'Secret', 'qd-quickdeal-connections').stringData).toMatchObject({ 'redis-password': 's3cret' });
+    expect(one(objects, 'ConfigMap', 'qd-quickdeal').data).toMatchObject({ REDIS_WAIT_REPLICAS: '1' });
+  });
+
+  it('points every component at the Sentinels, with the password from the shop’s own Secret', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'redis-sentinel-values.yaml' });
+    const sentinels = 'redis-sentinel-0.redis-sentinel:26379,redis-sentinel-1.redis-sentinel:26379,redis-sentinel-2.redis-sentinel:26379';
+    for (const env of Object.values(redisEnv(objects)))
+      expect(env).toEqual([sentinels, 'quickdeal', { secretKeyRef: { name: 'shop-redis', key: 'password' } }]);
   });
 });
 

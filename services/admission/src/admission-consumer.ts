@@ -4,6 +4,7 @@ import {
   dealForTopic,
   subscribeToDealEvents,
   systemClock,
+  topicForDeal,
   type AdmitResult,
   type BlockReason,
   type Clock,
@@ -41,12 +42,19 @@ const retryDelayMs: Partial<Record<BlockReason, number>> = { pending: 25, unknow
  * resumes when Redis says something was freed, or after a back-off. Offsets are committed only
  * past tickets that were admitted, skipped or sold out, so a crash re-reads and the admission
  * script (which knows the processed watermark) never admits anyone twice.
+ *
+ * Redis, not the committed offset, is the truth about how far the line was served: when a Redis
+ * failover loses the latest admissions, the watermark goes back with them, and the consumer reads
+ * the log again from it, whether the next batch notices (the script refuses a batch that starts
+ * past the watermark) or the periodic check does (the line may have no new ticket to read).
  */
 export class AdmissionConsumer {
   private consumer: Consumer | undefined;
   private readonly admin: Admin;
   private topics: string[] = [];
   private readonly blocked = new Map<string, BlockedLine>();
+  /** The last queue number this consumer saw processed, per deal, to notice a watermark that went back. */
+  private readonly servedUpTo = new Map<string, number>();
   private topicTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private running = false;
@@ -84,10 +92,10 @@ export class AdmissionConsumer {
     });
     await this.admin.connect();
     await this.followTopics();
-    this.topicTimer = setInterval(
-      () => void this.followTopics().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not refresh deal topics')),
-      this.options.topicRefreshMs,
-    );
+    this.topicTimer = setInterval(() => {
+      void this.followTopics().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not refresh deal topics'));
+      void this.checkWatermarks().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'could not check the watermarks'));
+    }, this.options.topicRefreshMs);
   }
 
   async stop(): Promise<void> {
@@ -123,6 +131,7 @@ export class AdmissionConsumer {
   private async subscribe(topics: string[]): Promise<void> {
     this.running = false;
     this.releaseBlocked();
+    this.servedUpTo.clear();
     if (this.consumer) await this.consumer.disconnect();
     this.topics = topics;
     const consumer = this.deps.kafka.consumer({
@@ -156,9 +165,14 @@ export class AdmissionConsumer {
       const chunk = messages.slice(index, index + this.options.batchSize);
       const tickets = chunk.map((message) => decodeTicketMessage(message.offset, message.value));
       const stopTimer = this.deps.metrics.admissionBatchDuration.startTimer();
-      const result = await this.deps.store.admitBatch(dealId, tickets);
+      let result = await this.deps.store.admitBatch(dealId, tickets);
       stopTimer();
+      if (result.rewindTo !== undefined) {
+        if (await this.rewind(consumer, dealId, result.rewindTo)) return;
+        result = await this.deps.store.admitBatch(dealId, tickets, { acceptGap: true });
+      }
       this.record(dealId, result);
+      if (result.processed > 0) this.servedUpTo.set(dealId, result.served);
       if (result.processed > 0) {
         const last = chunk[result.processed - 1];
         if (last) {
@@ -172,6 +186,38 @@ export class AdmissionConsumer {
         return;
       }
       await heartbeat();
+    }
+  }
+
+  /**
+   * Reads the deal's log again from the message after the last one Redis holds as processed.
+   * Returns false when the log no longer holds that message (retention), so there is nothing to read again.
+   */
+  private async rewind(consumer: Consumer, dealId: string, servedUpTo: number): Promise<boolean> {
+    const topic = topicForDeal(dealId, this.options.topicPrefix);
+    const low = Number((await this.admin.fetchTopicOffsets(topic)).find((p) => p.partition === 0)?.low ?? 0);
+    if (low > servedUpTo) {
+      this.deps.logger.error({ deal: dealId, servedUpTo, logStartsAt: low }, 'Redis lost admissions whose tickets are gone from the log');
+      return false;
+    }
+    this.deps.logger.warn(
+      { deal: dealId, servedUpTo, readUpTo: this.servedUpTo.get(dealId) },
+      'Redis lost admissions: reading the log again',
+    );
+    this.deps.metrics.logRewinds.inc({ deal: dealId });
+    this.servedUpTo.set(dealId, servedUpTo);
+    consumer.seek({ topic, partition: 0, offset: String(servedUpTo) });
+    this.wake(dealId);
+    return true;
+  }
+
+  /** A line with nothing new to read would not notice a watermark that went back; this does, every topic refresh. */
+  private async checkWatermarks(): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer || !this.running) return;
+    for (const [dealId, seen] of this.servedUpTo) {
+      const served = await this.deps.store.servedUpTo(dealId);
+      if (served !== undefined && served < seen && this.consumer === consumer) await this.rewind(consumer, dealId, served);
     }
   }
 

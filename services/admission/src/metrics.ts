@@ -31,6 +31,12 @@ export function createAdmissionMetrics() {
       labelNames: ['deal'] as const,
       registers,
     }),
+    logRewinds: new Counter({
+      name: 'quickdeal_admission_log_rewinds_total',
+      help: 'Times a deal’s log was read again because Redis had lost admissions (a failover to a replica that lagged)',
+      labelNames: ['deal'] as const,
+      registers,
+    }),
     admissionBatchDuration: new Histogram({
       name: 'quickdeal_admission_batch_duration_seconds',
       help: 'Time to run one admission batch script',

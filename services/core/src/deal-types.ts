@@ -29,6 +29,13 @@ export interface AdmitResult {
   duplicate: number;
   /** Checkouts whose deadline had passed, ended before deciding. */
   checkoutsExpired: number;
+  /** The last queue number processed, as Redis holds it after this batch. */
+  served: number;
+  /**
+   * Set when Redis holds fewer admissions than the log has been read for (a failover lost the
+   * latest): read the log again from this queue number's message on (offset = queue number).
+   */
+  rewindTo?: number;
 }
 
 export type ClaimResult =

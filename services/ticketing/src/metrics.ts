@@ -13,6 +13,12 @@ export function createTicketingMetrics() {
       labelNames: ['deal'] as const,
       registers,
     }),
+    unreplicatedWrites: new Counter({
+      name: 'quickdeal_redis_unreplicated_writes_total',
+      help: 'Writes answered before REDIS_WAIT_REPLICAS replicas confirmed them (a failover now could lose them), by write',
+      labelNames: ['write'] as const,
+      registers,
+    }),
     ticketRequests: new Counter({
       name: 'quickdeal_ticket_requests_total',
       help: 'Ticket requests by result (created, existing, sold_out, not_open, closed, already_purchased, rate_limited, busy, unavailable)',

@@ -56,7 +56,13 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
   await producer.connect();
 
   const metrics = createTicketingMetrics();
-  const store = new DealStore(redis);
+  const store = new DealStore(redis, {
+    replicaWait: {
+      replicas: config.REDIS_WAIT_REPLICAS,
+      timeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+      onShortfall: (write) => metrics.unreplicatedWrites.inc({ write }),
+    },
+  });
   const cache = new DealCache(store, subscriber, { refreshMs: config.DEAL_REFRESH_MS, logger, clock });
   let cacheStarted = false;
   const queue = new TicketQueue(producer, { lingerMs: config.PRODUCE_LINGER_MS, maxBatch: config.PRODUCE_MAX_BATCH, metrics });

@@ -51,6 +51,10 @@ export const redisConfigShape = {
   REDIS_SENTINELS: hostPortList.optional(),
   REDIS_SENTINEL_NAME: z.string().min(1).optional(),
   REDIS_PASSWORD: z.string().min(1).optional(),
+  /** Replicas that must hold a ticket's record before its 201 (Redis WAIT); 0 where Redis has none. */
+  REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(5).default(0),
+  /** How long a ticket's answer waits for them; past it the ticket is answered and counted as unreplicated. */
+  REDIS_WAIT_TIMEOUT_MS: z.coerce.number().int().min(1).max(5_000).default(100),
 };
 
 export type RedisSettings = {

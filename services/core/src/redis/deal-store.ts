@@ -53,17 +53,31 @@ function pairs(flat: unknown): Record<string, string> {
  * Every change to a deal's state in Redis goes through here, and each is one Lua script
  * (see lua.ts), so concurrent services can never double-count a unit or a slot.
  */
+export interface DealStoreOptions {
+  /**
+   * Replicas that must confirm a write Redis could otherwise lose in a failover (Redis WAIT), and
+   * for how long to wait. Only the ticket record waits: see docs/scaling.md for why the others need not.
+   */
+  replicaWait?: { replicas: number; timeoutMs: number; onShortfall: (write: string) => void };
+}
+
 export class DealStore {
-  constructor(readonly redis: RedisClient) {
+  constructor(
+    readonly redis: RedisClient,
+    private readonly options: DealStoreOptions = {},
+  ) {
     for (const [name, source] of Object.entries(scripts)) {
       if (!(name in redis)) redis.defineCommand(name, { lua: source });
     }
   }
 
   private run(name: ScriptName, dealId: string, extraKeys: string[], args: (string | number)[]): Promise<unknown> {
-    const keys = [...fixedKeys(dealKeys(dealId)), ...extraKeys];
-    const call = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name].bind(this.redis);
-    return call(keys.length, ...keys, ...args);
+    return this.call(name, [...fixedKeys(dealKeys(dealId)), ...extraKeys], args);
+  }
+
+  private call(name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const script = (this.redis as unknown as Record<ScriptName, ScriptCall>)[name].bind(this.redis);
+    return script(keys.length, ...keys, ...args);
   }
 
   /** Times in the scripts are Redis's own (`TIME`), so replicas with skewed clocks agree on deadlines and leases. */
@@ -89,34 +103,55 @@ export class DealStore {
     ttlMs: number,
   ): Promise<boolean> {
     const args = [ticket.jti, ticket.queueNumber, ticket.token, ticket.expiresAtMs, Math.max(1, Math.round(ttlMs))];
-    return (await this.run('qdFinalizeTicket', dealId, [dealKeys(dealId).ticket(shopperId)], args)) === 1;
+    const keys = [...fixedKeys(dealKeys(dealId)), dealKeys(dealId).ticket(shopperId)];
+    return (await this.replicated('ticket', 'qdFinalizeTicket', keys, args)) === 1;
+  }
+
+  /**
+   * Runs a script and, when replicas must confirm it, WAITs on the same connection (a pipeline is
+   * sent to the node that owns the keys' slot, on a cluster too) before answering.
+   */
+  private async replicated(write: string, name: ScriptName, keys: string[], args: (string | number)[]): Promise<unknown> {
+    const wait = this.options.replicaWait;
+    if (!wait || wait.replicas === 0) return this.call(name, keys, args);
+    const pipeline = this.redis.pipeline() as unknown as Record<ScriptName, (...a: (string | number)[]) => unknown> & {
+      wait(replicas: number, timeoutMs: number): unknown;
+      exec(): Promise<[Error | null, unknown][] | null>;
+    };
+    pipeline[name](keys.length, ...keys, ...args);
+    pipeline.wait(wait.replicas, wait.timeoutMs);
+    const [[scriptError, result] = [null, undefined], [waitError, confirmed] = [null, 0]] = (await pipeline.exec()) ?? [];
+    if (scriptError) throw scriptError;
+    if (waitError || Number(confirmed) < wait.replicas) wait.onShortfall(write);
+    return result;
   }
 
   async abortTicket(dealId: string, shopperId: string, jti: string): Promise<void> {
     await this.run('qdAbortTicket', dealId, [dealKeys(dealId).ticket(shopperId)], [jti]);
   }
 
-  async admitBatch(dealId: string, tickets: QueuedTicket[]): Promise<AdmitResult> {
+  /** `acceptGap` admits from this batch on even if Redis lost the admissions before it (their messages are gone from the log). */
+  async admitBatch(dealId: string, tickets: QueuedTicket[], { acceptGap = false } = {}): Promise<AdmitResult> {
     const keys = dealKeys(dealId);
     const args: (string | number)[] = [tickets.length];
     for (const t of tickets) args.push(t.queueNumber, t.shopperId, t.jti, t.expiresAtMs, t.valid ? 1 : 0);
+    args.push(acceptGap ? 1 : 0);
     const ticketKeys = tickets.map((t) => keys.ticket(t.valid ? t.shopperId : `invalid:${t.queueNumber}`));
-    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired] = (await this.run(
+    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired, served] = (await this.run(
       'qdAdmitBatch',
       dealId,
       ticketKeys,
       args,
-    )) as [number, string, number, number, number, number, number, number];
-    return {
-      processed,
-      blockedBy: (blockedBy || undefined) as BlockReason | undefined,
-      admitted,
-      invalid,
-      expired,
-      soldOut,
-      duplicate,
-      checkoutsExpired,
-    };
+    )) as [number, string, number, number, number, number, number, number, number];
+    const counts = { admitted, invalid, expired, soldOut, duplicate, checkoutsExpired, served };
+    if (blockedBy === 'rewind') return { processed: 0, blockedBy: undefined, rewindTo: served, ...counts };
+    return { processed, blockedBy: (blockedBy || undefined) as BlockReason | undefined, ...counts };
+  }
+
+  /** The last queue number admission processed, as Redis holds it; undefined for a deal Redis does not know. */
+  async servedUpTo(dealId: string): Promise<number | undefined> {
+    const served = await this.redis.get(dealKeys(dealId).served);
+    return served === null ? undefined : toNumber(served);
   }
 
   /**

@@ -117,10 +117,14 @@ return 0
 `;
 
 /**
- * ARGV: count, then per ticket in log order: qn, shopper, jti, expMs, valid (1/0).
+ * ARGV: count, then per ticket in log order: qn, shopper, jti, expMs, valid (1/0); then acceptGap (1/0).
  * KEYS: fixed…, one ticket key per ticket. Processes tickets in order and stops at the first one
  * that must wait (a unit, a slot, a pause or its own answer), which stays unprocessed.
- * Returns {processed, blockedBy, admitted, invalid, expired, soldout, duplicate, checkoutsExpired}.
+ * Returns {processed, blockedBy, admitted, invalid, expired, soldout, duplicate, checkoutsExpired, served}.
+ * A batch that starts past the next unprocessed queue number means Redis lost admissions it had
+ * made (a failover to a replica that lagged): nothing is done and blockedBy is 'rewind', so the
+ * caller reads the log again from `served` (or, when the log no longer holds those messages,
+ * sends the batch again with acceptGap).
  */
 export const admitBatchLua = `${prelude}
 local now, count = redis_now(), tonumber(ARGV[1])
@@ -131,6 +135,7 @@ local checkouts_expired = expire_due(now, 1000)
 local served = num(redis.call('GET', K_SERVED), 0)
 local sold = num(redis.call('GET', K_SOLD), 0)
 local held = redis.call('ZCARD', K_ACTIVE)
+if count > 0 and tonumber(ARGV[2]) > served + 1 and ARGV[2 + count * 5] ~= '1' then return {0, 'rewind', 0, 0, 0, 0, 0, checkouts_expired, served} end
 local processed, blocked = 0, ''
 local admitted, invalid, expired, soldout, duplicate = 0, 0, 0, 0, 0
 for i = 1, count do
@@ -191,7 +196,7 @@ if invalid + expired > 0 then redis.call('HINCRBY', K_STATS, 'skipped', invalid 
 if soldout > 0 then redis.call('HINCRBY', K_STATS, 'soldout', soldout) end
 recount()
 if processed > 0 then redis.call('PUBLISH', K_EVENTS, 'changed') end
-return {processed, blocked, admitted, invalid, expired, soldout, duplicate, checkouts_expired}
+return {processed, blocked, admitted, invalid, expired, soldout, duplicate, checkouts_expired, served}
 `;
 
 /** ARGV: limit. KEYS: fixed…. Returns {freed, stuck shoppers…}: stuck ones are paid for by a payment whose lease lapsed. */
