@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: npm dependencies, lint, type check, then every vitest project (the integration,
-// kubernetes and browser projects provision their servers in their globalSetup). Ends with one line,
+// kubernetes and browser projects provision their servers in their globalSetup), then the cluster
+// project on its own (it starts the cluster profile). With arguments, one vitest run with them. Ends with one line,
 // `tests: N passed, M failed`, and a non-zero exit on any failure. Plain JavaScript with no dependencies.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -76,6 +77,29 @@ async function test(vitestArgs) {
   if (process.env.QUICKDEAL_SKIP_CHECKS === '1') console.log('lint, format and typecheck skipped (QUICKDEAL_SKIP_CHECKS=1)');
   else await staticChecks();
 
+  // The cluster profile's tests kill brokers, Redis primaries and service processes and time the
+  // stalls, so a whole `npm test` runs them after the rest, alone on the machine's cores.
+  const passes =
+    vitestArgs.length > 0
+      ? [{ args: vitestArgs, env: {} }]
+      : [
+          { args: [], env: {} },
+          { args: ['--project', 'cluster'], env: { QUICKDEAL_CLUSTER_TESTS: '1' } },
+        ];
+  let passed = 0;
+  let failed = 0;
+  let code = 0;
+  for (const pass of passes) {
+    const result = await runVitest(pass.args, pass.env);
+    passed += result.passed;
+    failed += result.failed;
+    code ||= result.code;
+  }
+  console.log(`tests: ${passed} passed, ${failed} failed`);
+  process.exit(code !== 0 || failed > 0 ? 1 : 0);
+}
+
+async function runVitest(vitestArgs, env) {
   mkdirSync(testState, { recursive: true });
   rmSync(REPORT, { force: true });
   rmSync(SETUP_FAILURE, { force: true });
@@ -91,15 +115,14 @@ async function test(vitestArgs) {
       `--outputFile.json=${REPORT}`,
       ...vitestArgs,
     ],
-    { env: { ...process.env, NODE_OPTIONS: nodeOptions } },
+    { env: { ...process.env, ...env, NODE_OPTIONS: nodeOptions } },
   );
 
   if (existsSync(SETUP_FAILURE)) fail(readFileSync(SETUP_FAILURE, 'utf8').trim().split('\n')[0]);
   if (!existsSync(REPORT)) fail(`vitest exited with code ${vitest.code} before reporting any result (output above)`);
   const { passed, failed } = countResults(JSON.parse(readFileSync(REPORT, 'utf8')));
   if (vitest.code !== 0 && failed === 0) console.log('vitest reported errors outside the tests (output above)');
-  console.log(`tests: ${passed} passed, ${failed} failed`);
-  process.exit(vitest.code !== 0 || failed > 0 ? 1 : 0);
+  return { passed, failed, code: vitest.code };
 }
 
 const [command, ...rest] = process.argv.slice(2);

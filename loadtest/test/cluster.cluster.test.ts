@@ -11,11 +11,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cluster } from 'ioredis';
-import { endpoints, profile, profileNodes } from '../../dev/src/profiles.js';
-import { ensureServiceProcess, startServices } from '../../dev/src/services.js';
-import { ensureInfra } from '../../dev/src/stack.js';
-import { listServers, stopServer } from '../../dev/src/supervisor.js';
+import { Redis, type Cluster } from 'ioredis';
+import { DealStore } from '@quickdeal/core';
+import { endpoints, profile, profileNodes } from '@quickdeal/dev/profiles';
+import { ensureServiceProcess, startServices } from '@quickdeal/dev/services';
+import { ensureInfra, listServers, stopServer } from '@quickdeal/dev/stack';
 import { connectClients, waitForAdmission, type StackClients } from '../src/cli/stack.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from '../src/cli/deal.js';
 import { planFor } from '../src/plan.js';
@@ -148,6 +148,58 @@ describe('the cluster profile', () => {
     expect(new Set(slots.map((slot) => redis.slots[slot]?.[0])).size).toBe(3); // spread over all three primaries
     const snapshots = await Promise.all(dealIds.map((id) => clients.store.snapshot(id)));
     expect(snapshots.map((snapshot) => snapshot.exists)).toEqual(dealIds.map(() => false));
+  });
+
+  it("holds a ticket's 201 until the replica of the deal's slot has its record (WAIT on the primary that wrote it)", async () => {
+    const redis = clients.redis as Cluster;
+    const dealId = freshDealId('cl-wait');
+    const shortfalls: string[] = [];
+    const store = new DealStore(redis, { replicaWait: { replicas: 1, timeoutMs: 500, onShortfall: (write) => shortfalls.push(write) } });
+    await store.applyDeal(
+      {
+        id: dealId,
+        stock: 5,
+        cap: 2,
+        windowMs: 60_000,
+        opensAt: Date.now() - 1_000,
+        closesAt: null,
+        paused: false,
+        ticketTtlMs: 3_600_000,
+        price: 1_000,
+        currency: 'KRW',
+        productName: 'Cluster phone',
+      },
+      0,
+    );
+    const take = async (shopperId: string) => {
+      expect((await store.reserveTicket(dealId, shopperId, `jti-${shopperId}`)).outcome).toBe('reserved');
+      const ticket = { jti: `jti-${shopperId}`, queueNumber: 1, token: 't', expiresAtMs: Date.now() + 60_000 };
+      return store.finalizeTicket(dealId, shopperId, ticket, 120_000);
+    };
+    const slot = Number(await redis.cluster('KEYSLOT', `qd:{${dealId}}:cfg`));
+    const owner = (await redis.cluster('SLOTS')).find(([from, to]) => slot >= from && slot <= to);
+    const replicaPort = owner?.[3]?.[1];
+    const replicaName = `redis-${profileNodes(PROFILE).redis.findIndex((node) => node.port === replicaPort) + 1}`;
+
+    expect(await take('confirmed')).toBe(true);
+    expect(shortfalls).toEqual([]);
+    const replica = new Redis(Number(replicaPort), '127.0.0.1');
+    try {
+      await replica.call('READONLY');
+      expect(await replica.hget(`qd:{${dealId}}:ticket:confirmed`, 'state')).toBe('waiting');
+    } finally {
+      replica.disconnect();
+    }
+
+    const pid = await pidOf(replicaName);
+    process.kill(pid, 'SIGSTOP');
+    try {
+      expect(await take('unconfirmed')).toBe(true);
+      // a WAIT sent to any other node would have been confirmed at once
+      expect(shortfalls).toEqual(['ticket']);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
   });
 
   it('runs a flash sale through the gateway over two processes of each service, three brokers and Redis Cluster', async () => {

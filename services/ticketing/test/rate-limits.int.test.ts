@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError, connectRedis } from '@quickdeal/core';
-import { endpoints } from '../../../dev/src/profiles.js';
+import { endpoints } from '@quickdeal/dev/profiles';
 import { RateLimits } from '../src/rate-limits.js';
 
 const redis = connectRedis(endpoints('test').redisUrl);
