@@ -52,7 +52,7 @@ export const openRate = (okPerSecond: number, options: BenchOptions) =>
  */
 export async function measurePaths(
   paths: BenchPath[],
-  pids: Map<string, number>,
+  pids: ServingPids,
   options: BenchOptions,
   log: (line: string) => void,
 ): Promise<PathResult[]> {
@@ -93,16 +93,29 @@ export async function measurePaths(
   return results;
 }
 
-/** Runs `work` and reads from /proc how much CPU each named process (with its children) spent per 2xx answer, in µs. */
+/** The processes of each kind (`redis` is every Redis node of a cluster profile, `ticketing` both its processes). */
+export type ServingPids = Map<string, number[]>;
+
+/** Groups a profile's servers by kind: `redis-1` … `redis-6` are `redis`, `ticketing-1` and `ticketing-2` are `ticketing`. */
+export function servingPids(byName: Map<string, number>): ServingPids {
+  const grouped: ServingPids = new Map();
+  for (const [name, pid] of byName) {
+    const kind = name.replace(/-\d+$/, '');
+    grouped.set(kind, [...(grouped.get(kind) ?? []), pid]);
+  }
+  return grouped;
+}
+
+/** Runs `work` and reads from /proc how much CPU each kind of process (with its children) spent per 2xx answer, in µs. */
 export async function withCpu<T extends { ok: number }>(
   names: string[],
-  pids: Map<string, number>,
+  pids: ServingPids,
   work: () => Promise<T>,
 ): Promise<{ result: T; cpuUsBy: Record<string, number> }> {
   const read = () =>
     names.map((name) => {
-      const pid = pids.get(name);
-      return pid === undefined ? NaN : cpuSeconds([pid], { withChildren: servesFromChildren(name) });
+      const group = pids.get(name);
+      return group === undefined ? NaN : cpuSeconds(group, { withChildren: servesFromChildren(name) });
     });
   const before = read();
   const result = await work();

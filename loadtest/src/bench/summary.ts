@@ -1,5 +1,6 @@
 /** The bench's figures as a terminal table and as Markdown for RESULTS.md, with the targets met or missed. */
 import { formatTable } from '@quickdeal/dev/table';
+import type { KafkaClientResult } from './kafka-clients.js';
 import { describeCpu, median, n, type BenchOptions, type PathResult } from './measure.js';
 
 const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? (a / b).toFixed(2) : '—');
@@ -91,4 +92,95 @@ export function summarize(results: PathResult[], fills: number[], options: Bench
     method,
   ].join('\n');
   return { terminal, markdown };
+}
+
+/** A table as terminal text and as Markdown, under a title and above a note. */
+function tableText(title: string, header: string[], rows: string[][], note: string): { terminal: string; markdown: string } {
+  return {
+    terminal: [title, formatTable([header, ...rows], { rightAligned: (column) => column > 0 }), '', note].join('\n'),
+    markdown: [
+      `### ${title}`,
+      '',
+      `| ${header.join(' | ')} |`,
+      `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+      ...rows.map((row) => `| ${row.join(' | ')} |`),
+      '',
+      note,
+    ].join('\n'),
+  };
+}
+
+interface ProfileFigures {
+  profile: string;
+  results: PathResult[];
+  fills: number[];
+}
+
+/** The cost of replication: each path on the cluster profile as a ratio of the same path on the single box, both measured in this run. */
+export function compareProfiles(single: ProfileFigures, cluster: ProfileFigures): { terminal: string; markdown: string } {
+  const header = [
+    'path',
+    `${single.profile} 2xx/s`,
+    `${cluster.profile} 2xx/s`,
+    'throughput ×',
+    `${single.profile} CPU µs`,
+    `${cluster.profile} CPU µs`,
+    'CPU ×',
+    `${single.profile} p50 ms`,
+    `${cluster.profile} p50 ms`,
+  ];
+  const rows = single.results.map((a) => {
+    const b = cluster.results.find((r) => r.name === a.name);
+    return [
+      a.name,
+      n(a.closed.okPerSecond),
+      n(b?.closed.okPerSecond ?? NaN),
+      ratio(b?.closed.okPerSecond ?? NaN, a.closed.okPerSecond),
+      n(a.cpuUs),
+      n(b?.cpuUs ?? NaN),
+      ratio(b?.cpuUs ?? NaN, a.cpuUs),
+      String(a.closed.latency.p50Ms),
+      String(b?.closed.latency.p50Ms ?? '—'),
+    ];
+  });
+  rows.push([
+    'admission drain (median fill, ms)',
+    n(median(single.fills)),
+    n(median(cluster.fills)),
+    ratio(median(single.fills), median(cluster.fills)),
+    '',
+    '',
+    '',
+    '',
+    '',
+  ]);
+  return tableText(
+    `${cluster.profile} profile ÷ ${single.profile} profile, same generator, same run`,
+    header,
+    rows,
+    `Each profile's paths hit one process directly (on ${cluster.profile}: ticketing-1, payment-1); CPU is every process of each kind that served the path ` +
+      `(on ${cluster.profile}: all three Kafka brokers and all six Redis nodes, so replication's work counts). The baselines are the same code on both, so their ratio shows the machine's drift between the two halves of the run.`,
+  );
+}
+
+/** The two Kafka clients side by side. */
+export function summarizeKafkaClients(results: KafkaClientResult[], profile: string): { terminal: string; markdown: string } {
+  const [first] = results;
+  const header = ['client', 'messages/s', '× kafkajs', 'runs', 'client CPU µs/message', 'batch p50 ms', 'batch p99 ms'];
+  const rows = results.map((r) => [
+    r.client,
+    n(r.messagesPerSecond),
+    ratio(r.messagesPerSecond, first?.messagesPerSecond ?? NaN),
+    r.runs.map(n).join(' / '),
+    r.cpuUsPerMessage.toFixed(1),
+    r.batchP50Ms.toFixed(2),
+    r.batchP99Ms.toFixed(2),
+  ]);
+  return tableText(
+    `Kafka clients on the ${profile} profile's brokers`,
+    header,
+    rows,
+    'Ticket-sized messages to one single-partition topic, idempotent producer, acks=all, batches of 100 with one batch in flight (as ticketing sends them); ' +
+      'the clients interleaved round by round, the median round shown; CPU is the bench process itself over the round.',
+  );
 }

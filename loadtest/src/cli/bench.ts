@@ -20,12 +20,15 @@ import {
   n,
   openRate,
   sum,
+  servingPids,
   withCpu,
   type BenchOptions,
+  type ServingPids,
   type BenchPath,
   type PathResult,
 } from '../bench/measure.js';
-import { summarize } from '../bench/summary.js';
+import { compareKafkaClients } from '../bench/kafka-clients.js';
+import { compareProfiles, summarize, summarizeKafkaClients } from '../bench/summary.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { httpTransport, TransportError, type LoadRequest, type Transport } from '../transport.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from './deal.js';
@@ -131,7 +134,9 @@ type Shopper = { shopperId: string; ticket: string };
 
 const usage = `usage: npm run bench -- [--duration 5s] [--repeat 3] [--connections 50] [--open-share 0.5] [--open-max-rate 5000]
                        [--poll-tickets 20000] [--pay-shoppers 3000] [--drain-rounds 3]
-                       [--profile dev|test] [--keep-stack] [--no-record]`;
+                       [--profile dev|test|cluster] [--kafka-messages 20000] [--keep-stack] [--no-record]
+--profile cluster measures the single box (dev) and then the cluster profile in the same run, and prints their ratios.
+--kafka-messages 0 skips the comparison of kafkajs with @platformatic/kafka.`;
 
 function parseBenchArgs(argv: string[]) {
   const { values } = parseArgs({
@@ -146,6 +151,7 @@ function parseBenchArgs(argv: string[]) {
       'pay-shoppers': { type: 'string', default: '3000' },
       'drain-rounds': { type: 'string', default: '3' },
       profile: { type: 'string', default: 'dev' },
+      'kafka-messages': { type: 'string', default: '20000' },
       'keep-stack': { type: 'boolean' },
       'no-record': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -167,6 +173,7 @@ function parseBenchArgs(argv: string[]) {
     profile: values.profile as ProfileName,
     keepStack: values['keep-stack'] === true,
     record: !values['no-record'],
+    kafkaMessages: Number(values['kafka-messages']),
   };
 }
 
@@ -241,7 +248,7 @@ function benchPaths(run: BenchRun, baselineUrl: string, pollOf: (i: number) => L
 }
 
 /** Payment: shoppers admitted in advance (cap and stock far above them), each paying once, closed loop then open loop. */
-async function measurePayment(run: BenchRun, pids: Map<string, number>): Promise<PathResult> {
+async function measurePayment(run: BenchRun, pids: ServingPids): Promise<PathResult> {
   const { options, stack, deals } = run;
   const openShoppers = Math.max(500, Math.round(options.payShoppers / 2));
   log(`payment: admitting ${n(options.payShoppers + openShoppers)} shoppers first …`);
@@ -294,25 +301,25 @@ async function measureDrain(run: BenchRun): Promise<number[]> {
   return drainRounds(run.clients, run.deals.drain, drainCap, options.drainRounds);
 }
 
-function recordResults(argv: string[], markdown: string, machine: string, stack: Stack): void {
+function recordResults(argv: string[], markdown: string, machine: string, started: string[]): void {
   appendResults(
     join(loadtestDir, 'RESULTS.md'),
     `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — benchmark\n\n` +
       `\`npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}\`; ${machine}; the whole stack and the generator on this machine; ` +
-      `${describeStack(stack.started)}.\n\n${markdown}`,
+      `${describeStack(started)}.\n\n${markdown}`,
   );
   log('appended to loadtest/RESULTS.md');
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { help, options, profile, keepStack, record } = parseBenchArgs(argv);
-  if (help) {
-    console.log(usage);
-    return 0;
-  }
-  const machine = describeMachine(machineFacts());
-  log(`machine: ${machine}`);
+interface ProfileBench {
+  profile: ProfileName;
+  results: PathResult[];
+  fills: number[];
+  stack: Stack;
+}
 
+/** Every path on one profile's stack, with its own baselines. */
+async function benchProfile(profile: ProfileName, options: BenchOptions, keepStack: boolean): Promise<ProfileBench> {
   const stack = await ensureStack(profile, log);
   const clients = connectClients(profile);
   const target = endpoints(profile);
@@ -333,16 +340,12 @@ async function main(argv: string[]): Promise<number> {
     baseline = await startBaseline();
     await createBenchDeals(run, target, outDir, created);
     const pollOf = await preparePolls(run);
-    const pids = await stack.pids();
-    if (baseline.child.pid) pids.set('baseline', baseline.child.pid);
+    const pids = servingPids(await stack.pids());
+    if (baseline.child.pid) pids.set('baseline', [baseline.child.pid]);
     const results = await measurePaths(benchPaths(run, baseline.url, pollOf), pids, options, log);
     results.push(await measurePayment(run, pids));
     const fills = await measureDrain(run);
-
-    const text = summarize(results, fills, options);
-    console.log(`\n${text.terminal}\n`);
-    if (record) recordResults(argv, text.markdown, machine, stack);
-    return 0;
+    return { profile, results, fills, stack };
   } finally {
     await run.ticketing.close().catch(() => undefined);
     baseline?.child.kill('SIGTERM');
@@ -353,6 +356,61 @@ async function main(argv: string[]): Promise<number> {
     await clients.close();
     if (!keepStack) await stack.stop();
   }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { help, options, profile, keepStack, record, kafkaMessages } = parseBenchArgs(argv);
+  if (help) {
+    console.log(usage);
+    return 0;
+  }
+  const machine = describeMachine(machineFacts());
+  log(`machine: ${machine}`);
+
+  // The cluster profile is measured beside the single box, same generator, same run: its cost is a ratio.
+  const profiles: ProfileName[] = profile === 'cluster' ? ['dev', 'cluster'] : [profile];
+  const benches: ProfileBench[] = [];
+  for (const [i, name] of profiles.entries()) {
+    log(`── ${name} profile ──`);
+    benches.push(await benchProfile(name, options, keepStack || i < profiles.length - 1));
+  }
+  const sections = benches.map((bench) => ({ bench, text: summarize(bench.results, bench.fills, options) }));
+  const markdown: string[] = [];
+  for (const { bench, text } of sections) {
+    console.log(`\n${profiles.length > 1 ? `${bench.profile} profile\n` : ''}${text.terminal}\n`);
+    markdown.push(`${profiles.length > 1 ? `### ${bench.profile} profile\n\n` : ''}${text.markdown}`);
+  }
+  const [single, cluster] = benches;
+  if (single && cluster) {
+    const comparison = compareProfiles(single, cluster);
+    console.log(`${comparison.terminal}\n`);
+    markdown.push(comparison.markdown);
+  }
+  if (kafkaMessages > 0) {
+    const last = benches[benches.length - 1] as ProfileBench;
+    const target = endpoints(last.profile);
+    log(`kafka clients: ${n(kafkaMessages)} ticket messages each round on the ${last.profile} profile's brokers …`);
+    const kafka = summarizeKafkaClients(
+      await compareKafkaClients(
+        target.kafkaBrokers,
+        target.topicSettings,
+        { messages: kafkaMessages, batchSize: 100, repeat: options.repeat },
+        log,
+      ),
+      last.profile,
+    );
+    console.log(`${kafka.terminal}\n`);
+    markdown.push(kafka.markdown);
+  }
+  if (!keepStack && profiles.length > 1) await single?.stack.stop();
+  if (record)
+    recordResults(
+      argv,
+      markdown.join('\n\n'),
+      machine,
+      benches.flatMap((bench) => bench.stack.started),
+    );
+  return 0;
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
