@@ -42,6 +42,16 @@ export interface QuickDealControllerDeps {
   logger: Logger;
   /** The ConsumersScaled condition every deal reports (the scaler's last decision). */
   consumersScaled: () => ConditionInput;
+  /** The leadership fence, asked before every write; false drops the reconcile where it stands. */
+  mayAct?: () => boolean;
+}
+
+/** A reconcile stopped before a write because this process may no longer hold the Lease. */
+export class NotLeaderError extends Error {
+  constructor() {
+    super('not the leader any more: the reconcile stops before its next write');
+    this.name = 'NotLeaderError';
+  }
 }
 
 export interface ReconcileResult {
@@ -168,6 +178,10 @@ export class QuickDealController {
         this.deps.metrics.reconciles.inc({ result: 'success' });
         if (result.requeueAfterMs !== undefined) queue.addAfter(key, Math.min(result.requeueAfterMs, maxRequeueMs));
       } catch (error) {
+        if (error instanceof NotLeaderError) {
+          this.deps.logger.warn({ deal: key }, error.message);
+          continue; // the finally below still marks the key done; the next leader reconciles it
+        }
         this.deps.metrics.reconciles.inc({ result: 'error' });
         const delay = queue.addRateLimited(key);
         this.deps.logger.warn(
@@ -215,6 +229,7 @@ export class QuickDealController {
 
     const now = Date.now();
     let result;
+    this.fence();
     try {
       result = await reconcileDeal(this.deps.registry, name, parsed.data, now);
     } catch (error) {
@@ -223,7 +238,9 @@ export class QuickDealController {
           deal,
           { [error.condition]: { status: 'False', reason: error.reason, message: error.message } },
           'Warning',
-        ).catch(() => undefined);
+        ).catch((statusError: unknown) => {
+          if (statusError instanceof NotLeaderError) throw statusError;
+        });
       }
       throw error;
     }
@@ -268,6 +285,7 @@ export class QuickDealController {
     const { name } = deal.metadata;
     if (!this.nameOwner(deal)) {
       const deleteTopic = deal.spec?.deletionPolicy === 'Delete';
+      this.fence();
       await this.deps.registry.remove(name, { deleteTopic });
       await this.record(
         deal,
@@ -294,7 +312,13 @@ export class QuickDealController {
     return older[0]?.metadata.namespace;
   }
 
+  /** Throws NotLeaderError unless this process still holds the Lease; called right before every write. */
+  private fence(): void {
+    if (this.deps.mayAct?.() === false) throw new NotLeaderError();
+  }
+
   private async setFinalizers(deal: QuickDeal, finalizers: string[]): Promise<QuickDeal> {
+    this.fence();
     const { namespace = '', name, resourceVersion } = deal.metadata;
     // The resourceVersion makes this a compare-and-swap: a concurrent change fails it with 409 and the key is retried.
     return (await this.custom.patchNamespacedCustomObject(
@@ -321,11 +345,13 @@ export class QuickDealController {
 
   private async writeStatus(deal: QuickDeal, status: QuickDealStatus): Promise<void> {
     if (stableJson(deal.status ?? {}) === stableJson(status)) return;
+    this.fence();
     const { namespace = '', name } = deal.metadata;
     await this.custom.patchNamespacedCustomObjectStatus({ group, version, namespace, plural, name, body: { status } }, mergePatch);
   }
 
   private record(deal: QuickDeal, type: EventType, reason: string, message: string): Promise<void> {
+    this.fence();
     return this.events.record(deal, type, reason, message);
   }
 }

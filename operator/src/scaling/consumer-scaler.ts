@@ -33,7 +33,14 @@ export class ConsumerScaler {
   private stopped = true;
 
   constructor(
-    private readonly deps: { apps: AppsV1Api; prometheus: PrometheusClient; metrics: OperatorMetrics; logger: Logger },
+    private readonly deps: {
+      apps: AppsV1Api;
+      prometheus: PrometheusClient;
+      metrics: OperatorMetrics;
+      logger: Logger;
+      /** The leadership fence: false once the Lease may be lost, and the Deployment is left alone. */
+      mayAct?: () => boolean;
+    },
     private readonly options: ConsumerScalerOptions,
   ) {
     this.stabilizer = new ScaleDownStabilizer(options.scaleDownStabilizationMs);
@@ -113,6 +120,7 @@ export class ConsumerScaler {
     const recommendation = recommendReplicas(work, this.options);
     const replicas = this.stabilizer.stabilize(now, recommendation.replicas);
     if (replicas !== current) {
+      if (this.deps.mayAct?.() === false) return this.outcome; // the Lease may be gone: another leader decides
       try {
         await this.deps.apps.patchNamespacedDeploymentScale({ name: deployment, namespace, body: { spec: { replicas } } }, mergePatch);
       } catch (error) {
