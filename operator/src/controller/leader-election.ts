@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '@quickdeal/core';
-import { describeApiError, isConflict, isNotFound } from './kube-api.js';
+import { describeApiError, fieldManager, isConflict, isNotFound } from './kube-api.js';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -163,6 +163,7 @@ export class LeaderElector {
       try {
         await this.coordination.createNamespacedLease({
           namespace,
+          fieldManager,
           body: { metadata: { name, namespace }, spec: this.leaseSpec(now, undefined, durationSeconds) },
         });
         this.observe(identity, now.toISOString());
@@ -185,6 +186,7 @@ export class LeaderElector {
       await this.coordination.replaceNamespacedLease({
         name,
         namespace,
+        fieldManager,
         body: { ...lease, spec: this.leaseSpec(now, spec, durationSeconds) }, // carries metadata.resourceVersion
       });
       this.observe(identity, now.toISOString());
@@ -214,6 +216,7 @@ export class LeaderElector {
       await this.coordination.replaceNamespacedLease({
         name,
         namespace,
+        fieldManager,
         body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } },
       });
       this.logger.info({ lease: `${namespace}/${name}` }, 'released the lease');

@@ -21,7 +21,7 @@ import type { OperatorMetrics } from '../metrics.js';
 import { mergeConditions, readyCondition, type ConditionInput } from './conditions.js';
 import { DealSyncError, reconcileDeal } from './deal-reconciler.js';
 import { EventRecorder, type EventType } from './events.js';
-import { describeApiError, isNotFound, mergePatch } from './kube-api.js';
+import { describeApiError, fieldManager, isNotFound, mergePatch } from './kube-api.js';
 import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
 export interface QuickDealControllerOptions {
@@ -322,7 +322,7 @@ export class QuickDealController {
     const { namespace = '', name, resourceVersion } = deal.metadata;
     // The resourceVersion makes this a compare-and-swap: a concurrent change fails it with 409 and the key is retried.
     return (await this.custom.patchNamespacedCustomObject(
-      { group, version, namespace, plural, name, body: { metadata: { finalizers, resourceVersion } } },
+      { group, version, namespace, plural, name, fieldManager, body: { metadata: { finalizers, resourceVersion } } },
       mergePatch,
     )) as QuickDeal;
   }
@@ -347,7 +347,10 @@ export class QuickDealController {
     if (stableJson(deal.status ?? {}) === stableJson(status)) return;
     this.fence();
     const { namespace = '', name } = deal.metadata;
-    await this.custom.patchNamespacedCustomObjectStatus({ group, version, namespace, plural, name, body: { status } }, mergePatch);
+    await this.custom.patchNamespacedCustomObjectStatus(
+      { group, version, namespace, plural, name, fieldManager, body: { status } },
+      mergePatch,
+    );
   }
 
   private record(deal: QuickDeal, type: EventType, reason: string, message: string): Promise<void> {

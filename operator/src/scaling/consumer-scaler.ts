@@ -7,7 +7,7 @@
 import type { AppsV1Api } from '@kubernetes/client-node';
 import type { Logger } from '@quickdeal/core';
 import type { ConditionInput } from '../controller/conditions.js';
-import { describeApiError, isNotFound, mergePatch } from '../controller/kube-api.js';
+import { describeApiError, fieldManager, isNotFound, mergePatch } from '../controller/kube-api.js';
 import type { OperatorMetrics } from '../metrics.js';
 import type { PrometheusClient } from './prometheus.js';
 import { ScaleDownStabilizer, recommendReplicas, type DealWork, type ScalingPolicy } from './replica-math.js';
@@ -122,7 +122,10 @@ export class ConsumerScaler {
     if (replicas !== current) {
       if (this.deps.mayAct?.() === false) return this.outcome; // the Lease may be gone: another leader decides
       try {
-        await this.deps.apps.patchNamespacedDeploymentScale({ name: deployment, namespace, body: { spec: { replicas } } }, mergePatch);
+        await this.deps.apps.patchNamespacedDeploymentScale(
+          { name: deployment, namespace, fieldManager, body: { spec: { replicas } } },
+          mergePatch,
+        );
       } catch (error) {
         this.deps.metrics.scalingEvaluations.inc({ result: 'kubernetes_error' });
         return this.settle({
