@@ -33,6 +33,11 @@ export interface QuickDealControllerOptions {
   backoff: WorkQueueOptions;
   /** Names this operator in the Events it records. */
   identity: string;
+  /**
+   * Serve only QuickDeals labelled `quickdeal.io/class: <dealClass>`; without a class, only those
+   * with no such label. Two releases in one cluster each take a class, so no deal is served twice.
+   */
+  dealClass?: string;
 }
 
 export interface QuickDealControllerDeps {
@@ -100,12 +105,13 @@ export class QuickDealController {
     this.queue = queue;
     const { namespace } = this.options;
     const path = namespace ? `/apis/${group}/${version}/namespaces/${namespace}/${plural}` : `/apis/${group}/${version}/${plural}`;
+    const labelSelector = dealClassSelector(this.options.dealClass);
     const list = (): Promise<KubernetesListObject<KubernetesObject>> =>
       namespace
-        ? this.custom.listNamespacedCustomObject({ group, version, namespace, plural })
-        : this.custom.listClusterCustomObject({ group, version, plural });
+        ? this.custom.listNamespacedCustomObject({ group, version, namespace, plural, labelSelector })
+        : this.custom.listClusterCustomObject({ group, version, plural, labelSelector });
     // Custom objects arrive as plain JSON (timestamps are strings), hence QuickDeal rather than the typed models.
-    const informer = makeInformer(this.deps.kubeConfig, path, list);
+    const informer = makeInformer(this.deps.kubeConfig, path, list, labelSelector);
     this.informer = informer;
     informer.on('add', (deal) => this.observe(deal as QuickDeal, 'add'));
     informer.on('update', (deal) => this.observe(deal as QuickDeal, 'update'));
@@ -156,6 +162,9 @@ export class QuickDealController {
     const key = keyOf(deal);
     if (verb === 'delete') {
       this.seen.delete(key);
+      // A deal of the same name that waited in NameConflict may be served now.
+      for (const other of this.cached())
+        if (other.metadata.name === deal.metadata.name && keyOf(other) !== key) this.queue?.add(keyOf(other));
     } else {
       const { generation, deletionTimestamp, finalizers } = deal.metadata;
       const fingerprint = stableJson([generation, deletionTimestamp, finalizers, deal.spec]);
@@ -357,6 +366,13 @@ export class QuickDealController {
     this.fence();
     return this.events.record(deal, type, reason, message);
   }
+}
+
+/** The label that assigns a QuickDeal to one operator installation. */
+export const dealClassLabel = 'quickdeal.io/class';
+
+export function dealClassSelector(dealClass: string | undefined): string {
+  return dealClass ? `${dealClassLabel}=${dealClass}` : `!${dealClassLabel}`;
 }
 
 function keyOf(deal: QuickDeal): string {

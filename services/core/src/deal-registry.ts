@@ -59,6 +59,13 @@ export class DealRegistry {
 
   async apply(dealId: string, spec: QuickDealSpec): Promise<AppliedDeal> {
     const wanted = settingsFromSpec(dealId, spec);
+    // A deal deleted earlier under this name moves aside (with its orders): the new one inherits nothing.
+    await this.deps.db
+      .updateTable('deals')
+      .set({ id: sql<string>`id || '~' || floor(extract(epoch from retired_at) * 1000)::bigint` })
+      .where('id', '=', dealId)
+      .where('retired_at', 'is not', null)
+      .execute();
     const row = await this.deps.db
       .insertInto('deals')
       .values({
@@ -98,9 +105,15 @@ export class DealRegistry {
     return { dealId, topic, topicCreated, settings, stockClamped: row.stock > wanted.stock, sold: row.sold };
   }
 
-  /** Stops a deal: its Redis state goes (admissions stop), its topic too if asked; orders stay in Postgres. */
+  /** Stops a deal: its Redis state goes (admissions stop), its topic too if asked; its row is retired, its orders stay in Postgres. */
   async remove(dealId: string, options: { deleteTopic: boolean }): Promise<void> {
     await this.deps.store.removeDeal(dealId);
+    await this.deps.db
+      .updateTable('deals')
+      .set({ retired_at: sql<Date>`now()` })
+      .where('id', '=', dealId)
+      .where('retired_at', 'is', null)
+      .execute();
     if (options.deleteTopic) {
       const topic = this.topicFor(dealId);
       if ((await this.deps.admin.listTopics()).includes(topic)) await this.deps.admin.deleteTopics({ topics: [topic] });
@@ -108,7 +121,12 @@ export class DealRegistry {
   }
 
   async status(dealId: string): Promise<DealStatus | undefined> {
-    const row = await this.deps.db.selectFrom('deals').selectAll().where('id', '=', dealId).executeTakeFirst();
+    const row = await this.deps.db
+      .selectFrom('deals')
+      .selectAll()
+      .where('id', '=', dealId)
+      .where('retired_at', 'is', null)
+      .executeTakeFirst();
     if (!row) return undefined;
     const snapshot = await this.deps.store.snapshot(dealId);
     const deal = { stock: row.stock, opensAt: row.opens_at.getTime(), closesAt: row.closes_at?.getTime() ?? null, paused: row.paused };
@@ -128,7 +146,7 @@ export class DealRegistry {
   }
 
   async list(): Promise<DealStatus[]> {
-    const ids = await this.deps.db.selectFrom('deals').select('id').orderBy('id').execute();
+    const ids = await this.deps.db.selectFrom('deals').select('id').where('retired_at', 'is', null).orderBy('id').execute();
     const statuses = await Promise.all(ids.map(({ id }) => this.status(id)));
     return statuses.filter((s): s is DealStatus => s !== undefined);
   }
