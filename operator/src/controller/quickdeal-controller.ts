@@ -63,6 +63,9 @@ export interface ReconcileResult {
   requeueAfterMs?: number;
 }
 
+/** Phases nothing but an edit of the spec leaves: sold out (sales only add to sold) and closed. */
+const finishedPhases = new Set(['SoldOut', 'Closed']);
+
 /** The longest a timer waits; a deal opening in a month is looked at again long before. */
 const maxRequeueMs = 3_600_000;
 
@@ -284,6 +287,8 @@ export class QuickDealController {
       observedGeneration: deal.metadata.generation,
       conditions: mergeConditions(previous?.conditions, conditions, deal.metadata.generation, new Date(now)),
     });
+    // A finished deal rests: only an edit of its spec (a watch event) brings it back.
+    if (finishedPhases.has(counts.phase)) return {};
     const untilTransition = result.nextTransitionAt === undefined ? Infinity : result.nextTransitionAt - now + 20;
     return { requeueAfterMs: Math.min(this.options.resyncMs, untilTransition) };
   }
