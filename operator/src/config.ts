@@ -23,6 +23,16 @@ export const operatorConfigSchema = commonConfigSchema
     POD_NAME: optionalText,
     POD_NAMESPACE: z.string().default('quickdeal-system'),
     WATCH_NAMESPACE: optionalText,
+    DEAL_CLASS: z
+      .string()
+      .optional()
+      .transform((value) => (value?.trim() ? value.trim() : undefined))
+      .pipe(
+        z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$/, 'must be a label value')
+          .optional(),
+      ),
     WORKERS: z.coerce.number().int().min(1).max(32).default(2),
     RESYNC_SECONDS: seconds(10),
     LEADER_ELECT: flag(true),
@@ -80,6 +90,7 @@ export function operatorOptionsFrom(config: OperatorConfig): OperatorOptions {
     identity: config.identity,
     controller: {
       ...(config.WATCH_NAMESPACE ? { namespace: config.WATCH_NAMESPACE } : {}),
+      ...(config.DEAL_CLASS ? { dealClass: config.DEAL_CLASS } : {}),
       resyncMs: config.RESYNC_SECONDS * 1000,
       workers: config.WORKERS,
       backoff: { baseDelayMs: 200, maxDelayMs: 60_000 },

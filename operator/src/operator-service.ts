@@ -27,7 +27,21 @@ export async function createOperatorService(config: OperatorConfig, parts: { log
     topicSettings: { replicationFactor: config.KAFKA_REPLICATION_FACTOR, minInsyncReplicas: config.KAFKA_MIN_INSYNC_REPLICAS },
     logger,
   });
-  const operator = new Operator({ kubeConfig, registry: connection.registry, metrics, logger }, operatorOptionsFrom(config));
+  const operator = new Operator(
+    {
+      kubeConfig,
+      registry: connection.registry,
+      metrics,
+      logger,
+      // As controller-runtime's manager: a lost Lease ends the process at once (reconciles in flight
+      // included); the Pod restarts as a follower.
+      onLostLeadership: () => {
+        logger.fatal('leader election lost; exiting');
+        process.exit(1);
+      },
+    },
+    operatorOptionsFrom(config),
+  );
   const app = createProbeApp({
     registry: metrics.registry,
     healthy: () => operator.isHealthy(),

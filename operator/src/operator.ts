@@ -1,7 +1,9 @@
 /**
  * The operator's manager: with leader election, only the replica holding the Lease runs the
  * QuickDeal controller and the consumer scaler; the others wait to take over. Without it (one
- * replica, or a test) they run at once.
+ * replica, or a test) they run at once. Every write checks the Lease first (the fence), and losing
+ * the Lease calls `onLostLeadership` at once: the process exits there, as controller-runtime's
+ * manager does, so no reconcile in flight takes another step.
  */
 import { AppsV1Api, CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { DealRegistry, Logger } from '@quickdeal/core';
@@ -26,6 +28,8 @@ export interface OperatorDeps {
   registry: DealRegistry;
   metrics: OperatorMetrics;
   logger: Logger;
+  /** Called the moment the Lease is lost (not on a graceful stop); the process exits non-zero there. */
+  onLostLeadership?: () => void;
 }
 
 const scalingDisabled: ConditionInput = {
@@ -39,6 +43,7 @@ export class Operator {
   readonly scaler: ConsumerScaler | undefined;
   private readonly elector: LeaderElector | undefined;
   private leading = false;
+  private stopping = false;
   private transition: Promise<void> = Promise.resolve();
 
   constructor(
@@ -54,12 +59,20 @@ export class Operator {
             prometheus: new PrometheusClient(scaling.prometheusUrl, scaling.queryTimeoutMs),
             metrics,
             logger,
+            mayAct: () => this.mayAct(),
           },
           scaling,
         )
       : undefined;
     this.controller = new QuickDealController(
-      { kubeConfig, registry: deps.registry, metrics, logger, consumersScaled: () => this.scaler?.condition() ?? scalingDisabled },
+      {
+        kubeConfig,
+        registry: deps.registry,
+        metrics,
+        logger,
+        consumersScaled: () => this.scaler?.condition() ?? scalingDisabled,
+        mayAct: () => this.mayAct(),
+      },
       { ...options.controller, identity: options.identity },
     );
     if (options.leaderElection) {
@@ -68,7 +81,10 @@ export class Operator {
         { ...options.leaderElection, identity: options.identity },
         {
           onStartedLeading: () => this.serialize(() => this.lead()),
-          onStoppedLeading: () => this.serialize(() => this.unlead()),
+          onStoppedLeading: () => {
+            if (!this.stopping) deps.onLostLeadership?.();
+            return this.serialize(() => this.unlead());
+          },
           onNewLeader: (identity) => logger.info({ leader: identity }, 'the QuickDeal operator leader is now known'),
         },
         logger,
@@ -86,6 +102,11 @@ export class Operator {
     return this.leading;
   }
 
+  /** The fence every write passes: leading, and (with an election) the Lease renewed within the renew deadline. */
+  mayAct(): boolean {
+    return this.leading && (this.elector?.holdsLease() ?? true);
+  }
+
   /** Healthy unless it leads on a Lease it has not managed to renew. */
   isHealthy(): boolean {
     return this.elector?.isHealthy() ?? true;
@@ -93,6 +114,7 @@ export class Operator {
 
   /** Stops the controller and the scaler; with `release`, hands the Lease over at once. */
   async stop(options: { release: boolean } = { release: true }): Promise<void> {
+    this.stopping = true;
     if (this.elector) await this.elector.stop(options);
     else await this.serialize(() => this.unlead());
     await this.transition;

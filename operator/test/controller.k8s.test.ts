@@ -61,6 +61,11 @@ describe('the QuickDeal controller', () => {
     const deal = await waitForDeal(api, namespace, name, 'Ready', isReady);
 
     expect(deal.metadata.finalizers).toContain(quickDealFinalizer);
+    // The operator's writes (finalizer, status) are its own in managedFields, not the HTTP client's (`node-fetch`).
+    const managersOf = (field: string) =>
+      (deal.metadata.managedFields ?? []).filter((entry) => JSON.stringify(entry.fieldsV1).includes(field)).map((entry) => entry.manager);
+    expect(managersOf('"f:finalizers"')).toEqual(['quickdeal-operator']);
+    expect(managersOf('"f:status"')).toEqual(['quickdeal-operator']);
     expect(deal.status).toMatchObject({
       phase: 'Open',
       topic: `${room.topicPrefix}${name}`,

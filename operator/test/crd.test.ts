@@ -37,11 +37,13 @@ describe('the QuickDeal CRD', () => {
     );
     expect(rules).toEqual(
       expect.arrayContaining([
-        '(root): metadata.name must be a lowercase name of letters, digits and dashes (it names the Kafka topic), at most 63 characters',
+        '(root): must be a lowercase name of letters, digits and dashes (it names the Kafka topic), at most 63 characters',
         '.spec: opensAt must be before closesAt',
         '.spec.admission.checkoutWindow: must be a duration such as 20m, 90s or 1h30m',
         '.spec.admission.checkoutWindow: checkoutWindow must be at least 1s',
         '.spec.queue.ticketTTL: ticketTTL must be at least 1s',
+        '.spec.admission.checkoutWindow: checkoutWindow must be at most 24d',
+        '.spec.queue.ticketTTL: ticketTTL must be at most 24d',
         '.spec.product.currency: must be an ISO 4217 code such as KRW',
       ]),
     );

@@ -132,10 +132,49 @@ describe('the QuickDeal CRD', () => {
     expect(await refusal(body)).toContain('spec.closesAt: Invalid value: opensAt must be before closesAt');
   });
 
-  it('refuses a name that cannot name a Kafka topic', async () => {
-    expect(await refusal(quickDeal('iphone.17'))).toContain(
-      'metadata.name must be a lowercase name of letters, digits and dashes (it names the Kafka topic), at most 63 characters',
+  it('refuses a name that cannot name a Kafka topic, with the field path', async () => {
+    const message = await refusal(quickDeal('iphone.17'));
+    expect(message).toContain(
+      'metadata.name: Invalid value: must be a lowercase name of letters, digits and dashes (it names the Kafka topic), at most 63 characters',
     );
+    expect(message).not.toContain('<nil>');
+  });
+
+  it('refuses what Postgres could not store: a checkout window or ticket TTL over 24d, stock over 2147483647', async () => {
+    expect(await refusal(quickDeal(uniqueName('window'), { admission: { checkoutWindow: '25d' } }))).toContain(
+      'spec.admission.checkoutWindow: Invalid value: "25d": checkoutWindow must be at most 24d',
+    );
+    expect(await refusal(quickDeal(uniqueName('ttl'), { queue: { ticketTTL: '30d' } }))).toContain(
+      'spec.queue.ticketTTL: Invalid value: "30d": ticketTTL must be at most 24d',
+    );
+    expect(await refusal(quickDeal(uniqueName('stock'), { stock: 3_000_000_000 }))).toContain(
+      'spec.stock: Invalid value: 3000000000: spec.stock in body should be less than or equal to 2147483647',
+    );
+    // kubectl apply says the same, and nothing is created.
+    const name = uniqueName('apply');
+    const applied = await kubectl(
+      cluster,
+      ['-n', namespace, 'apply', '-f', '-'],
+      JSON.stringify(quickDeal(name, { admission: { checkoutWindow: '24d1s' }, stock: 5 })),
+    );
+    expect(applied.code).not.toBe(0);
+    expect(applied.stderr).toContain('checkoutWindow must be at most 24d');
+    expect((await kubectl(cluster, ['-n', namespace, 'get', 'qd', name])).code).not.toBe(0);
+    // The bounds themselves pass.
+    const edge = await createQuickDeal(
+      api,
+      namespace,
+      quickDeal(uniqueName('edge'), { stock: 2_147_483_647, admission: { checkoutWindow: '24d' }, queue: { ticketTTL: '23d23h59m' } }),
+    );
+    expect(edge.spec.stock).toBe(2_147_483_647);
+  });
+
+  it('explains every part of the spec in `kubectl explain`', async () => {
+    for (const field of ['admission', 'product', 'queue']) {
+      const explained = await kubectl(cluster, ['explain', `quickdeals.spec.${field}`]);
+      expect(explained.code, explained.stderr).toBe(0);
+      expect(explained.stdout.split('DESCRIPTION:')[1]?.split('FIELDS:')[0]?.trim(), field).not.toBe('<empty>');
+    }
   });
 
   it('refuses a timestamp without a time zone, and (with kubectl’s strict field validation) an unknown field', async () => {

@@ -336,7 +336,8 @@ describe('what the chart shares with the rest of the repository', () => {
     expect(one(objects, 'ServiceMonitor').spec.endpoints).toEqual([
       expect.objectContaining({ port: 'http', path: '/metrics', honorLabels: true }),
     ]);
-    expect(one(objects, 'PodMonitor').spec.podMetricsEndpoints).toEqual([
+    const podMonitored = await render(cluster, { valuesFile: 'minimal-values.yaml' });
+    expect(one(podMonitored.objects, 'PodMonitor').spec.podMetricsEndpoints).toEqual([
       expect.objectContaining({ port: 'http', path: '/metrics', honorLabels: true }),
     ]);
     const operator = find(objects, 'Deployment').find((d) => d.metadata.name.endsWith('-operator'));
@@ -373,6 +374,7 @@ describe('values.schema.json, as helm applies it', () => {
     ['ticketing.image.digest=latest', 'does not match pattern'],
     ['redis.topology=replicated', 'value must be one of'],
     ['redis.clusterNodes[0]=redis-cluster', 'does not match pattern'],
+    ['metrics.podMonitor.enabled=true,metrics.serviceMonitor.enabled=true', "at '/metrics': 'not' failed"], // every pod scraped twice
   ])('refuses --set %s', async (set, message) => {
     const { error } = await render(cluster, { valuesFile: 'default-values.yaml', set: [set] });
     expect(error).toContain(message);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from '@quickdeal/core';
 import { apiVersion, kind, type QuickDeal } from '../api/v1alpha1/quickdeal.js';
-import { describeApiError } from './kube-api.js';
+import { describeApiError, fieldManager } from './kube-api.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -24,6 +24,7 @@ export class EventRecorder {
     try {
       await this.core.createNamespacedEvent({
         namespace,
+        fieldManager,
         body: {
           metadata: {
             name: `${name}.${now.getTime().toString(16)}${randomBytes(3).toString('hex')}`,

@@ -3,6 +3,9 @@ import { ApiException, PatchStrategy, setHeaderOptions } from '@kubernetes/clien
 /** Patches default to JSON Patch in @kubernetes/client-node; a merge patch needs its Content-Type said. */
 export const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
+/** Who the operator's writes belong to in managedFields (otherwise the client's User-Agent, `node-fetch`). */
+export const fieldManager = 'quickdeal-operator';
+
 export function apiStatusOf(error: unknown): number | undefined {
   return error instanceof ApiException ? (error as ApiException<unknown>).code : undefined;
 }

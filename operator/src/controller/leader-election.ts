@@ -5,11 +5,17 @@
  * last changed, so clock skew between nodes does not matter); the leader renews it every retry
  * period and steps down when it could not renew within the renew deadline. Updates carry the
  * resourceVersion, so two candidates can never both win one round.
+ *
+ * Fencing: `holdsLease()` is true only until the renew deadline after the start of the last
+ * successful renewal, on a monotonic clock (a wall-clock jump can neither extend nor end it), so
+ * work checked against it stops even before the loop notices the loss. The loop never waits on the
+ * leadership callbacks: a slow start (a long LIST) cannot delay a renewal.
  */
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { V1MicroTime, type CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '@quickdeal/core';
-import { describeApiError, isConflict, isNotFound } from './kube-api.js';
+import { describeApiError, fieldManager, isConflict, isNotFound } from './kube-api.js';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -25,6 +31,9 @@ export interface LeaderCallbacks {
   onStoppedLeading: () => Promise<void> | void;
   onNewLeader?: (identity: string) => void;
 }
+
+/** Milliseconds on a clock that never jumps (wall-clock changes do not move it). */
+const monotonicNow = () => performance.now();
 
 export class LeaderElector {
   private leading = false;
@@ -48,7 +57,12 @@ export class LeaderElector {
 
   /** Whether this process renewed its Lease recently enough to still hold it (for /healthz). */
   isHealthy(): boolean {
-    return !this.leading || Date.now() - this.lastRenew < this.options.leaseDurationMs + this.options.retryPeriodMs;
+    return !this.leading || monotonicNow() - this.lastRenew < this.options.leaseDurationMs + this.options.retryPeriodMs;
+  }
+
+  /** The fence: true only while the last renewal is younger than the renew deadline. */
+  holdsLease(): boolean {
+    return this.leading && monotonicNow() - this.lastRenew < this.options.renewDeadlineMs;
   }
 
   get leader(): string | undefined {
@@ -75,23 +89,25 @@ export class LeaderElector {
     while (!this.stopped) {
       // A hung request must not keep a leader leading past its renew deadline.
       const budget = this.leading
-        ? Math.max(100, this.lastRenew + this.options.renewDeadlineMs - Date.now())
+        ? Math.max(100, this.lastRenew + this.options.renewDeadlineMs - monotonicNow())
         : this.options.renewDeadlineMs;
+      const attemptedAt = monotonicNow();
       const held = await Promise.race([this.tryAcquireOrRenew(), sleep(budget).then(() => false)]);
       if (this.stopped) break;
       if (held) {
-        this.lastRenew = Date.now();
+        // From when the request left, not when it came back: the fence errs on the side of stopping.
+        this.lastRenew = attemptedAt;
         if (!this.leading) {
           this.leading = true;
           this.logger.info(
             { lease: `${this.options.namespace}/${this.options.name}`, identity: this.options.identity },
             'became the leader',
           );
-          await this.notify('onStartedLeading');
+          void this.notify('onStartedLeading');
         }
       } else if (
         this.leading &&
-        (this.knownLeader !== this.options.identity || Date.now() - this.lastRenew >= this.options.renewDeadlineMs)
+        (this.knownLeader !== this.options.identity || monotonicNow() - this.lastRenew >= this.options.renewDeadlineMs)
       ) {
         this.leading = false;
         this.logger.warn(
@@ -100,7 +116,7 @@ export class LeaderElector {
             ? 'lost the lease: could not renew it within the renew deadline'
             : 'lost the lease to another candidate',
         );
-        await this.notify('onStoppedLeading');
+        void this.notify('onStoppedLeading');
       }
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -126,7 +142,8 @@ export class LeaderElector {
       leaseDurationSeconds: durationSeconds,
       acquireTime: new V1MicroTime(sameHolder && previous?.acquireTime ? new Date(previous.acquireTime).getTime() : now.getTime()),
       renewTime: new V1MicroTime(now.getTime()),
-      leaseTransitions: (previous?.leaseTransitions ?? 0) + (sameHolder || !previous?.holderIdentity ? 0 : 1),
+      // As client-go counts: every change of holder, taking a released (empty) Lease included.
+      leaseTransitions: (previous?.leaseTransitions ?? 0) + (previous && !sameHolder ? 1 : 0),
     };
   }
 
@@ -146,6 +163,7 @@ export class LeaderElector {
       try {
         await this.coordination.createNamespacedLease({
           namespace,
+          fieldManager,
           body: { metadata: { name, namespace }, spec: this.leaseSpec(now, undefined, durationSeconds) },
         });
         this.observe(identity, now.toISOString());
@@ -162,12 +180,13 @@ export class LeaderElector {
     this.observe(holder, spec.renewTime ? new Date(spec.renewTime).toISOString() : '');
     const observedAt = this.observed?.at ?? 0;
     const heldMs = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
-    if (holder && holder !== identity && observedAt + heldMs > Date.now()) return false;
+    if (holder && holder !== identity && observedAt + heldMs > monotonicNow()) return false;
 
     try {
       await this.coordination.replaceNamespacedLease({
         name,
         namespace,
+        fieldManager,
         body: { ...lease, spec: this.leaseSpec(now, spec, durationSeconds) }, // carries metadata.resourceVersion
       });
       this.observe(identity, now.toISOString());
@@ -180,7 +199,7 @@ export class LeaderElector {
 
   private observe(holder: string, renewTime: string): void {
     const record = `${holder}@${renewTime}`;
-    if (this.observed?.record !== record) this.observed = { record, at: Date.now() };
+    if (this.observed?.record !== record) this.observed = { record, at: monotonicNow() };
     if (holder && holder !== this.knownLeader) {
       this.knownLeader = holder;
       this.callbacks.onNewLeader?.(holder);
@@ -197,6 +216,7 @@ export class LeaderElector {
       await this.coordination.replaceNamespacedLease({
         name,
         namespace,
+        fieldManager,
         body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } },
       });
       this.logger.info({ lease: `${namespace}/${name}` }, 'released the lease');

@@ -21,7 +21,7 @@ import type { OperatorMetrics } from '../metrics.js';
 import { mergeConditions, readyCondition, type ConditionInput } from './conditions.js';
 import { DealSyncError, reconcileDeal } from './deal-reconciler.js';
 import { EventRecorder, type EventType } from './events.js';
-import { describeApiError, isNotFound, mergePatch } from './kube-api.js';
+import { describeApiError, fieldManager, isNotFound, mergePatch } from './kube-api.js';
 import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
 
 export interface QuickDealControllerOptions {
@@ -33,6 +33,11 @@ export interface QuickDealControllerOptions {
   backoff: WorkQueueOptions;
   /** Names this operator in the Events it records. */
   identity: string;
+  /**
+   * Serve only QuickDeals labelled `quickdeal.io/class: <dealClass>`; without a class, only those
+   * with no such label. Two releases in one cluster each take a class, so no deal is served twice.
+   */
+  dealClass?: string;
 }
 
 export interface QuickDealControllerDeps {
@@ -42,11 +47,24 @@ export interface QuickDealControllerDeps {
   logger: Logger;
   /** The ConsumersScaled condition every deal reports (the scaler's last decision). */
   consumersScaled: () => ConditionInput;
+  /** The leadership fence, asked before every write; false drops the reconcile where it stands. */
+  mayAct?: () => boolean;
+}
+
+/** A reconcile stopped before a write because this process may no longer hold the Lease. */
+export class NotLeaderError extends Error {
+  constructor() {
+    super('not the leader any more: the reconcile stops before its next write');
+    this.name = 'NotLeaderError';
+  }
 }
 
 export interface ReconcileResult {
   requeueAfterMs?: number;
 }
+
+/** Phases nothing but an edit of the spec leaves: sold out (sales only add to sold) and closed. */
+const finishedPhases = new Set(['SoldOut', 'Closed']);
 
 /** The longest a timer waits; a deal opening in a month is looked at again long before. */
 const maxRequeueMs = 3_600_000;
@@ -90,12 +108,13 @@ export class QuickDealController {
     this.queue = queue;
     const { namespace } = this.options;
     const path = namespace ? `/apis/${group}/${version}/namespaces/${namespace}/${plural}` : `/apis/${group}/${version}/${plural}`;
+    const labelSelector = dealClassSelector(this.options.dealClass);
     const list = (): Promise<KubernetesListObject<KubernetesObject>> =>
       namespace
-        ? this.custom.listNamespacedCustomObject({ group, version, namespace, plural })
-        : this.custom.listClusterCustomObject({ group, version, plural });
+        ? this.custom.listNamespacedCustomObject({ group, version, namespace, plural, labelSelector })
+        : this.custom.listClusterCustomObject({ group, version, plural, labelSelector });
     // Custom objects arrive as plain JSON (timestamps are strings), hence QuickDeal rather than the typed models.
-    const informer = makeInformer(this.deps.kubeConfig, path, list);
+    const informer = makeInformer(this.deps.kubeConfig, path, list, labelSelector);
     this.informer = informer;
     informer.on('add', (deal) => this.observe(deal as QuickDeal, 'add'));
     informer.on('update', (deal) => this.observe(deal as QuickDeal, 'update'));
@@ -146,6 +165,9 @@ export class QuickDealController {
     const key = keyOf(deal);
     if (verb === 'delete') {
       this.seen.delete(key);
+      // A deal of the same name that waited in NameConflict may be served now.
+      for (const other of this.cached())
+        if (other.metadata.name === deal.metadata.name && keyOf(other) !== key) this.queue?.add(keyOf(other));
     } else {
       const { generation, deletionTimestamp, finalizers } = deal.metadata;
       const fingerprint = stableJson([generation, deletionTimestamp, finalizers, deal.spec]);
@@ -168,6 +190,10 @@ export class QuickDealController {
         this.deps.metrics.reconciles.inc({ result: 'success' });
         if (result.requeueAfterMs !== undefined) queue.addAfter(key, Math.min(result.requeueAfterMs, maxRequeueMs));
       } catch (error) {
+        if (error instanceof NotLeaderError) {
+          this.deps.logger.warn({ deal: key }, error.message);
+          continue; // the finally below still marks the key done; the next leader reconciles it
+        }
         this.deps.metrics.reconciles.inc({ result: 'error' });
         const delay = queue.addRateLimited(key);
         this.deps.logger.warn(
@@ -215,6 +241,7 @@ export class QuickDealController {
 
     const now = Date.now();
     let result;
+    this.fence();
     try {
       result = await reconcileDeal(this.deps.registry, name, parsed.data, now);
     } catch (error) {
@@ -223,7 +250,9 @@ export class QuickDealController {
           deal,
           { [error.condition]: { status: 'False', reason: error.reason, message: error.message } },
           'Warning',
-        ).catch(() => undefined);
+        ).catch((statusError: unknown) => {
+          if (statusError instanceof NotLeaderError) throw statusError;
+        });
       }
       throw error;
     }
@@ -258,6 +287,8 @@ export class QuickDealController {
       observedGeneration: deal.metadata.generation,
       conditions: mergeConditions(previous?.conditions, conditions, deal.metadata.generation, new Date(now)),
     });
+    // A finished deal rests: only an edit of its spec (a watch event) brings it back.
+    if (finishedPhases.has(counts.phase)) return {};
     const untilTransition = result.nextTransitionAt === undefined ? Infinity : result.nextTransitionAt - now + 20;
     return { requeueAfterMs: Math.min(this.options.resyncMs, untilTransition) };
   }
@@ -268,6 +299,7 @@ export class QuickDealController {
     const { name } = deal.metadata;
     if (!this.nameOwner(deal)) {
       const deleteTopic = deal.spec?.deletionPolicy === 'Delete';
+      this.fence();
       await this.deps.registry.remove(name, { deleteTopic });
       await this.record(
         deal,
@@ -294,11 +326,17 @@ export class QuickDealController {
     return older[0]?.metadata.namespace;
   }
 
+  /** Throws NotLeaderError unless this process still holds the Lease; called right before every write. */
+  private fence(): void {
+    if (this.deps.mayAct?.() === false) throw new NotLeaderError();
+  }
+
   private async setFinalizers(deal: QuickDeal, finalizers: string[]): Promise<QuickDeal> {
+    this.fence();
     const { namespace = '', name, resourceVersion } = deal.metadata;
     // The resourceVersion makes this a compare-and-swap: a concurrent change fails it with 409 and the key is retried.
     return (await this.custom.patchNamespacedCustomObject(
-      { group, version, namespace, plural, name, body: { metadata: { finalizers, resourceVersion } } },
+      { group, version, namespace, plural, name, fieldManager, body: { metadata: { finalizers, resourceVersion } } },
       mergePatch,
     )) as QuickDeal;
   }
@@ -321,13 +359,25 @@ export class QuickDealController {
 
   private async writeStatus(deal: QuickDeal, status: QuickDealStatus): Promise<void> {
     if (stableJson(deal.status ?? {}) === stableJson(status)) return;
+    this.fence();
     const { namespace = '', name } = deal.metadata;
-    await this.custom.patchNamespacedCustomObjectStatus({ group, version, namespace, plural, name, body: { status } }, mergePatch);
+    await this.custom.patchNamespacedCustomObjectStatus(
+      { group, version, namespace, plural, name, fieldManager, body: { status } },
+      mergePatch,
+    );
   }
 
   private record(deal: QuickDeal, type: EventType, reason: string, message: string): Promise<void> {
+    this.fence();
     return this.events.record(deal, type, reason, message);
   }
+}
+
+/** The label that assigns a QuickDeal to one operator installation. */
+export const dealClassLabel = 'quickdeal.io/class';
+
+export function dealClassSelector(dealClass: string | undefined): string {
+  return dealClass ? `${dealClassLabel}=${dealClass}` : `!${dealClassLabel}`;
 }
 
 function keyOf(deal: QuickDeal): string {

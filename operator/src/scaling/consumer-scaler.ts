@@ -7,7 +7,7 @@
 import type { AppsV1Api } from '@kubernetes/client-node';
 import type { Logger } from '@quickdeal/core';
 import type { ConditionInput } from '../controller/conditions.js';
-import { describeApiError, isNotFound, mergePatch } from '../controller/kube-api.js';
+import { describeApiError, fieldManager, isNotFound, mergePatch } from '../controller/kube-api.js';
 import type { OperatorMetrics } from '../metrics.js';
 import type { PrometheusClient } from './prometheus.js';
 import { ScaleDownStabilizer, recommendReplicas, type DealWork, type ScalingPolicy } from './replica-math.js';
@@ -33,7 +33,14 @@ export class ConsumerScaler {
   private stopped = true;
 
   constructor(
-    private readonly deps: { apps: AppsV1Api; prometheus: PrometheusClient; metrics: OperatorMetrics; logger: Logger },
+    private readonly deps: {
+      apps: AppsV1Api;
+      prometheus: PrometheusClient;
+      metrics: OperatorMetrics;
+      logger: Logger;
+      /** The leadership fence: false once the Lease may be lost, and the Deployment is left alone. */
+      mayAct?: () => boolean;
+    },
     private readonly options: ConsumerScalerOptions,
   ) {
     this.stabilizer = new ScaleDownStabilizer(options.scaleDownStabilizationMs);
@@ -113,8 +120,12 @@ export class ConsumerScaler {
     const recommendation = recommendReplicas(work, this.options);
     const replicas = this.stabilizer.stabilize(now, recommendation.replicas);
     if (replicas !== current) {
+      if (this.deps.mayAct?.() === false) return this.outcome; // the Lease may be gone: another leader decides
       try {
-        await this.deps.apps.patchNamespacedDeploymentScale({ name: deployment, namespace, body: { spec: { replicas } } }, mergePatch);
+        await this.deps.apps.patchNamespacedDeploymentScale(
+          { name: deployment, namespace, fieldManager, body: { spec: { replicas } } },
+          mergePatch,
+        );
       } catch (error) {
         this.deps.metrics.scalingEvaluations.inc({ result: 'kubernetes_error' });
         return this.settle({

@@ -16,6 +16,8 @@ export interface AppliedDeal {
   /** The stock asked for was below what was already sold; the stock stays at `settings.stock`. */
   stockClamped: boolean;
   sold: number;
+  /** Where the apply had to write (nothing, when the servers already held the spec). */
+  written: { postgres: boolean; redis: boolean };
 }
 
 export interface DealStatus {
@@ -59,48 +61,74 @@ export class DealRegistry {
 
   async apply(dealId: string, spec: QuickDealSpec): Promise<AppliedDeal> {
     const wanted = settingsFromSpec(dealId, spec);
-    const row = await this.deps.db
-      .insertInto('deals')
-      .values({
-        id: dealId,
-        product_name: wanted.productName,
-        price: wanted.price,
-        currency: wanted.currency,
-        stock: wanted.stock,
-        opens_at: new Date(wanted.opensAt),
-        closes_at: wanted.closesAt === null ? null : new Date(wanted.closesAt),
-        max_active_shoppers: wanted.cap,
-        checkout_window_ms: wanted.windowMs,
-        ticket_ttl_ms: wanted.ticketTtlMs,
-        paused: wanted.paused,
-      })
-      .onConflict((oc) =>
-        oc.column('id').doUpdateSet((eb) => ({
-          product_name: eb.ref('excluded.product_name'),
-          price: eb.ref('excluded.price'),
-          currency: eb.ref('excluded.currency'),
-          stock: sql<number>`greatest(excluded.stock, deals.sold)`,
-          opens_at: eb.ref('excluded.opens_at'),
-          closes_at: eb.ref('excluded.closes_at'),
-          max_active_shoppers: eb.ref('excluded.max_active_shoppers'),
-          checkout_window_ms: eb.ref('excluded.checkout_window_ms'),
-          ticket_ttl_ms: eb.ref('excluded.ticket_ttl_ms'),
-          paused: eb.ref('excluded.paused'),
-          updated_at: sql<Date>`now()`,
-        })),
-      )
-      .returning(['stock', 'sold'])
-      .executeTakeFirstOrThrow();
+    // A deal deleted earlier under this name moves aside (with its orders): the new one inherits nothing.
+    await this.deps.db
+      .updateTable('deals')
+      .set({ id: sql<string>`id || '~' || floor(extract(epoch from retired_at) * 1000)::bigint` })
+      .where('id', '=', dealId)
+      .where('retired_at', 'is not', null)
+      .execute();
+    const values = {
+      id: dealId,
+      product_name: wanted.productName,
+      price: wanted.price,
+      currency: wanted.currency,
+      stock: wanted.stock,
+      opens_at: new Date(wanted.opensAt),
+      closes_at: wanted.closesAt === null ? null : new Date(wanted.closesAt),
+      max_active_shoppers: wanted.cap,
+      checkout_window_ms: wanted.windowMs,
+      ticket_ttl_ms: wanted.ticketTtlMs,
+      paused: wanted.paused,
+    };
+    const current = await this.deps.db.selectFrom('deals').selectAll().where('id', '=', dealId).executeTakeFirst();
+    const unchanged = current !== undefined && holdsValues(current, { ...values, stock: Math.max(values.stock, current.sold) });
+    const row = unchanged
+      ? current
+      : await this.deps.db
+          .insertInto('deals')
+          .values(values)
+          .onConflict((oc) =>
+            oc.column('id').doUpdateSet((eb) => ({
+              product_name: eb.ref('excluded.product_name'),
+              price: eb.ref('excluded.price'),
+              currency: eb.ref('excluded.currency'),
+              stock: sql<number>`greatest(excluded.stock, deals.sold)`,
+              opens_at: eb.ref('excluded.opens_at'),
+              closes_at: eb.ref('excluded.closes_at'),
+              max_active_shoppers: eb.ref('excluded.max_active_shoppers'),
+              checkout_window_ms: eb.ref('excluded.checkout_window_ms'),
+              ticket_ttl_ms: eb.ref('excluded.ticket_ttl_ms'),
+              paused: eb.ref('excluded.paused'),
+              updated_at: sql<Date>`now()`,
+            })),
+          )
+          .returning(['stock', 'sold'])
+          .executeTakeFirstOrThrow();
     const topic = this.topicFor(dealId);
     const topicCreated = await ensureTopic(this.deps.admin, topic, this.deps.topicSettings);
     const settings = { ...wanted, stock: row.stock };
-    await this.deps.store.applyDeal(settings, row.sold);
-    return { dealId, topic, topicCreated, settings, stockClamped: row.stock > wanted.stock, sold: row.sold };
+    const redisWritten = await this.deps.store.applyDealIfChanged(settings, row.sold);
+    return {
+      dealId,
+      topic,
+      topicCreated,
+      settings,
+      stockClamped: row.stock > wanted.stock,
+      sold: row.sold,
+      written: { postgres: !unchanged, redis: redisWritten },
+    };
   }
 
-  /** Stops a deal: its Redis state goes (admissions stop), its topic too if asked; orders stay in Postgres. */
+  /** Stops a deal: its Redis state goes (admissions stop), its topic too if asked; its row is retired, its orders stay in Postgres. */
   async remove(dealId: string, options: { deleteTopic: boolean }): Promise<void> {
     await this.deps.store.removeDeal(dealId);
+    await this.deps.db
+      .updateTable('deals')
+      .set({ retired_at: sql<Date>`now()` })
+      .where('id', '=', dealId)
+      .where('retired_at', 'is', null)
+      .execute();
     if (options.deleteTopic) {
       const topic = this.topicFor(dealId);
       if ((await this.deps.admin.listTopics()).includes(topic)) await this.deps.admin.deleteTopics({ topics: [topic] });
@@ -108,7 +136,12 @@ export class DealRegistry {
   }
 
   async status(dealId: string): Promise<DealStatus | undefined> {
-    const row = await this.deps.db.selectFrom('deals').selectAll().where('id', '=', dealId).executeTakeFirst();
+    const row = await this.deps.db
+      .selectFrom('deals')
+      .selectAll()
+      .where('id', '=', dealId)
+      .where('retired_at', 'is', null)
+      .executeTakeFirst();
     if (!row) return undefined;
     const snapshot = await this.deps.store.snapshot(dealId);
     const deal = { stock: row.stock, opensAt: row.opens_at.getTime(), closesAt: row.closes_at?.getTime() ?? null, paused: row.paused };
@@ -128,8 +161,14 @@ export class DealRegistry {
   }
 
   async list(): Promise<DealStatus[]> {
-    const ids = await this.deps.db.selectFrom('deals').select('id').orderBy('id').execute();
+    const ids = await this.deps.db.selectFrom('deals').select('id').where('retired_at', 'is', null).orderBy('id').execute();
     const statuses = await Promise.all(ids.map(({ id }) => this.status(id)));
     return statuses.filter((s): s is DealStatus => s !== undefined);
   }
+}
+
+/** Whether a deal's row already holds every value an upsert would write (timestamps compared by instant). */
+function holdsValues(row: Record<string, unknown>, values: Record<string, unknown>): boolean {
+  const comparable = (value: unknown) => (value instanceof Date ? value.getTime() : value === null ? null : String(value));
+  return row.retired_at === null && Object.entries(values).every(([column, value]) => comparable(row[column]) === comparable(value));
 }

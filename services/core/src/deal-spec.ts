@@ -15,6 +15,9 @@ const timestamp = (description: string) =>
     .max(64)
     .describe(description);
 
+/** Postgres keeps stock and durations (in milliseconds) as 32-bit integers: 24d fits, 25d does not. */
+export const specLimits = { stock: 2_147_483_647, durationMs: 24 * 86_400_000, durationText: '24d' } as const;
+
 /**
  * The one schema of a QuickDeal's spec. The CRD's OpenAPI schema is generated from it, the
  * local `quickdeal apply` validates with it, and the deal registry takes its output.
@@ -30,8 +33,9 @@ export const quickDealSpecSchema = z
           .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as KRW')
           .describe('ISO 4217 currency code'),
       })
-      .strict(),
-    stock: z.number().int().min(0).describe('Units for sale; may grow, never below what was sold'),
+      .strict()
+      .describe('What is on sale and its price'),
+    stock: z.number().int().min(0).max(specLimits.stock).describe('Units for sale; may grow, never below what was sold'),
     opensAt: timestamp('When shoppers may start taking tickets'),
     closesAt: timestamp('When the deal stops taking tickets (optional)').optional(),
     admission: z
@@ -40,11 +44,13 @@ export const quickDealSpecSchema = z
         checkoutWindow: duration('Time an admitted shopper has to pay').default('20m'),
       })
       .strict()
-      .default({ maxActiveShoppers: 1000, checkoutWindow: '20m' }),
+      .default({ maxActiveShoppers: 1000, checkoutWindow: '20m' })
+      .describe('How many shoppers may check out at once, and for how long'),
     queue: z
       .object({ ticketTTL: duration('How long a ticket stays valid while waiting').default('2h') })
       .strict()
-      .default({ ticketTTL: '2h' }),
+      .default({ ticketTTL: '2h' })
+      .describe('The waiting line: how long a ticket stays valid'),
     paused: z.boolean().default(false).describe('Stop admitting while true; the line keeps its order'),
     deletionPolicy: z
       .enum(['Retain', 'Delete'])
@@ -62,6 +68,14 @@ export const quickDealSpecSchema = z
   })
   .refine((spec) => parseDuration(spec.queue.ticketTTL) >= 1_000, {
     message: 'ticketTTL must be at least 1s',
+    path: ['queue', 'ticketTTL'],
+  })
+  .refine((spec) => !isDuration(spec.admission.checkoutWindow) || parseDuration(spec.admission.checkoutWindow) <= specLimits.durationMs, {
+    message: `checkoutWindow must be at most ${specLimits.durationText}`,
+    path: ['admission', 'checkoutWindow'],
+  })
+  .refine((spec) => !isDuration(spec.queue.ticketTTL) || parseDuration(spec.queue.ticketTTL) <= specLimits.durationMs, {
+    message: `ticketTTL must be at most ${specLimits.durationText}`,
     path: ['queue', 'ticketTTL'],
   });
 

@@ -10,6 +10,7 @@ export {
   describeIssues,
   quickDealSpecSchema,
   settingsFromSpec,
+  specLimits,
   type DealSettings,
   type QuickDealSpec,
   type QuickDealSpecInput,

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { dealIdSchema, quickDealSpecSchema } from '@quickdeal/core';
+import { dealIdSchema, quickDealSpecSchema, specLimits } from '@quickdeal/core';
 import { conditionTypes, group, kind, plural, shortName, singular, version } from './quickdeal.js';
 
 type JsonSchema = { [key: string]: unknown };
@@ -28,11 +28,13 @@ const celStringMaxLength = 64;
  * A duration of at least one second, summed in CEL from its parts (`1h30m`, `1500ms`, `2d`). A
  * string with no parts is left to the duration pattern's own rule, so it gets one message.
  */
-const durationAtLeastOneSecond = (field: string) => {
+const durationSeconds = (field: string, comparison: string) => {
   const parts = `${field}.findAll(r'[0-9]+(\\.[0-9]+)?(ms|s|m|h|d)')`;
   const seconds = `double(p.find(r'[0-9]+(\\.[0-9]+)?')) * (p.endsWith('ms') ? 0.001 : p.endsWith('s') ? 1.0 : p.endsWith('m') ? 60.0 : p.endsWith('h') ? 3600.0 : 86400.0)`;
-  return `${parts}.size() == 0 || ${parts}.map(p, ${seconds}).sum() >= 1.0`;
+  return `${parts}.size() == 0 || ${parts}.map(p, ${seconds}).sum() ${comparison}`;
 };
+const durationAtLeastOneSecond = (field: string) => durationSeconds(field, '>= 1.0');
+const durationAtMostLimit = (field: string) => durationSeconds(field, `<= ${(specLimits.durationMs / 1000).toFixed(1)}`);
 
 /**
  * CEL for the spec's refinements, keyed by the refinement's message: zod's `refine` is code, so
@@ -47,6 +49,8 @@ const refinementRules: Record<string, { at: string[]; rule: string; fieldPath?: 
   },
   'checkoutWindow must be at least 1s': { at: ['admission', 'checkoutWindow'], rule: durationAtLeastOneSecond('self') },
   'ticketTTL must be at least 1s': { at: ['queue', 'ticketTTL'], rule: durationAtLeastOneSecond('self') },
+  [`checkoutWindow must be at most ${specLimits.durationText}`]: { at: ['admission', 'checkoutWindow'], rule: durationAtMostLimit('self') },
+  [`ticketTTL must be at most ${specLimits.durationText}`]: { at: ['queue', 'ticketTTL'], rule: durationAtMostLimit('self') },
 };
 
 interface ZodInternals {
@@ -94,7 +98,7 @@ function makeStructural(node: JsonSchema): JsonSchema {
   for (const [key, value] of Object.entries(node)) {
     if (key === '$schema') continue;
     if (key === 'additionalProperties' && value === false) continue; // the API server prunes unknown fields and kubectl's strict validation names them
-    if ((key === 'maximum' && value === Number.MAX_SAFE_INTEGER) || (key === 'minimum' && value === Number.MIN_SAFE_INTEGER)) continue;
+    if (key === 'minimum' && value === Number.MIN_SAFE_INTEGER) continue; // the safe-integer maximum stays: the operator reads numbers as doubles
     if (key === 'properties') {
       result.properties = Object.fromEntries(
         Object.entries(value as Record<string, JsonSchema>).map(([name, child]) => [name, makeStructural(child)]),
@@ -160,7 +164,8 @@ export function specOpenApiSchema(): JsonSchema {
 function nameRules(): CelRule[] {
   return patternsWithMessages(dealIdSchema).map(({ pattern, message }) => ({
     rule: `self.metadata.name.matches(${celRegex(pattern)})`,
-    message: `metadata.name ${message}`,
+    message,
+    fieldPath: '.metadata.name', // without it the API server names the field `<nil>`
   }));
 }
 
@@ -247,7 +252,8 @@ export function quickDealCrd() {
               properties: {
                 apiVersion: { type: 'string' },
                 kind: { type: 'string' },
-                metadata: { type: 'object' },
+                // Declared so the name rule's fieldPath can point at it (the only metadata a CRD may constrain).
+                metadata: { type: 'object', properties: { name: { type: 'string' } } },
                 spec: { ...specOpenApiSchema(), description: 'The deal as its operators declare it' },
                 status: statusSchema,
               },

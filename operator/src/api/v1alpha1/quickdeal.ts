@@ -58,6 +58,7 @@ export interface QuickDeal {
     creationTimestamp?: string;
     deletionTimestamp?: string;
     finalizers?: string[];
+    managedFields?: Array<{ manager?: string; operation?: string; subresource?: string; fieldsV1?: unknown }>;
   };
   /** As the API server holds it: validated by the CRD's schema, checked again against the spec schema on every reconcile. */
   spec: QuickDealSpec;

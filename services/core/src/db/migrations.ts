@@ -76,6 +76,21 @@ const migrations: Record<string, Migration> = {
         from orders`.execute(db);
     },
   },
+  '2026-12-01-002-retired-deals': {
+    // A deleted deal is retired, not forgotten (its orders stay); when a deal of the same name is
+    // created again, the retired row moves aside to `<name>~<retired at, ms>` with its orders and
+    // payments (ON UPDATE CASCADE), so the new deal starts with nothing sold.
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('deals').addColumn('retired_at', 'timestamptz').execute();
+      for (const table of ['orders', 'payments']) {
+        await db.schema.alterTable(table).dropConstraint(`${table}_deal_id_fkey`).execute();
+        await db.schema
+          .alterTable(table)
+          .addForeignKeyConstraint(`${table}_deal_id_fkey`, ['deal_id'], 'deals', ['id'], (fk) => fk.onUpdate('cascade'))
+          .execute();
+      }
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -16,6 +16,8 @@ export interface DealsTable {
   paused: boolean;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  /** Set when the deal's QuickDeal was deleted; a deal created again under the name starts afresh. */
+  retired_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface OrdersTable {

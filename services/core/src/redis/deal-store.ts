@@ -263,6 +263,20 @@ export class DealStore {
     return avail;
   }
 
+  /**
+   * Applies the settings only when Redis lacks them (first apply, a different spec, Redis lost its
+   * data, or its sold count is behind Postgres): a resync writes and publishes nothing. True when it applied.
+   */
+  async applyDealIfChanged(deal: DealSettings, soldInPostgres: number): Promise<boolean> {
+    const keys = dealKeys(deal.id);
+    const settings = JSON.stringify(deal);
+    const [applied, sold] = await this.redis.mget(keys.applied, keys.sold);
+    if (applied === settings && Number(sold ?? -1) >= soldInPostgres) return false;
+    await this.applyDeal(deal, soldInPostgres);
+    await this.redis.set(keys.applied, settings);
+    return true;
+  }
+
   async snapshot(dealId: string): Promise<DealSnapshot> {
     const [cfgFlat, available, active, served, sold, statsFlat] = (await this.run('qdSnapshot', dealId, [], [])) as [
       string[],

@@ -24,6 +24,8 @@ export function dealKeys(dealId: string) {
     events: `${prefix}events`,
     /** sorted set: shopper → payingUntil (ms), the checkouts a payment holds; a lapsed one is settled by the sweeper */
     paying: `${prefix}paying`,
+    /** the settings last applied, as JSON: an apply that would change nothing is skipped */
+    applied: `${prefix}applied`,
     /** hash per shopper: jti, qn, token, state, exp, deadline, payingUntil, fence, orderId */
     ticket: (shopperId: string) => `${prefix}ticket:${shopperId}`,
   };
