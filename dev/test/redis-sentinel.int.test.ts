@@ -6,13 +6,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DealStore, connectRedis, redisTopologyFromEnv, type RedisClient } from '@quickdeal/core';
 import { installRedis } from '../src/servers/redis.js';
-import { eventually } from '../src/testing/eventually.js';
+import { applyOpenDeal, eventually, freePort, recordTicket } from '../src/testing/index.js';
 
 const waitFor = (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number) =>
   eventually(what, async () => ((await check()) ? true : undefined), timeoutMs, 50);
@@ -23,17 +22,6 @@ const dir = mkdtempSync(join(tmpdir(), 'quickdeal-sentinel-'));
 const children: ChildProcess[] = [];
 const clients: RedisClient[] = [];
 let ports: { primary: number; replica: number; sentinel: number };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function run(command: string, args: string[]): ChildProcess {
   const child = spawn(command, args, { stdio: 'ignore' });
@@ -91,22 +79,7 @@ afterAll(async () => {
 });
 
 async function applyAndRead(store: DealStore, dealId: string) {
-  await store.applyDeal(
-    {
-      id: dealId,
-      stock: 5,
-      cap: 2,
-      windowMs: 60_000,
-      opensAt: Date.now() - 1_000,
-      closesAt: null,
-      paused: false,
-      ticketTtlMs: 3_600_000,
-      price: 1_000,
-      currency: 'KRW',
-      productName: 'Sentinel phone',
-    },
-    0,
-  );
+  await applyOpenDeal(store, dealId);
   return store.snapshot(dealId);
 }
 
@@ -116,12 +89,8 @@ describe('Redis through Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_NAME)', () =>
     const store = new DealStore(connect(), {
       replicaWait: { replicas: 1, timeoutMs: 500, onShortfall: (write) => shortfalls.push(write) },
     });
-    await applyAndRead(store, 'sentinel-wait');
-    const take = async (shopperId: string) => {
-      expect((await store.reserveTicket('sentinel-wait', shopperId, `jti-${shopperId}`)).outcome).toBe('reserved');
-      const ticket = { jti: `jti-${shopperId}`, queueNumber: 1, token: 't', expiresAtMs: Date.now() + 60_000 };
-      return store.finalizeTicket('sentinel-wait', shopperId, ticket, 120_000);
-    };
+    await applyOpenDeal(store, 'sentinel-wait');
+    const take = (shopperId: string) => recordTicket(store, 'sentinel-wait', shopperId);
 
     expect(await take('confirmed')).toBe(true);
     // no polling: the replica had the record when the answer came back

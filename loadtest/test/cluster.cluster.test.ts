@@ -7,7 +7,6 @@
  * CLUSTER_REPORT=1 prints the whole report).
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { DealStore } from '@quickdeal/core';
 import { endpoints, profile, profileNodes } from '@quickdeal/dev/profiles';
 import { ensureServiceProcess, startServices } from '@quickdeal/dev/services';
 import { ensureInfra, listServers, stopServer } from '@quickdeal/dev/stack';
+import { applyOpenDeal, freePort, recordTicket } from '@quickdeal/dev/testing';
 import { connectClients, waitForAdmission, type StackClients } from '../src/cli/stack.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from '../src/cli/deal.js';
 import { planFor } from '../src/plan.js';
@@ -155,27 +155,8 @@ describe('the cluster profile', () => {
     const dealId = freshDealId('cl-wait');
     const shortfalls: string[] = [];
     const store = new DealStore(redis, { replicaWait: { replicas: 1, timeoutMs: 500, onShortfall: (write) => shortfalls.push(write) } });
-    await store.applyDeal(
-      {
-        id: dealId,
-        stock: 5,
-        cap: 2,
-        windowMs: 60_000,
-        opensAt: Date.now() - 1_000,
-        closesAt: null,
-        paused: false,
-        ticketTtlMs: 3_600_000,
-        price: 1_000,
-        currency: 'KRW',
-        productName: 'Cluster phone',
-      },
-      0,
-    );
-    const take = async (shopperId: string) => {
-      expect((await store.reserveTicket(dealId, shopperId, `jti-${shopperId}`)).outcome).toBe('reserved');
-      const ticket = { jti: `jti-${shopperId}`, queueNumber: 1, token: 't', expiresAtMs: Date.now() + 60_000 };
-      return store.finalizeTicket(dealId, shopperId, ticket, 120_000);
-    };
+    await applyOpenDeal(store, dealId);
+    const take = (shopperId: string) => recordTicket(store, dealId, shopperId);
     const slot = Number(await redis.cluster('KEYSLOT', `qd:{${dealId}}:cfg`));
     const owner = (await redis.cluster('SLOTS')).find(([from, to]) => slot >= from && slot <= to);
     const replicaPort = owner?.[3]?.[1];
@@ -282,14 +263,3 @@ describe('the cluster profile', () => {
     await restore();
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -11,3 +11,4 @@ export { holdFaultServers } from './fault-lock.js';
 export { killHard, startServiceProcess, type ServiceProcess } from './service-process.js';
 export { createShopSessions, type ShopSessions } from './shop-sessions.js';
 export { startFaultRoom, type FaultRoom } from './fault-room.js';
+export { applyOpenDeal, recordTicket } from './store-deal.js';
