@@ -72,4 +72,4 @@ export {
   type ServingState,
 } from './http/serve.js';
 export { connectRedis, redisAnswers, redisClientOptions } from './redis/connect.js';
-export { DealStore } from './redis/deal-store.js';
+export { DealStore, type FinalTicket } from './redis/deal-store.js';
