@@ -213,30 +213,58 @@ async function preparePolls(run: BenchRun): Promise<(i: number) => LoadRequest> 
   return pollOf;
 }
 
-/** The paths measured side by side: the two baselines, ticket issue, status poll, and the poll through the dev gateway. */
+/** The paths measured side by side: the baselines, ticket issue, status poll, and the poll through the local gateway. */
 function benchPaths(run: BenchRun, baselineUrl: string, pollOf: (i: number) => LoadRequest): BenchPath[] {
   const { stack, runId, deals } = run;
   let issued = 0;
   let signed = 0;
   let polled = 0;
+  const signOnly = (path: string) => (): LoadRequest => ({ method: 'POST', path, headers: { 'x-user-id': `${runId}-s-${signed++}` } });
   return [
     // The bare route gets a poll's very headers, so both parse requests of the same size.
-    { name: 'bare Hono route (fixed JSON)', url: baselineUrl, servedBy: ['baseline'], request: (i) => ({ ...pollOf(i), path: '/bare' }) },
     {
+      id: 'bare',
+      name: 'bare Hono route (fixed JSON)',
+      url: baselineUrl,
+      servedBy: ['baseline'],
+      request: (i) => ({ ...pollOf(i), path: '/bare' }),
+    },
+    {
+      id: 'sign-jose',
       name: 'sign-only Hono route (jose EdDSA)',
       url: baselineUrl,
       servedBy: ['baseline'],
-      request: () => ({ method: 'POST', path: '/sign', headers: { 'x-user-id': `${runId}-s-${signed++}` } }),
+      request: signOnly('/sign-jose'),
     },
     {
+      id: 'sign',
+      name: 'sign-only Hono route (node:crypto Ed25519)',
+      url: baselineUrl,
+      servedBy: ['baseline'],
+      request: signOnly('/sign'),
+    },
+    {
+      id: 'issue',
       name: 'ticket issue (POST …/tickets)',
       url: stack.ticketingUrl,
       servedBy: ['ticketing', 'redis', 'kafka'],
       request: () => ({ method: 'POST', path: `/api/v1/deals/${deals.issue}/tickets`, headers: { 'x-user-id': `${runId}-i-${issued++}` } }),
     },
-    { name: 'status poll (GET …/tickets/status)', url: stack.ticketingUrl, servedBy: ['ticketing'], request: () => pollOf(polled++) },
-    // For scale only (no target): the same poll through the local gateway, as `npm run loadtest` sends it.
-    { name: 'status poll via the dev gateway', url: stack.gatewayUrl, servedBy: ['gateway', 'ticketing'], request: () => pollOf(polled++) },
+    {
+      id: 'poll',
+      name: 'status poll (GET …/tickets/status)',
+      url: stack.ticketingUrl,
+      servedBy: ['ticketing'],
+      request: () => pollOf(polled++),
+    },
+    // For scale only (no target): the same poll through the local proxy, as `npm run loadtest` sends it.
+    {
+      id: 'poll-via-gateway',
+      name: 'status poll via the local gateway',
+      url: stack.gatewayUrl,
+      servedBy: ['gateway', 'ticketing'],
+      request: () => pollOf(polled++),
+    },
   ];
 }
 
@@ -276,6 +304,7 @@ async function measurePayment(run: BenchRun, pids: Map<string, number>): Promise
   });
   await payment.close();
   return {
+    id: 'payment',
     name: 'payment (POST …/orders)',
     servedBy,
     closed,
