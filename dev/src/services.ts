@@ -4,6 +4,9 @@ import { TicketKeyring } from '@quickdeal/core';
 import { applyQuickDealFiles } from '@quickdeal/operator';
 import { repoRoot, stateDir } from './paths.js';
 import { endpoints, profile as profileOf, type ProfileName } from './profiles.js';
+import { SetupError } from './errors.js';
+import { report } from './report.js';
+import { ensureNginxGateway } from './servers/nginx.js';
 import { ensureRunning } from './supervisor.js';
 
 export const demoDealFile = join(repoRoot, 'manifests', 'samples', 'demo-deal.yaml');
@@ -41,6 +44,38 @@ function nodeProcess(entry: string): { command: string; args: string[]; cwd: str
     args: [`--max-old-space-size=${heapLimitMiB}`, '--conditions=quickdeal-source', '--import', 'tsx', join(repoRoot, entry)],
     cwd: repoRoot,
   };
+}
+
+/**
+ * The local stack's gateway in front of the services: nginx, configured from the route table as a
+ * cluster's ingress would be, or the Node gateway where nginx cannot be installed (or
+ * QUICKDEAL_GATEWAY=node asks for it). Both run as the profile's `gateway`.
+ */
+async function startGateway(profile: ProfileName, gatewayUrl: string): Promise<void> {
+  const { ports } = profileOf(profile);
+  const ready = isReady(`${gatewayUrl}/healthz`);
+  const choice = process.env.QUICKDEAL_GATEWAY ?? 'nginx';
+  if (choice === 'nginx') {
+    const upstreams = { ticketing: [`127.0.0.1:${ports.ticketing}`], payment: [`127.0.0.1:${ports.payment}`] };
+    try {
+      await ensureNginxGateway(profile, { host: '127.0.0.1', port: ports.gateway, upstreams }, ready);
+      return;
+    } catch (error) {
+      if (!(error instanceof SetupError)) throw error;
+      report('gateway', `nginx is not available (${error.message}); running the Node gateway instead`);
+    }
+  }
+  await ensureRunning(profile, {
+    name: 'gateway',
+    ...nodeProcess('dev/src/gateway/main.ts'),
+    env: {
+      PORT: String(ports.gateway),
+      TICKETING_URL: `http://127.0.0.1:${ports.ticketing}`,
+      PAYMENT_URL: `http://127.0.0.1:${ports.payment}`,
+    },
+    port: ports.gateway,
+    ready,
+  });
 }
 
 /**
@@ -86,17 +121,7 @@ export async function startServices(profile: ProfileName): Promise<Array<{ name:
     started.push({ name: service.name, url });
   }
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
-  await ensureRunning(profile, {
-    name: 'gateway',
-    ...nodeProcess('dev/src/gateway/main.ts'),
-    env: {
-      PORT: String(ports.gateway),
-      TICKETING_URL: `http://127.0.0.1:${ports.ticketing}`,
-      PAYMENT_URL: `http://127.0.0.1:${ports.payment}`,
-    },
-    port: ports.gateway,
-    ready: isReady(`${gatewayUrl}/healthz`),
-  });
+  await startGateway(profile, gatewayUrl);
   started.push({ name: 'gateway', url: gatewayUrl });
 
   const applied = await applyQuickDealFiles([demoDealFile], { ...stack });
