@@ -15,6 +15,8 @@ export interface BenchOptions {
   pollTickets: number;
   payShoppers: number;
   drainRounds: number;
+  /** `--wrk`: how long wrk loads each path in each round. */
+  wrkDurationSeconds: number;
 }
 
 /** What a path is to the targets and ratios (the summary finds the baselines by it). */

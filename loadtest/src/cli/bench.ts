@@ -26,6 +26,7 @@ import {
   type PathResult,
 } from '../bench/measure.js';
 import { summarize } from '../bench/summary.js';
+import { measureWithWrk, summarizeWrk, type WrkPath } from '../bench/wrk.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { httpTransport, TransportError, type LoadRequest, type Transport } from '../transport.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from './deal.js';
@@ -131,7 +132,7 @@ type Shopper = { shopperId: string; ticket: string };
 
 const usage = `usage: npm run bench -- [--duration 5s] [--repeat 3] [--connections 50] [--open-share 0.5] [--open-max-rate 5000]
                        [--poll-tickets 20000] [--pay-shoppers 3000] [--drain-rounds 3]
-                       [--profile dev|test] [--keep-stack] [--no-record]`;
+                       [--profile dev|test] [--keep-stack] [--no-record] [--wrk] [--wrk-duration 10s]`;
 
 function parseBenchArgs(argv: string[]) {
   const { values } = parseArgs({
@@ -147,6 +148,8 @@ function parseBenchArgs(argv: string[]) {
       'drain-rounds': { type: 'string', default: '3' },
       profile: { type: 'string', default: 'dev' },
       'keep-stack': { type: 'boolean' },
+      wrk: { type: 'boolean' },
+      'wrk-duration': { type: 'string', default: '10s' },
       'no-record': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -160,6 +163,7 @@ function parseBenchArgs(argv: string[]) {
     pollTickets: Number(values['poll-tickets']),
     payShoppers: Number(values['pay-shoppers']),
     drainRounds: Number(values['drain-rounds']),
+    wrkDurationSeconds: Math.max(1, Math.round(parseDuration(values['wrk-duration']) / 1000)),
   };
   return {
     help: values.help === true,
@@ -167,6 +171,7 @@ function parseBenchArgs(argv: string[]) {
     profile: values.profile as ProfileName,
     keepStack: values['keep-stack'] === true,
     record: !values['no-record'],
+    wrk: values.wrk === true,
   };
 }
 
@@ -191,7 +196,7 @@ async function createBenchDeals(run: BenchRun, target: LocalTarget, outDir: stri
 }
 
 /** Shoppers in line to poll with, each polled once first (a shopper's first poll verifies the ticket's signature); returns the i-th poll. */
-async function preparePolls(run: BenchRun): Promise<(i: number) => LoadRequest> {
+async function preparePolls(run: BenchRun): Promise<{ pollOf: (i: number) => LoadRequest; shoppers: Shopper[] }> {
   const { options, deals } = run;
   log(
     `status poll: taking ${n(options.pollTickets)} tickets to poll with, and polling each once (a shopper's first poll verifies the signature) …`,
@@ -210,7 +215,49 @@ async function preparePolls(run: BenchRun): Promise<(i: number) => LoadRequest> 
     durationMs: 600_000,
     request: (i) => (i < tickets.length ? pollOf(i) : undefined),
   });
-  return pollOf;
+  return { pollOf, shoppers: tickets };
+}
+
+/** The bare route, ticket issue and status poll again with wrk, for the ratios a peer reports with it. */
+async function measureWrk(
+  run: BenchRun,
+  baselineUrl: string,
+  polls: { pollOf: (i: number) => LoadRequest; shoppers: Shopper[] },
+  pids: Map<string, number>,
+) {
+  const wrkOptions = {
+    rounds: run.options.repeat,
+    durationSeconds: run.options.wrkDurationSeconds,
+    threads: 2,
+    connections: run.options.connections,
+  };
+  log(`wrk: ${wrkOptions.rounds} rounds of ${wrkOptions.durationSeconds} s a path …`);
+  const paths: WrkPath[] = [
+    {
+      id: 'bare',
+      name: 'bare Hono route (fixed JSON)',
+      url: baselineUrl,
+      servedBy: ['baseline'],
+      requests: { kind: 'fixed', request: { ...polls.pollOf(0), path: '/bare' } },
+    },
+    {
+      id: 'issue',
+      name: 'ticket issue (enqueue)',
+      url: run.stack.ticketingUrl,
+      servedBy: ['ticketing', 'redis', 'kafka'],
+      requests: { kind: 'unique-shopper', method: 'POST', path: `/api/v1/deals/${run.deals.issue}/tickets`, prefix: `${run.runId}-w` },
+    },
+    {
+      id: 'poll',
+      name: 'status poll',
+      url: run.stack.ticketingUrl,
+      servedBy: ['ticketing'],
+      requests: { kind: 'polls', path: `/api/v1/deals/${run.deals.issue}/tickets/status`, shoppers: polls.shoppers },
+    },
+  ];
+  const text = summarizeWrk(await measureWithWrk(paths, pids, wrkOptions, log), wrkOptions);
+  console.log(`\n${text}\n`);
+  return text;
 }
 
 /** The paths measured side by side: the baselines, ticket issue, status poll, and the poll through the local gateway. */
@@ -334,7 +381,7 @@ function recordResults(argv: string[], markdown: string, machine: string, stack:
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { help, options, profile, keepStack, record } = parseBenchArgs(argv);
+  const { help, options, profile, keepStack, record, wrk } = parseBenchArgs(argv);
   if (help) {
     console.log(usage);
     return 0;
@@ -361,16 +408,19 @@ async function main(argv: string[]): Promise<number> {
   try {
     baseline = await startBaseline();
     await createBenchDeals(run, target, outDir, created);
-    const pollOf = await preparePolls(run);
+    const polls = await preparePolls(run);
     const pids = await stack.pids();
     if (baseline.child.pid) pids.set('baseline', baseline.child.pid);
-    const results = await measurePaths(benchPaths(run, baseline.url, pollOf), pids, options, log);
+    const results = await measurePaths(benchPaths(run, baseline.url, polls.pollOf), pids, options, log);
     results.push(await measurePayment(run, pids));
     const fills = await measureDrain(run);
 
+    const wrkText = wrk ? await measureWrk(run, baseline.url, polls, pids) : undefined;
+
     const text = summarize(results, fills, options);
     console.log(`\n${text.terminal}\n`);
-    if (record) recordResults(argv, text.markdown, machine, stack);
+    if (wrkText) console.log(`${wrkText}\n`);
+    if (record) recordResults(argv, wrkText ? `${text.markdown}\n\n${wrkText}` : text.markdown, machine, stack);
     return 0;
   } finally {
     await run.ticketing.close().catch(() => undefined);
