@@ -4,6 +4,9 @@ import { TicketKeyring } from '@quickdeal/core';
 import { applyQuickDealFiles } from '@quickdeal/operator';
 import { repoRoot, stateDir } from './paths.js';
 import { endpoints, profileNodes, profile as profileOf, type ProfileName } from './profiles.js';
+import { SetupError } from './errors.js';
+import { report } from './report.js';
+import { ensureNginxGateway } from './servers/nginx.js';
 import { ensureRunning } from './supervisor.js';
 
 export const demoDealFile = join(repoRoot, 'manifests', 'samples', 'demo-deal.yaml');
@@ -44,9 +47,37 @@ function nodeProcess(entry: string): { command: string; args: string[]; cwd: str
 }
 
 /**
- * Starts QuickDeal's own processes for `quickdeal up`, after the infrastructure: payment (it
- * runs the database migrations), ticketing, admission and the gateway; then applies the demo deal.
+ * The local stack's gateway in front of the services: nginx, configured from the route table as a
+ * cluster's ingress would be, or the Node gateway where nginx cannot be installed (or
+ * QUICKDEAL_GATEWAY=node asks for it). Both run as the profile's `gateway`.
  */
+async function startGateway(profile: ProfileName, gatewayUrl: string, urls: Map<string, string[]>): Promise<void> {
+  const { ports } = profileOf(profile);
+  const ready = isReady(`${gatewayUrl}/healthz`);
+  const choice = process.env.QUICKDEAL_GATEWAY ?? 'nginx';
+  const processes = (service: string) => urls.get(service) ?? [];
+  if (choice === 'nginx') {
+    const upstreams = {
+      ticketing: processes('ticketing').map((url) => new URL(url).host),
+      payment: processes('payment').map((url) => new URL(url).host),
+    };
+    try {
+      await ensureNginxGateway(profile, { host: '127.0.0.1', port: ports.gateway, upstreams }, ready);
+      return;
+    } catch (error) {
+      if (!(error instanceof SetupError)) throw error;
+      report('gateway', `nginx is not available (${error.message}); running the Node gateway instead`);
+    }
+  }
+  await ensureRunning(profile, {
+    name: 'gateway',
+    ...nodeProcess('dev/src/gateway/main.ts'),
+    env: { PORT: String(ports.gateway), TICKETING_URL: processes('ticketing').join(','), PAYMENT_URL: processes('payment').join(',') },
+    port: ports.gateway,
+    ready,
+  });
+}
+
 type ServiceName = 'payment' | 'ticketing' | 'admission';
 
 /** How each service runs locally: its entry point and the settings it gets beside the common ones. */
@@ -113,17 +144,7 @@ export async function startServices(profile: ProfileName): Promise<Array<{ name:
     }
   }
   const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
-  await ensureRunning(profile, {
-    name: 'gateway',
-    ...nodeProcess('dev/src/gateway/main.ts'),
-    env: {
-      PORT: String(ports.gateway),
-      TICKETING_URL: (urls.get('ticketing') ?? []).join(','),
-      PAYMENT_URL: (urls.get('payment') ?? []).join(','),
-    },
-    port: ports.gateway,
-    ready: isReady(`${gatewayUrl}/healthz`),
-  });
+  await startGateway(profile, gatewayUrl, urls);
   started.push({ name: 'gateway', url: gatewayUrl });
 
   const applied = await applyQuickDealFiles([demoDealFile], { ...stack });

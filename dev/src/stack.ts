@@ -11,6 +11,7 @@ import { listServers, stopServer } from './supervisor.js';
 
 export { ensureKafka, ensurePostgres, ensureRedis, listServers, stopServer };
 export { installPrometheus } from './servers/prometheus.js';
+export { installWrk } from './servers/wrk.js';
 
 export type Endpoints = ReturnType<typeof endpoints>;
 

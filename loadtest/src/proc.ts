@@ -2,7 +2,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 
 /** The processes whose children do their work (a Postgres backend per connection). */
-export const servesFromChildren = (name: string) => name === 'postgres';
+// Postgres serves from its backends, nginx (the local gateway) from its workers.
+export const servesFromChildren = (name: string) => name === 'postgres' || name === 'gateway';
 
 const ticksPerSecond = 100; // USER_HZ on Linux
 

@@ -44,7 +44,7 @@ beforeAll(async () => {
   ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-fence'));
   const stack = endpoints('test');
   connection = await connectDealRegistry({
-    redisUrl: stack.redisUrl,
+    redis: stack.redisUrl,
     postgresUrl: stack.postgresUrl,
     kafkaBrokers: stack.kafkaBrokers,
     topicPrefix,

@@ -5,9 +5,8 @@
  * spec changes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { connectRedis, type DealRegistry } from '@quickdeal/core';
+import { connectRedis, type DealRegistry, type RedisClient } from '@quickdeal/core';
 import type { Operator } from '@quickdeal/operator';
 import { endpoints } from '@quickdeal/dev/profiles';
 import { startWaitingRoom, uniqueName, type WaitingRoom } from '@quickdeal/dev/testing';
@@ -31,7 +30,7 @@ let api: Clients;
 let namespace: string;
 let room: WaitingRoom;
 let operator: Operator;
-let subscriber: Redis;
+let subscriber: RedisClient;
 /** Deal ids the operator's registry was asked to apply, in order. */
 const applied: string[] = [];
 /** Messages published on each deal's channel. */

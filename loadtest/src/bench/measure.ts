@@ -15,9 +15,15 @@ export interface BenchOptions {
   pollTickets: number;
   payShoppers: number;
   drainRounds: number;
+  /** `--wrk`: how long wrk loads each path in each round. */
+  wrkDurationSeconds: number;
 }
 
+/** What a path is to the targets and ratios (the summary finds the baselines by it). */
+export type PathId = 'bare' | 'sign' | 'sign-jose' | 'issue' | 'poll' | 'poll-via-gateway' | 'payment';
+
 export interface BenchPath {
+  id: PathId;
   name: string;
   url: string;
   request: (i: number) => LoadRequest;
@@ -26,6 +32,7 @@ export interface BenchPath {
 }
 
 export interface PathResult {
+  id: PathId;
   name: string;
   servedBy: string[];
   /** The median closed-loop run, and every run's throughput. */
@@ -81,6 +88,7 @@ export async function measurePaths(
     await transport.close();
     const cpuUsBy = Object.fromEntries(path.servedBy.map((name) => [name, median(all.map((r) => r.cpuUsBy[name] ?? NaN))]));
     results.push({
+      id: path.id,
       name: path.name,
       servedBy: path.servedBy,
       closed,

@@ -29,6 +29,7 @@ import {
 } from '../bench/measure.js';
 import { compareKafkaClients } from '../bench/kafka-clients.js';
 import { compareProfiles, summarize, summarizeKafkaClients } from '../bench/summary.js';
+import { measureWithWrk, summarizeWrk, type WrkPath } from '../bench/wrk.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { httpTransport, TransportError, type LoadRequest, type Transport } from '../transport.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from './deal.js';
@@ -134,7 +135,7 @@ type Shopper = { shopperId: string; ticket: string };
 
 const usage = `usage: npm run bench -- [--duration 5s] [--repeat 3] [--connections 50] [--open-share 0.5] [--open-max-rate 5000]
                        [--poll-tickets 20000] [--pay-shoppers 3000] [--drain-rounds 3]
-                       [--profile dev|test|cluster] [--kafka-messages 20000] [--keep-stack] [--no-record]
+                       [--profile dev|test|cluster] [--kafka-messages 20000] [--keep-stack] [--no-record] [--wrk] [--wrk-duration 10s]
 --profile cluster measures the single box (dev) and then the cluster profile in the same run, and prints their ratios.
 --kafka-messages 0 skips the comparison of kafkajs with @platformatic/kafka.`;
 
@@ -153,6 +154,8 @@ function parseBenchArgs(argv: string[]) {
       profile: { type: 'string', default: 'dev' },
       'kafka-messages': { type: 'string', default: '20000' },
       'keep-stack': { type: 'boolean' },
+      wrk: { type: 'boolean' },
+      'wrk-duration': { type: 'string', default: '10s' },
       'no-record': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -166,6 +169,7 @@ function parseBenchArgs(argv: string[]) {
     pollTickets: Number(values['poll-tickets']),
     payShoppers: Number(values['pay-shoppers']),
     drainRounds: Number(values['drain-rounds']),
+    wrkDurationSeconds: Math.max(1, Math.round(parseDuration(values['wrk-duration']) / 1000)),
   };
   return {
     help: values.help === true,
@@ -174,6 +178,7 @@ function parseBenchArgs(argv: string[]) {
     keepStack: values['keep-stack'] === true,
     record: !values['no-record'],
     kafkaMessages: Number(values['kafka-messages']),
+    wrk: values.wrk === true,
   };
 }
 
@@ -198,7 +203,7 @@ async function createBenchDeals(run: BenchRun, target: LocalTarget, outDir: stri
 }
 
 /** Shoppers in line to poll with, each polled once first (a shopper's first poll verifies the ticket's signature); returns the i-th poll. */
-async function preparePolls(run: BenchRun): Promise<(i: number) => LoadRequest> {
+async function preparePolls(run: BenchRun): Promise<{ pollOf: (i: number) => LoadRequest; shoppers: Shopper[] }> {
   const { options, deals } = run;
   log(
     `status poll: taking ${n(options.pollTickets)} tickets to poll with, and polling each once (a shopper's first poll verifies the signature) …`,
@@ -217,33 +222,103 @@ async function preparePolls(run: BenchRun): Promise<(i: number) => LoadRequest> 
     durationMs: 600_000,
     request: (i) => (i < tickets.length ? pollOf(i) : undefined),
   });
-  return pollOf;
+  return { pollOf, shoppers: tickets };
 }
 
-/** The paths measured side by side: the two baselines, ticket issue, status poll, and the poll through the dev gateway. */
+/** The bare route, ticket issue and status poll again with wrk, for the ratios a peer reports with it. */
+async function measureWrk(
+  run: BenchRun,
+  baselineUrl: string,
+  polls: { pollOf: (i: number) => LoadRequest; shoppers: Shopper[] },
+  pids: ServingPids,
+) {
+  const wrkOptions = {
+    rounds: run.options.repeat,
+    durationSeconds: run.options.wrkDurationSeconds,
+    threads: 2,
+    connections: run.options.connections,
+  };
+  log(`wrk: ${wrkOptions.rounds} rounds of ${wrkOptions.durationSeconds} s a path …`);
+  const paths: WrkPath[] = [
+    {
+      id: 'bare',
+      name: 'bare Hono route (fixed JSON)',
+      url: baselineUrl,
+      servedBy: ['baseline'],
+      requests: { kind: 'fixed', request: { ...polls.pollOf(0), path: '/bare' } },
+    },
+    {
+      id: 'issue',
+      name: 'ticket issue (enqueue)',
+      url: run.stack.ticketingUrl,
+      servedBy: ['ticketing', 'redis', 'kafka'],
+      requests: { kind: 'unique-shopper', method: 'POST', path: `/api/v1/deals/${run.deals.issue}/tickets`, prefix: `${run.runId}-w` },
+    },
+    {
+      id: 'poll',
+      name: 'status poll',
+      url: run.stack.ticketingUrl,
+      servedBy: ['ticketing'],
+      requests: { kind: 'polls', path: `/api/v1/deals/${run.deals.issue}/tickets/status`, shoppers: polls.shoppers },
+    },
+  ];
+  const text = summarizeWrk(await measureWithWrk(paths, pids, wrkOptions, log), wrkOptions);
+  console.log(`\n${text}\n`);
+  return text;
+}
+
+/** The paths measured side by side: the baselines, ticket issue, status poll, and the poll through the local gateway. */
 function benchPaths(run: BenchRun, baselineUrl: string, pollOf: (i: number) => LoadRequest): BenchPath[] {
   const { stack, runId, deals } = run;
   let issued = 0;
   let signed = 0;
   let polled = 0;
+  const signOnly = (path: string) => (): LoadRequest => ({ method: 'POST', path, headers: { 'x-user-id': `${runId}-s-${signed++}` } });
   return [
     // The bare route gets a poll's very headers, so both parse requests of the same size.
-    { name: 'bare Hono route (fixed JSON)', url: baselineUrl, servedBy: ['baseline'], request: (i) => ({ ...pollOf(i), path: '/bare' }) },
     {
+      id: 'bare',
+      name: 'bare Hono route (fixed JSON)',
+      url: baselineUrl,
+      servedBy: ['baseline'],
+      request: (i) => ({ ...pollOf(i), path: '/bare' }),
+    },
+    {
+      id: 'sign-jose',
       name: 'sign-only Hono route (jose EdDSA)',
       url: baselineUrl,
       servedBy: ['baseline'],
-      request: () => ({ method: 'POST', path: '/sign', headers: { 'x-user-id': `${runId}-s-${signed++}` } }),
+      request: signOnly('/sign-jose'),
     },
     {
+      id: 'sign',
+      name: 'sign-only Hono route (node:crypto Ed25519)',
+      url: baselineUrl,
+      servedBy: ['baseline'],
+      request: signOnly('/sign'),
+    },
+    {
+      id: 'issue',
       name: 'ticket issue (POST …/tickets)',
       url: stack.ticketingUrl,
       servedBy: ['ticketing', 'redis', 'kafka'],
       request: () => ({ method: 'POST', path: `/api/v1/deals/${deals.issue}/tickets`, headers: { 'x-user-id': `${runId}-i-${issued++}` } }),
     },
-    { name: 'status poll (GET …/tickets/status)', url: stack.ticketingUrl, servedBy: ['ticketing'], request: () => pollOf(polled++) },
-    // For scale only (no target): the same poll through the local gateway, as `npm run loadtest` sends it.
-    { name: 'status poll via the dev gateway', url: stack.gatewayUrl, servedBy: ['gateway', 'ticketing'], request: () => pollOf(polled++) },
+    {
+      id: 'poll',
+      name: 'status poll (GET …/tickets/status)',
+      url: stack.ticketingUrl,
+      servedBy: ['ticketing'],
+      request: () => pollOf(polled++),
+    },
+    // For scale only (no target): the same poll through the local proxy, as `npm run loadtest` sends it.
+    {
+      id: 'poll-via-gateway',
+      name: 'status poll via the local gateway',
+      url: stack.gatewayUrl,
+      servedBy: ['gateway', 'ticketing'],
+      request: () => pollOf(polled++),
+    },
   ];
 }
 
@@ -283,6 +358,7 @@ async function measurePayment(run: BenchRun, pids: ServingPids): Promise<PathRes
   });
   await payment.close();
   return {
+    id: 'payment',
     name: 'payment (POST …/orders)',
     servedBy,
     closed,
@@ -315,11 +391,13 @@ interface ProfileBench {
   profile: ProfileName;
   results: PathResult[];
   fills: number[];
+  /** The wrk table, when asked for. */
+  wrkText: string | undefined;
   stack: Stack;
 }
 
 /** Every path on one profile's stack, with its own baselines. */
-async function benchProfile(profile: ProfileName, options: BenchOptions, keepStack: boolean): Promise<ProfileBench> {
+async function benchProfile(profile: ProfileName, options: BenchOptions, keepStack: boolean, wrk: boolean): Promise<ProfileBench> {
   const stack = await ensureStack(profile, log);
   const clients = connectClients(profile);
   const target = endpoints(profile);
@@ -339,13 +417,14 @@ async function benchProfile(profile: ProfileName, options: BenchOptions, keepSta
   try {
     baseline = await startBaseline();
     await createBenchDeals(run, target, outDir, created);
-    const pollOf = await preparePolls(run);
+    const polls = await preparePolls(run);
     const pids = servingPids(await stack.pids());
     if (baseline.child.pid) pids.set('baseline', [baseline.child.pid]);
-    const results = await measurePaths(benchPaths(run, baseline.url, pollOf), pids, options, log);
+    const results = await measurePaths(benchPaths(run, baseline.url, polls.pollOf), pids, options, log);
     results.push(await measurePayment(run, pids));
     const fills = await measureDrain(run);
-    return { profile, results, fills, stack };
+    const wrkText = wrk ? await measureWrk(run, baseline.url, polls, pids) : undefined;
+    return { profile, results, fills, wrkText, stack };
   } finally {
     await run.ticketing.close().catch(() => undefined);
     baseline?.child.kill('SIGTERM');
@@ -359,7 +438,7 @@ async function benchProfile(profile: ProfileName, options: BenchOptions, keepSta
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { help, options, profile, keepStack, record, kafkaMessages } = parseBenchArgs(argv);
+  const { help, options, profile, keepStack, record, kafkaMessages, wrk } = parseBenchArgs(argv);
   if (help) {
     console.log(usage);
     return 0;
@@ -372,13 +451,14 @@ async function main(argv: string[]): Promise<number> {
   const benches: ProfileBench[] = [];
   for (const [i, name] of profiles.entries()) {
     log(`── ${name} profile ──`);
-    benches.push(await benchProfile(name, options, keepStack || i < profiles.length - 1));
+    benches.push(await benchProfile(name, options, keepStack || i < profiles.length - 1, wrk));
   }
   const sections = benches.map((bench) => ({ bench, text: summarize(bench.results, bench.fills, options) }));
   const markdown: string[] = [];
   for (const { bench, text } of sections) {
     console.log(`\n${profiles.length > 1 ? `${bench.profile} profile\n` : ''}${text.terminal}\n`);
     markdown.push(`${profiles.length > 1 ? `### ${bench.profile} profile\n\n` : ''}${text.markdown}`);
+    if (bench.wrkText) markdown.push(bench.wrkText);
   }
   const [single, cluster] = benches;
   if (single && cluster) {

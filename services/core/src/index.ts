@@ -88,4 +88,4 @@ export {
   type RedisSettings,
   type RedisTopology,
 } from './redis/connect.js';
-export { DealStore } from './redis/deal-store.js';
+export { DealStore, type FinalTicket } from './redis/deal-store.js';

@@ -1,3 +1,4 @@
+import { SignJWT, createLocalJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
 import { AppError } from '../src/errors.js';
 import { TicketKeyring, TicketSigner, TicketVerifier, loadKeyring, newTicketId } from '../src/tickets.js';
@@ -26,6 +27,27 @@ describe('tickets', () => {
     // once the old key is retired, its tickets are refused
     const retired = await TicketKeyring.create(newJwk);
     await expect(new TicketVerifier(retired).verify(fromOldKey)).rejects.toMatchObject({ status: 401, code: 'TICKET_INVALID' });
+  });
+
+  it('are signed with node:crypto into the very token jose signs, which jose verifies', async () => {
+    const keyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
+    const signing = keyring.signing!;
+    const claims = { sub: 'alice', deal: 'deal-1', qn: 7, jti: newTicketId(), iat: 1_700_000_000, exp: 1_700_007_200 };
+    const ours = new TicketSigner(keyring).sign(claims);
+    const jose = await new SignJWT({ deal: claims.deal, qn: claims.qn })
+      .setProtectedHeader({ alg: 'EdDSA', kid: signing.kid, typ: 'JWT' })
+      .setIssuer('quickdeal')
+      .setSubject(claims.sub)
+      .setJti(claims.jti)
+      .setIssuedAt(claims.iat)
+      .setExpirationTime(claims.exp)
+      .sign(signing.key);
+    expect(ours).toBe(jose);
+    const { payload } = await jwtVerify(ours, createLocalJWKSet(keyring.jwks()), {
+      issuer: 'quickdeal',
+      currentDate: new Date(claims.iat * 1000),
+    });
+    expect(payload).toEqual({ ...claims, iss: 'quickdeal' });
   });
 
   it('verify a token once and answer later polls from the cache, still checking expiry on every hit', async () => {

@@ -17,7 +17,7 @@ export const ticketingConfigSchema = commonConfigSchema.omit({ DATABASE_URL: tru
   DEAL_REFRESH_MS: z.coerce.number().int().min(20).max(5_000).default(250),
   // 0: no cache, every poll checks the ticket's signature.
   VERIFIED_TICKET_CACHE_SIZE: z.coerce.number().int().min(0).default(200_000),
-  // Ticket requests one process works on at once; the rest are asked to come back (429 BUSY). 0: no limit.
-  MAX_TICKETS_IN_PROGRESS: z.coerce.number().int().min(0).default(64),
+  // Ticket requests one process works on at once (they make up its batches); the rest are asked to come back (429 BUSY). 0: no limit.
+  MAX_TICKETS_IN_PROGRESS: z.coerce.number().int().min(0).default(256),
 });
 export type TicketingConfig = z.output<typeof ticketingConfigSchema>;

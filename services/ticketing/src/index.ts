@@ -5,6 +5,6 @@ export { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
 export { pollAfterMs, queuePosition } from './queue-position.js';
 export { RateLimits } from './rate-limits.js';
 export { TicketProducer, type BatchSender } from './ticket-producer.js';
-export { TicketQueue } from './ticket-queue.js';
+export { TicketIssuer, type IssueResult, type TicketRequest } from './ticket-issuer.js';
 export { processedView, waitingView, type TicketStatus, type TicketView } from './ticket-view.js';
 export { createTicketing, type Ticketing, type TicketingOverrides } from './ticketing.js';

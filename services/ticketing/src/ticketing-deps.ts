@@ -1,15 +1,15 @@
-import type { Clock, DealCache, DealStore, Logger, TicketKeyring, TicketSigner, TicketVerifier, ShopperIdentity } from '@quickdeal/core';
+import type { Clock, DealCache, DealStore, Logger, TicketKeyring, TicketVerifier, ShopperIdentity } from '@quickdeal/core';
 import type { Door } from './door.js';
 import type { TicketingMetrics } from './metrics.js';
 import type { RateLimits } from './rate-limits.js';
-import type { TicketQueue } from './ticket-queue.js';
+import type { TicketIssuer } from './ticket-issuer.js';
 
 /** What ticketing's routes work with; createTicketing (ticketing.ts) wires them. */
 export interface TicketingDeps {
   store: DealStore;
   cache: DealCache;
-  queue: TicketQueue;
-  signer: TicketSigner;
+  /** Reserves, queues, signs and records tickets in batches. */
+  issuer: TicketIssuer;
   verifier: TicketVerifier;
   keyring: TicketKeyring;
   limits: RateLimits;

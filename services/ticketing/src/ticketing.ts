@@ -20,7 +20,7 @@ import { Door } from './door.js';
 import { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
 import { RateLimits } from './rate-limits.js';
 import { TicketProducer } from './ticket-producer.js';
-import { TicketQueue } from './ticket-queue.js';
+import { TicketIssuer } from './ticket-issuer.js';
 
 export interface TicketingOverrides extends ServiceOverrides {
   /** The keys that sign and verify tickets (main.ts loads them from the environment). */
@@ -33,7 +33,7 @@ export interface TicketingOverrides extends ServiceOverrides {
 export interface Ticketing extends BuiltService {
   store: DealStore;
   cache: DealCache;
-  queue: TicketQueue;
+  issuer: TicketIssuer;
   metrics: TicketingMetrics;
 }
 
@@ -65,13 +65,17 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
   });
   const cache = new DealCache(store, subscriber, { refreshMs: config.DEAL_REFRESH_MS, logger, clock });
   let cacheStarted = false;
-  const queue = new TicketQueue(producer, { lingerMs: config.PRODUCE_LINGER_MS, maxBatch: config.PRODUCE_MAX_BATCH, metrics });
   const keyring = overrides.keyring;
+  const issuer = new TicketIssuer(store, producer, new TicketSigner(keyring), {
+    lingerMs: config.PRODUCE_LINGER_MS,
+    maxBatch: config.PRODUCE_MAX_BATCH,
+    metrics,
+    onProduceFailure: (error) => logger.warn({ err: error }, 'a batch of tickets could not be queued; every ticket of it is answered 503'),
+  });
   const app = createApp({
     store,
     cache,
-    queue,
-    signer: new TicketSigner(keyring),
+    issuer,
     verifier: new TicketVerifier(keyring, { cacheSize: config.VERIFIED_TICKET_CACHE_SIZE, clock }),
     keyring,
     limits: new RateLimits(
@@ -98,7 +102,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     app,
     store,
     cache,
-    queue,
+    issuer,
     metrics,
     async start() {
       await cache.start();
@@ -106,7 +110,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     },
     async stop() {
       try {
-        await queue.drain();
+        await issuer.drain();
         await producer.disconnect();
       } finally {
         await cache.stop();

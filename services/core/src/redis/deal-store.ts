@@ -18,9 +18,9 @@ import { dealKeys, dealsIndexKey, fixedKeys } from './keys.js';
 import * as lua from './lua.js';
 
 const scripts = {
-  qdReserveTicket: lua.reserveTicketLua,
-  qdFinalizeTicket: lua.finalizeTicketLua,
-  qdAbortTicket: lua.abortTicketLua,
+  qdReserveTickets: lua.reserveTicketsLua,
+  qdFinalizeTickets: lua.finalizeTicketsLua,
+  qdAbortTickets: lua.abortTicketsLua,
   qdAdmitBatch: lua.admitBatchLua,
   qdExpireDue: lua.expireDueLua,
   qdReleaseCheckout: lua.releaseCheckoutLua,
@@ -47,6 +47,27 @@ function pairs(flat: unknown): Record<string, string> {
   const record: Record<string, string> = {};
   for (let i = 0; i + 1 < list.length; i += 2) record[list[i] as string] = list[i + 1] as string;
   return record;
+}
+
+/** A produced ticket as its shopper's record keeps it. */
+export interface FinalTicket {
+  jti: string;
+  queueNumber: number;
+  token: string;
+  expiresAtMs: number;
+}
+
+function reserveResultOf([outcome, a, b]: string[]): ReserveResult {
+  switch (outcome) {
+    case 'existing':
+      return { outcome, token: a as string, queueNumber: toNumber(b) };
+    case 'not_open':
+      return { outcome, opensAt: toNumber(a) };
+    case 'closed':
+      return { outcome, closesAt: toNumber(a) };
+    default:
+      return { outcome: outcome as 'reserved' | 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' };
+  }
 }
 
 /**
@@ -82,29 +103,38 @@ export class DealStore {
 
   /** Times in the scripts are Redis's own (`TIME`), so replicas with skewed clocks agree on deadlines and leases. */
   async reserveTicket(dealId: string, shopperId: string, jti: string): Promise<ReserveResult> {
-    const result = (await this.run('qdReserveTicket', dealId, [dealKeys(dealId).ticket(shopperId)], [jti, pendingTicketTtlMs])) as string[];
-    const [outcome, a, b] = result;
-    switch (outcome) {
-      case 'existing':
-        return { outcome, token: a as string, queueNumber: toNumber(b) };
-      case 'not_open':
-        return { outcome, opensAt: toNumber(a) };
-      case 'closed':
-        return { outcome, closesAt: toNumber(a) };
-      default:
-        return { outcome: outcome as 'reserved' | 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' };
-    }
+    return (await this.reserveTickets(dealId, [{ shopperId, jti }]))[0] as ReserveResult;
   }
 
-  async finalizeTicket(
+  /** Reserves a batch of one deal's ticket requests in one script call: one result per request, in order. */
+  async reserveTickets(dealId: string, requests: ReadonlyArray<{ shopperId: string; jti: string }>): Promise<ReserveResult[]> {
+    const keys = dealKeys(dealId);
+    const args: (string | number)[] = [pendingTicketTtlMs];
+    for (const request of requests) args.push(request.jti);
+    const results = (await this.run(
+      'qdReserveTickets',
+      dealId,
+      requests.map((request) => keys.ticket(request.shopperId)),
+      args,
+    )) as string[][];
+    return results.map(reserveResultOf);
+  }
+
+  async finalizeTicket(dealId: string, shopperId: string, ticket: FinalTicket, ttlMs: number): Promise<boolean> {
+    return (await this.finalizeTickets(dealId, [{ shopperId, ticket, ttlMs }]))[0] === true;
+  }
+
+  /** Records a batch of one deal's produced tickets in one script call: whether each was recorded, in order. */
+  async finalizeTickets(
     dealId: string,
-    shopperId: string,
-    ticket: { jti: string; queueNumber: number; token: string; expiresAtMs: number },
-    ttlMs: number,
-  ): Promise<boolean> {
-    const args = [ticket.jti, ticket.queueNumber, ticket.token, ticket.expiresAtMs, Math.max(1, Math.round(ttlMs))];
-    const keys = [...fixedKeys(dealKeys(dealId)), dealKeys(dealId).ticket(shopperId)];
-    return (await this.replicated('ticket', 'qdFinalizeTicket', keys, args)) === 1;
+    tickets: ReadonlyArray<{ shopperId: string; ticket: FinalTicket; ttlMs: number }>,
+  ): Promise<boolean[]> {
+    const args: (string | number)[] = [];
+    for (const { ticket, ttlMs } of tickets)
+      args.push(ticket.jti, ticket.queueNumber, ticket.token, ticket.expiresAtMs, Math.max(1, Math.round(ttlMs)));
+    const keys = [...fixedKeys(dealKeys(dealId)), ...tickets.map((t) => dealKeys(dealId).ticket(t.shopperId))];
+    const results = (await this.replicated('ticket', 'qdFinalizeTickets', keys, args)) as number[];
+    return results.map((recorded) => recorded === 1);
   }
 
   /**
@@ -127,7 +157,18 @@ export class DealStore {
   }
 
   async abortTicket(dealId: string, shopperId: string, jti: string): Promise<void> {
-    await this.run('qdAbortTicket', dealId, [dealKeys(dealId).ticket(shopperId)], [jti]);
+    await this.abortTickets(dealId, [{ shopperId, jti }]);
+  }
+
+  /** Undoes reservations whose tickets could not be queued, in one script call. */
+  async abortTickets(dealId: string, requests: ReadonlyArray<{ shopperId: string; jti: string }>): Promise<void> {
+    const keys = dealKeys(dealId);
+    await this.run(
+      'qdAbortTickets',
+      dealId,
+      requests.map((request) => keys.ticket(request.shopperId)),
+      requests.map((request) => request.jti),
+    );
   }
 
   /** `acceptGap` admits from this batch on even if Redis lost the admissions before it (their messages are gone from the log). */

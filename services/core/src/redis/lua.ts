@@ -65,55 +65,85 @@ local function expire_due(now, limit)
 end
 `;
 
-/** ARGV: jti, pendingTtlMs. KEYS: fixed…, ticket. */
-export const reserveTicketLua = `${prelude}
-local now, jti, pending_ttl = redis_now(), ARGV[1], tonumber(ARGV[2])
-local tkey = KEYS[8]
+/**
+ * ARGV: pendingTtlMs, then one jti per ticket. KEYS: fixed…, one ticket key per ticket. Reserves a
+ * whole batch of ticket requests in one call, each as if alone and in order (a shopper asking twice
+ * in one batch finds their own first request pending). Returns one {outcome, …} per ticket.
+ */
+export const reserveTicketsLua = `${prelude}
+local now, pending_ttl = redis_now(), tonumber(ARGV[1])
 local cfg = redis.call('HMGET', K_CFG, 'stock', 'opensAt', 'closesAt')
-if cfg[1] == false then return {'unknown_deal'} end
-local t = redis.call('HMGET', tkey, 'state', 'token', 'qn', 'exp', 'jti')
-local state = t[1]
-if state == 'purchased' then return {'purchased'} end
--- The same jti is this request's own reservation, re-sent by the client after a reconnect.
-if state == 'pending' then return {t[5] == jti and 'reserved' or 'pending'} end
-if state == 'admitted' or state == 'paying' or (state == 'waiting' and num(t[4], 0) > now) then
-  return {'existing', t[2], t[3]}
+local sold_out = num(redis.call('GET', K_SOLD), 0) >= num(cfg[1], 0)
+local results = {}
+for i = 8, #KEYS do
+  local tkey, jti = KEYS[i], ARGV[i - 6]
+  local result
+  if cfg[1] == false then result = {'unknown_deal'} else
+    local t = redis.call('HMGET', tkey, 'state', 'token', 'qn', 'exp', 'jti')
+    local state = t[1]
+    if state == 'purchased' then result = {'purchased'}
+    -- The same jti is this request's own reservation, re-sent by the client after a reconnect.
+    elseif state == 'pending' then result = {t[5] == jti and 'reserved' or 'pending'}
+    elseif state == 'admitted' or state == 'paying' or (state == 'waiting' and num(t[4], 0) > now) then
+      result = {'existing', t[2], t[3]}
+    elseif now < num(cfg[2], 0) then result = {'not_open', cfg[2]}
+    elseif cfg[3] ~= '' and now >= num(cfg[3], now + 1) then result = {'closed', cfg[3]}
+    elseif sold_out then result = {'sold_out'}
+    else
+      redis.call('DEL', tkey)
+      redis.call('HSET', tkey, 'state', 'pending', 'jti', jti)
+      redis.call('PEXPIRE', tkey, pending_ttl)
+      result = {'reserved'}
+    end
+  end
+  results[#results + 1] = result
 end
-if now < num(cfg[2], 0) then return {'not_open', cfg[2]} end
-if cfg[3] ~= '' and now >= num(cfg[3], now + 1) then return {'closed', cfg[3]} end
-if num(redis.call('GET', K_SOLD), 0) >= num(cfg[1], 0) then return {'sold_out'} end
-redis.call('DEL', tkey)
-redis.call('HSET', tkey, 'state', 'pending', 'jti', jti)
-redis.call('PEXPIRE', tkey, pending_ttl)
-return {'reserved'}
+return results
 `;
 
 /**
- * ARGV: jti, qn, token, expMs, ttlMs. KEYS: fixed…, ticket. Returns 1 when the ticket is recorded
- * (or already was: a repeated call changes nothing, so it can never move a ticket back to waiting).
+ * ARGV: five per ticket: jti, qn, token, expMs, ttlMs. KEYS: fixed…, one ticket key per ticket.
+ * Records a produced batch's tickets in one call; returns 1 per ticket recorded (or already
+ * recorded: a repeated call changes nothing, so it can never move a ticket back to waiting), else 0.
  */
-export const finalizeTicketLua = `${prelude}
-local jti, qn, token, exp, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
-local tkey = KEYS[8]
-local t = redis.call('HMGET', tkey, 'jti', 'state', 'qn')
-if t[1] ~= jti then return 0 end
-if t[2] ~= 'pending' then
-  if tonumber(t[3]) == qn then return 1 end
-  return 0
+export const finalizeTicketsLua = `${prelude}
+local results, issued, last_qn = {}, 0, num(redis.call('HGET', K_STATS, 'lastQn'), 0)
+for i = 8, #KEYS do
+  local tkey, a = KEYS[i], (i - 8) * 5
+  local jti, qn, token, exp, ttl = ARGV[a + 1], tonumber(ARGV[a + 2]), ARGV[a + 3], ARGV[a + 4], tonumber(ARGV[a + 5])
+  local t = redis.call('HMGET', tkey, 'jti', 'state', 'qn')
+  local recorded = 0
+  if t[1] == jti then
+    if t[2] ~= 'pending' then
+      if tonumber(t[3]) == qn then recorded = 1 end
+    else
+      redis.call('HSET', tkey, 'state', 'waiting', 'qn', qn, 'token', token, 'exp', exp)
+      redis.call('PEXPIRE', tkey, ttl)
+      issued = issued + 1
+      if qn > last_qn then last_qn = qn end
+      recorded = 1
+    end
+  end
+  results[#results + 1] = recorded
 end
-redis.call('HSET', tkey, 'state', 'waiting', 'qn', qn, 'token', token, 'exp', exp)
-redis.call('PEXPIRE', tkey, ttl)
-redis.call('HINCRBY', K_STATS, 'issued', 1)
-if qn > num(redis.call('HGET', K_STATS, 'lastQn'), 0) then redis.call('HSET', K_STATS, 'lastQn', qn) end
-return 1
+if issued > 0 then
+  redis.call('HINCRBY', K_STATS, 'issued', issued)
+  redis.call('HSET', K_STATS, 'lastQn', last_qn)
+end
+return results
 `;
 
-/** ARGV: jti. KEYS: fixed…, ticket. Undoes a reservation whose ticket could not be queued. */
-export const abortTicketLua = `${prelude}
-local tkey = KEYS[8]
-local t = redis.call('HMGET', tkey, 'jti', 'state')
-if t[1] == ARGV[1] and t[2] == 'pending' then redis.call('DEL', tkey) return 1 end
-return 0
+/** ARGV: one jti per ticket. KEYS: fixed…, one ticket key per ticket. Undoes reservations whose tickets could not be queued. */
+export const abortTicketsLua = `${prelude}
+local aborted = 0
+for i = 8, #KEYS do
+  local t = redis.call('HMGET', KEYS[i], 'jti', 'state')
+  if t[1] == ARGV[i - 7] and t[2] == 'pending' then
+    redis.call('DEL', KEYS[i])
+    aborted = aborted + 1
+  end
+end
+return aborted
 `;
 
 /**

@@ -1,6 +1,5 @@
 import type { Context, Hono } from 'hono';
 import {
-  encodeTicketMessage,
   errors,
   isPending,
   newTicketId,
@@ -35,7 +34,7 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
     return undefined;
   }
 
-  /** Reserves the shopper's place, appends the ticket to the deal's log and signs it; 201 for a new ticket, 200 for the one they have. */
+  /** Takes the shopper into the line through the ticket issuer; 201 for a new ticket, 200 for the one they have. */
   async function issueTicket(
     c: Context<AppEnv>,
     deal: DealSnapshot,
@@ -44,8 +43,17 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
     count: (result: string) => void,
   ): Promise<Response> {
     const dealId = deal.dealId;
-    const jti = newTicketId();
-    const reservation = await deps.store.reserveTicket(dealId, shopperId, jti);
+    const issuedAt = Math.floor(now / 1000);
+    const expiresAt = issuedAt + Math.ceil(deal.ticketTtlMs / 1000);
+    const result = await deps.issuer.issue({
+      dealId,
+      topic: topicForDeal(dealId, deps.topicPrefix),
+      shopperId,
+      jti: newTicketId(),
+      issuedAt,
+      expiresAt,
+      recordTtlMs: expiresAt * 1000 - now + deal.windowMs,
+    });
     const existing = async (token: string, queueNumber: number) => {
       count('existing');
       const { claims } = await deps.verifier.verify(token);
@@ -58,9 +66,18 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
       const answer: TicketAnswer = { ticket: token, ...view };
       return c.json(answer, 200);
     };
-    switch (reservation.outcome) {
+    switch (result.outcome) {
+      case 'issued': {
+        count('created');
+        deps.metrics.ticketsIssued.inc({ deal: dealId });
+        const answer: TicketAnswer = { ticket: result.token, ...waitingView(deal, result.queueNumber, deps.cache.admissionRate(dealId)) };
+        return c.json(answer, 201);
+      }
+      case 'unavailable':
+        count('unavailable');
+        throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
       case 'existing':
-        return existing(reservation.token, reservation.queueNumber);
+        return existing(result.token, result.queueNumber);
       case 'pending': {
         const record = await waitForPendingTicket(dealId, shopperId);
         if (record?.token) return existing(record.token, record.queueNumber);
@@ -75,43 +92,13 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
         throw errors.gone('ITEM_SOLD_OUT', 'Everything in this deal is sold');
       case 'not_open':
         count('not_open');
-        throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(reservation.opensAt).toISOString() });
+        throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(result.opensAt).toISOString() });
       case 'closed':
         count('closed');
-        throw errors.conflict('DEAL_CLOSED', 'This deal has closed', { closesAt: new Date(reservation.closesAt).toISOString() });
+        throw errors.conflict('DEAL_CLOSED', 'This deal has closed', { closesAt: new Date(result.closesAt).toISOString() });
       case 'unknown_deal':
         throw errors.notFound('DEAL_NOT_FOUND', `There is no deal "${dealId}"`);
-      case 'reserved':
-        break;
     }
-
-    const issuedAt = Math.floor(now / 1000);
-    const expiresAt = issuedAt + Math.ceil(deal.ticketTtlMs / 1000);
-    let queueNumber: number;
-    try {
-      const message = encodeTicketMessage({ v: 1, sub: shopperId, jti, iat: issuedAt, exp: expiresAt });
-      queueNumber = (await deps.queue.append(topicForDeal(dealId, deps.topicPrefix), message)) + 1;
-    } catch (error) {
-      deps.logger.warn({ err: error, dealId }, 'ticket could not be queued');
-      await deps.store.abortTicket(dealId, shopperId, jti).catch(() => undefined);
-      count('unavailable');
-      throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
-    }
-    const token = await deps.signer.sign({ sub: shopperId, deal: dealId, qn: queueNumber, jti, iat: issuedAt, exp: expiresAt });
-    const recorded = await deps.store.finalizeTicket(
-      dealId,
-      shopperId,
-      { jti, queueNumber, token, expiresAtMs: expiresAt * 1000 },
-      expiresAt * 1000 - now + deal.windowMs,
-    );
-    if (!recorded) {
-      count('unavailable');
-      throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
-    }
-    count('created');
-    deps.metrics.ticketsIssued.inc({ deal: dealId });
-    const answer: TicketAnswer = { ticket: token, ...waitingView(deal, queueNumber, deps.cache.admissionRate(dealId)) };
-    return c.json(answer, 201);
   }
 
   app.post('/api/v1/deals/:dealId/tickets', async (c) => {
