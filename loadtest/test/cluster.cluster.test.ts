@@ -115,12 +115,10 @@ async function sale(name: string, fault?: (dealId: string, topic: string) => Pro
       plan,
       transport,
       runId: dealId,
-      dealId,
-      topic: deal.topic,
+      deals: [deal],
       store: clients.store,
       db: clients.db,
       kafka: clients.kafka,
-      pause: () => deal.pause(),
       log,
     });
     await faulted;
