@@ -8,7 +8,9 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpoints, type ProfileName } from '@quickdeal/dev/profiles';
 import { upstreamFor } from '@quickdeal/dev/gateway';
+import type { Cluster } from 'ioredis';
 import { renderChart } from '../chart.js';
+import { countingPolls, formatFaultTable, runFaultDrill, type FaultStall } from '../cluster/fault-drill.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { PlanError, describePlan, planFor, planOptions, planOverrides, scenarios, type FlashSalePlan } from '../plan.js';
 import { formatReport, type FlashSaleReport } from '../report.js';
@@ -19,6 +21,8 @@ import { loadtestDir, log } from './output.js';
 import { connectClients, describeAssignment, describeStack, ensureStack, waitForAdmission } from './stack.js';
 
 const memoryLimitMiB = 300;
+/** How long the cluster-faults drill watches the sale after each fault. */
+const faultObserveMs = 15_000;
 
 function usage(): string {
   const names = Object.entries(scenarios)
@@ -80,6 +84,11 @@ async function main(argv: string[]): Promise<number> {
     console.error('loadtest: --profile must be dev, test or cluster');
     return 2;
   }
+  const drilled = plan.scenario === 'cluster-faults';
+  if (drilled && profile !== 'cluster') {
+    console.error('loadtest: the cluster-faults scenario runs on the cluster profile: add --profile cluster');
+    return 2;
+  }
   if (values.via !== 'gateway' && values.via !== 'services') {
     console.error('loadtest: --via must be gateway or services');
     return 2;
@@ -106,10 +115,15 @@ async function main(argv: string[]): Promise<number> {
   const target = endpoints(profile);
   let report: FlashSaleReport | undefined;
   const deals: LoadDeal[] = [];
-  const transport = httpTransport(
-    values.via === 'gateway' ? () => stack.gatewayUrl : (path) => (upstreamFor(path) === 'payment' ? stack.paymentUrl : stack.ticketingUrl),
-    { connections: plan.connections },
+  const { transport, pollsAnswered } = countingPolls(
+    httpTransport(
+      values.via === 'gateway'
+        ? () => stack.gatewayUrl
+        : (path) => (upstreamFor(path) === 'payment' ? stack.paymentUrl : stack.ticketingUrl),
+      { connections: plan.connections },
+    ),
   );
+  let drill: Promise<FaultStall[] | undefined> = Promise.resolve(undefined);
   try {
     for (const dealId of dealIds) deals.push(await createLoadDeal(target, outDir, dealId, plan));
     log(
@@ -125,6 +139,26 @@ async function main(argv: string[]): Promise<number> {
     log(
       `open: ${plan.shoppers.toLocaleString('en-US')} shoppers arrive via ${values.via === 'gateway' ? stack.gatewayUrl : 'the services directly'}`,
     );
+    if (drilled) {
+      const arrivalsEndAt = Date.now() + (plan.shoppers / plan.arrivalRate) * 1_000;
+      const [first] = deals as [LoadDeal];
+      drill = runFaultDrill(
+        {
+          profile,
+          kafka: clients.kafka,
+          redis: clients.redis as Cluster,
+          store: clients.store,
+          dealId: first.dealId,
+          topic: first.topic,
+          pollsAnswered,
+          log,
+        },
+        { startAfterIssued: Math.ceil(plan.shoppers / 10), observeMs: faultObserveMs, arrivalsOver: () => Date.now() >= arrivalsEndAt },
+      ).catch((error: unknown) => {
+        log(`fault drill failed: ${(error as Error).message}`);
+        return undefined;
+      });
+    }
     report = await runFlashSale({
       plan,
       transport,
@@ -140,9 +174,16 @@ async function main(argv: string[]): Promise<number> {
     });
     const jsonFile = join(outDir, 'report.json');
     const pngFile = join(outDir, 'chart.png');
-    writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    const faults = await drill;
+    writeFileSync(jsonFile, `${JSON.stringify(faults ? { ...report, faults } : report, null, 2)}\n`);
     writeFileSync(pngFile, await renderChart(report));
     console.log(`\n${formatReport(report, memoryLimitMiB)}\n`);
+    if (faults) {
+      console.log(
+        `faults, one after another, each restored before the next (the longest still-stand within ${faultObserveMs / 1000} s of each):`,
+      );
+      console.log(`${formatFaultTable(faults, faultObserveMs).replace(/^/gm, '  ')}\n`);
+    }
     console.log(`report: ${relative(process.cwd(), jsonFile)}\nchart:  ${relative(process.cwd(), pngFile)}`);
     if (values.record) {
       appendResults(
