@@ -114,7 +114,8 @@ export async function runFaultDrill(
     const at = Date.now();
     const target = await fault.inject(context);
     log(`fault drill: ${fault.name}: ${target}; watching the sale for ${options.observeMs / 1000} s …`);
-    const window = { observeMs: options.observeMs };
+    // Stalls count from the start of the fault; the window runs on from when it is in place (a new consumer takes a while to start).
+    const window = { observeMs: Date.now() - at + options.observeMs };
     const [issueMs, pollsMs, admissionMs] = await Promise.all([
       stallOf(dealCounter(store, dealId, 'issued'), at, window),
       stallOf(polls, at, window),
