@@ -68,6 +68,10 @@ export class RunSampler {
     for (const p of this.processes) {
       const usage = this.memory.get(p.pid);
       if (!usage) continue;
+      if (!residentMemory(p.pid)) {
+        this.memory.delete(p.pid); // ended during the run (a fault drill killed it): its CPU time went with it
+        continue;
+      }
       usage.cpuSeconds = cpuSeconds([p.pid], { withChildren: servesFromChildren(p.name) }) - (this.cpuAtStart.get(p.pid) ?? 0);
       usage.cores = usage.cpuSeconds / seconds;
     }
