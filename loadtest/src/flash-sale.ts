@@ -6,6 +6,7 @@ import { ShopperJourney } from './flash-sale/shopper.js';
 import { Traffic } from './flash-sale/traffic.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import type { FlashSalePlan } from './plan.js';
+import { assignDeals } from './popularity.js';
 import { Random } from './random.js';
 import type { Transport } from './transport.js';
 
@@ -32,6 +33,8 @@ export type ShopperOutcome =
 
 export interface ShopperRecord {
   shopperId: string;
+  /** The deal the shopper came for. */
+  dealId: string;
   intent: Intent;
   /** When the shopper was meant to arrive, ms after the start. */
   arrivalMs: number;
@@ -77,7 +80,8 @@ export interface GeneratorResult {
 export interface GeneratorOptions {
   plan: FlashSalePlan;
   transport: Transport;
-  dealId: string;
+  /** The deals opening together, most popular first (one for a single-deal run); the shoppers spread over them by the plan's Zipf popularity. */
+  dealIds: string[];
   runId: string;
   /**
    * Asked about once a second once every arrival was sent and answered: true when the deal has
@@ -133,6 +137,8 @@ export class FlashSaleGenerator {
     this.traffic = new Traffic(options.transport, this.clock, this.plan.timeoutMs);
     const random = new Random(this.plan.seed);
     const n = this.plan.shoppers;
+    // A generator of its own, so that a single-deal run draws exactly what it did before deals existed.
+    const dealOf = assignDeals(n, options.dealIds.length, this.plan.zipf, new Random(this.plan.seed + 2));
     this.shoppers = new Array<ShopperRecord>(n);
     this.think = new Float64Array(n);
     this.declineFirst = new Uint8Array(n);
@@ -143,6 +149,7 @@ export class FlashSaleGenerator {
       this.declineFirst[i] = intent === 'pay' && random.next() < this.plan.decline ? 1 : 0;
       this.shoppers[i] = {
         shopperId: `${options.runId}-${i}`,
+        dealId: options.dealIds[dealOf[i] as number] as string,
         intent,
         arrivalMs: 0,
         ticket: undefined,
@@ -257,7 +264,7 @@ export class FlashSaleGenerator {
     this.dispatched++;
     this.journeys++;
     const draws = { thinkMs: this.think[index] as number, declineFirst: this.declineFirst[index] === 1 };
-    new ShopperJourney({ clock: this.clock, traffic: this.traffic, dealId: this.options.dealId }, shopper, draws)
+    new ShopperJourney({ clock: this.clock, traffic: this.traffic, dealId: shopper.dealId }, shopper, draws)
       .run(intendedMs)
       .catch((error: unknown) => {
         this.options.log?.(`shopper ${shopper.shopperId}: ${(error as Error).message}`);

@@ -29,6 +29,10 @@ export interface FlashSalePlan {
   /** A request not answered within this long counts as a TIMEOUT error. */
   timeoutMs: number;
   seed: number;
+  /** How many deals open together; the shoppers spread over them by a Zipf popularity (one hot deal, a long tail). */
+  deals: number;
+  /** The Zipf exponent s of the deals' popularity: deal k draws a share proportional to 1/k^s (0: all alike). */
+  zipf: number;
 }
 
 const base: FlashSalePlan = {
@@ -49,6 +53,8 @@ const base: FlashSalePlan = {
   connections: 512,
   timeoutMs: 60_000,
   seed: 1,
+  deals: 1,
+  zipf: 1,
 };
 
 /** The named scenarios of `npm run loadtest -- --scenario <name>`; any option given beside it overrides the scenario's value. */
@@ -82,6 +88,21 @@ export const scenarios: Record<string, { summary: string; plan: Partial<FlashSal
       connections: 1_024,
     },
   },
+  'cluster-faults': {
+    summary:
+      '3,000 shoppers at 10/s for 2,400 units, cap 20, on the cluster profile, while a Kafka broker, a Redis primary, one process of each service and an admission consumer fail one after another',
+    plan: {
+      shoppers: 3_000,
+      arrivalRate: 10,
+      stock: 2_400,
+      cap: 20,
+      windowMs: 5_000,
+      thinkMs: [100, 600],
+      maxDurationMs: 600_000,
+      timeoutMs: 20_000,
+      connections: 64,
+    },
+  },
   'expired-tickets': {
     summary: '3,000 shoppers for 50 units with 8 s tickets and cap 5: many tickets expire in line and must be skipped, in order',
     plan: { shoppers: 3_000, arrivalRate: 1_000, stock: 50, cap: 5, windowMs: 3_000, ticketTtlMs: 8_000, maxDurationMs: 120_000 },
@@ -108,6 +129,10 @@ function validatePlan(plan: FlashSalePlan): void {
   positiveInt('--cap', plan.cap);
   positiveInt('--connections', plan.connections);
   positiveInt('--max-in-flight', plan.maxInFlight);
+  positiveInt('--deals', plan.deals);
+  if (plan.deals > plan.shoppers)
+    problems.push(`--deals must not exceed --shoppers (got ${plan.deals} deals for ${plan.shoppers} shoppers)`);
+  if (!(plan.zipf >= 0 && plan.zipf <= 10)) problems.push(`--zipf must be an exponent between 0 and 10 (got ${plan.zipf})`);
   if (!Number.isInteger(plan.stock) || plan.stock < 0) problems.push(`--stock must be a whole number ≥ 0 (got ${plan.stock})`);
   if (!(plan.arrivalRate > 0)) problems.push(`--arrival-rate must be above 0 (got ${plan.arrivalRate})`);
   for (const [name, value] of [
@@ -142,6 +167,8 @@ export const planOptions = {
   connections: { type: 'string' },
   timeout: { type: 'string' },
   seed: { type: 'string' },
+  deals: { type: 'string' },
+  zipf: { type: 'string' },
 } as const;
 
 /** Turns the string values of `planOptions` into plan fields; a value that does not parse throws a PlanError naming it. */
@@ -183,6 +210,8 @@ export function planOverrides(values: Partial<Record<keyof typeof planOptions, s
   if (v.connections !== undefined) out.connections = number('connections', v.connections);
   if (v.timeout !== undefined) out.timeoutMs = duration('timeout', v.timeout);
   if (v.seed !== undefined) out.seed = number('seed', v.seed);
+  if (v.deals !== undefined) out.deals = number('deals', v.deals);
+  if (v.zipf !== undefined) out.zipf = number('zipf', v.zipf);
   return out;
 }
 
@@ -191,7 +220,8 @@ export function describePlan(plan: FlashSalePlan): string {
   const walk = Math.max(0, 1 - plan.pay - plan.cancel);
   return [
     `${plan.shoppers.toLocaleString('en-US')} shoppers, ${plan.arrivalProfile} arrivals at ${plan.arrivalRate.toLocaleString('en-US')}/s on average`,
-    `stock ${plan.stock.toLocaleString('en-US')}, cap ${plan.cap.toLocaleString('en-US')}, window ${formatDuration(plan.windowMs)}, ticket TTL ${formatDuration(plan.ticketTtlMs)}`,
+    ...(plan.deals > 1 ? [`${plan.deals} deals opening together, popularity Zipf s=${plan.zipf}`] : []),
+    `${plan.deals > 1 ? 'each deal: ' : ''}stock ${plan.stock.toLocaleString('en-US')}, cap ${plan.cap.toLocaleString('en-US')}, window ${formatDuration(plan.windowMs)}, ticket TTL ${formatDuration(plan.ticketTtlMs)}`,
     `admitted: pay ${share(plan.pay)}, cancel ${share(plan.cancel)}, walk away ${share(walk)}${plan.decline > 0 ? ` (${share(plan.decline)} of payers declined once)` : ''}`,
   ].join('; ');
 }

@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { formatTable } from '@quickdeal/dev/table';
+import { formatDealTable, type DealReport } from './deal-report.js';
 import type { Endpoint, GeneratorResult, SecondCounts, ShopperOutcome } from './flash-sale.js';
 import type { InvariantReport } from './invariants.js';
 import type { LatencySummary } from './latency.js';
@@ -41,7 +42,10 @@ export interface FlashSaleReport {
     outcomes: Partial<Record<ShopperOutcome, number>>;
   };
   invariants: InvariantReport;
+  /** Each deal on its own (one entry for a single-deal run), most popular first. */
+  deals: DealReport[];
   processes: ProcessUsage[];
+  /** The most popular deal's counters over time. */
   timeline: Array<TimelinePoint & { admissionsPerSecond: number }>;
   perSecond: SecondCounts[];
 }
@@ -53,6 +57,7 @@ export function buildReport(input: {
   result: GeneratorResult;
   truth: Truth;
   invariants: InvariantReport;
+  deals: DealReport[];
   processes: ProcessUsage[];
   timeline: TimelinePoint[];
 }): FlashSaleReport {
@@ -132,6 +137,7 @@ export function buildReport(input: {
       outcomes,
     },
     invariants: input.invariants,
+    deals: input.deals,
     processes: input.processes,
     timeline,
     perSecond: result.perSecond,
@@ -206,6 +212,11 @@ export function formatReport(report: FlashSaleReport, memoryLimitMiB = 300): str
       `  ${check.violations === 0 ? 'ok  ' : 'FAIL'} ${check.title}${check.violations > 0 ? ` — ${n(check.violations)} violations` : ''}`,
     );
     for (const example of check.examples) lines.push(`         ${example}`);
+  }
+  if (report.deals.length > 1) {
+    lines.push('');
+    lines.push(`each deal on its own (times in seconds after the open; wait: from its first shopper's arrival to its first admission):`);
+    lines.push(formatDealTable(report.deals, report.plan.cap).replace(/^/gm, '  '));
   }
   lines.push('');
   lines.push(

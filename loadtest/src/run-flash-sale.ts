@@ -1,25 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlashSaleGenerator, type GeneratorResult } from './flash-sale.js';
+import { buildDealReport, combineInvariants, mergeTruths, type DealReport } from './deal-report.js';
 import { checkInvariants } from './invariants.js';
 import type { FlashSalePlan } from './plan.js';
 import { buildReport, type FlashSaleReport } from './report.js';
 import { RunSampler } from './sampler.js';
 import type { Transport } from './transport.js';
-import { readTruth, type TruthSources } from './truth.js';
+import { readTruth, type Truth, type TruthSources } from './truth.js';
 
-export interface FlashSaleRun extends TruthSources {
-  plan: FlashSalePlan;
-  transport: Transport;
-  runId: string;
-  /** The stack's processes whose memory and CPU to watch (this process is added as `generator`). */
-  processes?: Array<{ name: string; pid: number }>;
-  log?: (line: string) => void;
-  /** Ends the run early; the truth is still read and checked. */
-  signal?: AbortSignal;
-  /** How often to log a progress line (0: never). */
-  progressEveryMs?: number;
-  /** Shoppers whose status to ask the API for after the run (besides every admitted one the generator knows), at most. */
-  apiSample?: number;
+/** One deal of a run: its id, its topic, and how to pause it once the shoppers stop. */
+export interface SaleDeal {
+  dealId: string;
+  topic: string;
   /**
    * Pauses the deal once the shoppers stop, so that nobody more is admitted while the truth is
    * read (checkouts still expire): every read then sees the same line.
@@ -27,25 +19,45 @@ export interface FlashSaleRun extends TruthSources {
   pause: () => Promise<void>;
 }
 
+export interface FlashSaleRun extends Omit<TruthSources, 'dealId' | 'topic'> {
+  plan: FlashSalePlan;
+  transport: Transport;
+  runId: string;
+  /** The deals opening together, most popular first: as many as `plan.deals`, each open and with nothing sold. */
+  deals: SaleDeal[];
+  /** The stack's processes whose memory and CPU to watch (this process is added as `generator`). */
+  processes?: Array<{ name: string; pid: number }>;
+  log?: (line: string) => void;
+  /** Ends the run early; the truth is still read and checked. */
+  signal?: AbortSignal;
+  /** How often to log a progress line (0: never). */
+  progressEveryMs?: number;
+  /** Shoppers whose status to ask the API for after the run, per deal (besides every admitted one the generator knows), at most. */
+  apiSample?: number;
+}
+
 /**
- * One whole flash sale: runs the generator against a fresh deal while sampling Redis, then reads
- * back the truth and checks every invariant. The deal must exist and be open.
+ * One whole flash sale of one deal or several opening together: runs the generator against fresh
+ * deals while sampling Redis, then reads back each deal's truth and checks every invariant on each
+ * deal alone (queue numbers, cap and stock are a deal's own). The deals must exist and be open.
  */
 export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> {
-  const { plan, dealId, store } = run;
+  const { plan, store } = run;
+  if (run.deals.length !== plan.deals) throw new Error(`the plan is for ${plan.deals} deals but the run has ${run.deals.length}`);
+  const dealIds = run.deals.map((deal) => deal.dealId);
   const generator = new FlashSaleGenerator({
     plan,
     transport: run.transport,
-    dealId,
+    dealIds,
     runId: run.runId,
     log: run.log,
     signal: run.signal,
     settled: async () => {
-      const deal = await store.snapshot(dealId);
-      return deal.served >= deal.lastQueueNumber && deal.active === 0;
+      const deals = await Promise.all(dealIds.map((dealId) => store.snapshot(dealId)));
+      return deals.every((deal) => deal.served >= deal.lastQueueNumber && deal.active === 0);
     },
   });
-  const sampler = new RunSampler(store, dealId, [
+  const sampler = new RunSampler(store, dealIds, [
     ...(run.processes ?? []),
     ...(run.processes ? [{ name: 'generator', pid: process.pid }] : []),
   ]);
@@ -54,11 +66,13 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
     run.log && run.progressEveryMs
       ? setInterval(() => {
           const p = generator.progress();
-          const deal = sampler.points[sampler.points.length - 1];
+          const deal = sampler.latest();
           run.log?.(
             `t=${(p.elapsedMs / 1000).toFixed(0)}s sent ${p.dispatched.toLocaleString('en-US')}/${plan.shoppers.toLocaleString('en-US')} (dropped ${p.dropped}), ` +
               `tickets ${p.ticketsServed.toLocaleString('en-US')}, requests in flight ${p.inFlight.toLocaleString('en-US')}, shoppers still going ${p.shoppersActive.toLocaleString('en-US')}` +
-              (deal ? ` | waiting ${deal.waiting.toLocaleString('en-US')}, active ${deal.active}, sold ${deal.sold}/${plan.stock}` : ''),
+              (deal
+                ? ` | waiting ${deal.waiting.toLocaleString('en-US')}, active ${deal.active}, sold ${deal.sold}/${plan.stock * plan.deals}`
+                : ''),
           );
         }, run.progressEveryMs)
       : undefined;
@@ -70,19 +84,44 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
     await sampler.stop();
   }
   run.log?.(
-    `generator stopped (${result.endReason}) after ${(result.durationMs / 1000).toFixed(1)} s; pausing the deal and reading back the truth …`,
+    `generator stopped (${result.endReason}) after ${(result.durationMs / 1000).toFixed(1)} s; pausing the deal${plan.deals > 1 ? 's' : ''} and reading back the truth …`,
   );
-  await run.pause();
+  await Promise.all(run.deals.map((deal) => deal.pause()));
   await sleep(1_000); // what the services were still doing for the last requests lands
 
-  const withTicket = result.shoppers.filter((s) => s.queueNumber !== undefined && s.ticket !== undefined);
+  const checked: Array<{ truth: Truth; report: DealReport }> = [];
+  for (const deal of run.deals) checked.push(await checkDeal(run, deal, result, sampler.activeSamples.get(deal.dealId) ?? []));
+  const first = run.deals[0] as SaleDeal;
+  return buildReport({
+    runId: run.runId,
+    dealId: first.dealId,
+    plan,
+    result,
+    truth: mergeTruths(checked.map((c) => c.truth)),
+    invariants: combineInvariants(checked.map((c) => c.report)),
+    deals: checked.map((c) => c.report),
+    processes: sampler.usage(),
+    timeline: sampler.points.get(first.dealId) ?? [],
+  });
+}
+
+/** Reads one deal's truth and checks its invariants on its own shoppers' evidence. */
+async function checkDeal(
+  run: FlashSaleRun,
+  deal: SaleDeal,
+  result: GeneratorResult,
+  activeSamples: number[],
+): Promise<{ truth: Truth; report: DealReport }> {
+  const shoppers = result.shoppers.filter((s) => s.dealId === deal.dealId);
+  const withTicket = shoppers.filter((s) => s.queueNumber !== undefined && s.ticket !== undefined);
+  const sources = { dealId: deal.dealId, topic: deal.topic, store: run.store, db: run.db, kafka: run.kafka };
   const truth = await readTruth(
-    run,
+    sources,
     withTicket.map((s) => s.shopperId),
   );
-  const apiAnswers = await askApi(run, withTicket, new Set(truth.admissions.map((a) => a.shopperId)));
+  const apiAnswers = await askApi(run, deal.dealId, withTicket, new Set(truth.admissions.map((a) => a.shopperId)));
   const invariants = checkInvariants({
-    cap: plan.cap,
+    cap: run.plan.cap,
     truth,
     answered: withTicket.map((s) => ({
       shopperId: s.shopperId,
@@ -90,15 +129,16 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
       distinctTickets: s.distinctTickets,
       statuses: s.statuses,
     })),
-    activeSamples: sampler.activeSamples,
+    activeSamples,
     apiAnswers,
   });
-  return buildReport({ runId: run.runId, dealId, plan, result, truth, invariants, processes: sampler.usage(), timeline: sampler.points });
+  return { truth, report: buildDealReport({ dealId: deal.dealId, startedAt: result.startedAt, shoppers, truth, invariants }) };
 }
 
 /** After the run: what the status API says for every admitted shopper and an even sample of the rest. */
 async function askApi(
   run: FlashSaleRun,
+  dealId: string,
   shoppers: Array<{ shopperId: string; ticket: string | undefined }>,
   admitted: Set<string>,
 ): Promise<Array<{ shopperId: string; status: string }>> {
@@ -117,7 +157,7 @@ async function askApi(
           const answer = await run.transport.send(
             {
               method: 'GET',
-              path: `/api/v1/deals/${run.dealId}/tickets/status`,
+              path: `/api/v1/deals/${dealId}/tickets/status`,
               headers: { 'x-user-id': s.shopperId, authorization: `Bearer ${s.ticket}` },
             },
             run.plan.timeoutMs,

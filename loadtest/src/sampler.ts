@@ -26,12 +26,13 @@ export interface ProcessUsage {
 }
 
 /**
- * Samples the deal's counters from Redis (one snapshot script per tick) and the services' memory
- * from /proc, for the chart and the cap check. Ticks never overlap; a slow Redis skips a tick.
+ * Samples each deal's counters from Redis (one snapshot script per deal and tick) and the services'
+ * memory from /proc, for the chart and the cap check. Ticks never overlap; a slow Redis skips a tick.
  */
 export class RunSampler {
-  readonly points: TimelinePoint[] = [];
-  readonly activeSamples: number[] = [];
+  /** Each deal's counters over time, and its active count alone (the cap check's evidence). */
+  readonly points = new Map<string, TimelinePoint[]>();
+  readonly activeSamples = new Map<string, number[]>();
   private readonly memory = new Map<number, ProcessUsage>();
   private readonly cpuAtStart = new Map<number, number>();
   private startedAt = 0;
@@ -40,10 +41,14 @@ export class RunSampler {
 
   constructor(
     private readonly store: DealStore,
-    private readonly dealId: string,
+    private readonly dealIds: string[],
     private readonly processes: Array<{ name: string; pid: number }>,
     private readonly intervalMs = 250,
   ) {
+    for (const dealId of dealIds) {
+      this.points.set(dealId, []);
+      this.activeSamples.set(dealId, []);
+    }
     for (const p of processes)
       this.memory.set(p.pid, { name: p.name, pid: p.pid, peakRssMiB: 0, lifetimePeakMiB: 0, cpuSeconds: 0, cores: 0 });
   }
@@ -63,9 +68,21 @@ export class RunSampler {
     for (const p of this.processes) {
       const usage = this.memory.get(p.pid);
       if (!usage) continue;
+      if (!residentMemory(p.pid)) {
+        this.memory.delete(p.pid); // ended during the run (a fault drill killed it): its CPU time went with it
+        continue;
+      }
       usage.cpuSeconds = cpuSeconds([p.pid], { withChildren: servesFromChildren(p.name) }) - (this.cpuAtStart.get(p.pid) ?? 0);
       usage.cores = usage.cpuSeconds / seconds;
     }
+  }
+
+  /** The latest sample of every deal, added up (for progress lines). */
+  latest(): Omit<TimelinePoint, 't'> | undefined {
+    const last = [...this.points.values()].map((points) => points[points.length - 1]).filter((p) => p !== undefined);
+    if (last.length === 0) return undefined;
+    const sum = (field: 'waiting' | 'active' | 'sold' | 'admitted') => last.reduce((total, p) => total + p[field], 0);
+    return { waiting: sum('waiting'), active: sum('active'), sold: sum('sold'), admitted: sum('admitted') };
   }
 
   usage(): ProcessUsage[] {
@@ -93,17 +110,23 @@ export class RunSampler {
     this.busy = true;
     try {
       this.sampleMemory();
-      const s = await this.store.snapshot(this.dealId);
-      this.points.push({
-        t: (Date.now() - t0) / 1000,
-        waiting: Math.max(0, s.lastQueueNumber - s.served),
-        active: s.active,
-        sold: s.sold,
-        admitted: s.admitted,
-      });
-      this.activeSamples.push(s.active);
-    } catch {
-      // a missed sample only thins the chart
+      await Promise.all(
+        this.dealIds.map(async (dealId) => {
+          try {
+            const s = await this.store.snapshot(dealId);
+            this.points.get(dealId)?.push({
+              t: (Date.now() - t0) / 1000,
+              waiting: Math.max(0, s.lastQueueNumber - s.served),
+              active: s.active,
+              sold: s.sold,
+              admitted: s.admitted,
+            });
+            this.activeSamples.get(dealId)?.push(s.active);
+          } catch {
+            // a missed sample only thins the chart
+          }
+        }),
+      );
     } finally {
       this.busy = false;
     }

@@ -9,14 +9,26 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis, type Cluster } from 'ioredis';
 import { DealStore } from '@quickdeal/core';
 import { endpoints, profile, profileNodes } from '@quickdeal/dev/profiles';
-import { ensureServiceProcess, startServices } from '@quickdeal/dev/services';
-import { ensureInfra, listServers, stopServer } from '@quickdeal/dev/stack';
-import { applyOpenDeal, freePort, recordTicket } from '@quickdeal/dev/testing';
+import { ensureServiceProcess } from '@quickdeal/dev/services';
+import { stopServer } from '@quickdeal/dev/stack';
+import { applyOpenDeal, recordTicket } from '@quickdeal/dev/testing';
 import { connectClients, waitForAdmission, type StackClients } from '../src/cli/stack.js';
+import {
+  dealCounter,
+  freePort,
+  kill as killServer,
+  partitionLeader,
+  pidOf as pidOfServer,
+  restore as restoreProfile,
+  slotPrimary,
+  stallOf,
+  whenIssued,
+} from '../src/cluster/faults.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from '../src/cli/deal.js';
 import { planFor } from '../src/plan.js';
 import { formatReport, type FlashSaleReport } from '../src/report.js';
@@ -42,49 +54,11 @@ afterAll(async () => {
   await clients?.close();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function pidOf(name: string): Promise<number> {
-  const server = (await listServers(PROFILE)).find((candidate) => candidate.name === name && candidate.running);
-  if (!server) throw new Error(`${name} is not running in the ${PROFILE} profile`);
-  return server.pid;
-}
-
-/** A crash, not a shutdown: nothing is flushed, nothing said goodbye. */
-async function kill(name: string): Promise<void> {
-  process.kill(await pidOf(name), 'SIGKILL');
-}
-
-/** Brings every server and service of the profile back (a killed Redis primary returns as a replica). */
-async function restore(): Promise<void> {
-  await ensureInfra(PROFILE);
-  await startServices(PROFILE);
-}
-
-/** Waits until the deal has issued `count` tickets. */
-async function whenIssued(dealId: string, count: number): Promise<void> {
-  while (((await clients.store.snapshot(dealId).catch(() => undefined))?.issued ?? 0) < count) await sleep(50);
-}
-
-/**
- * The longest time the deal's `field` counter stood still after the fault (ms): sampled every 50 ms
- * until it has not moved for `quietMs` (the shoppers stopped coming, or it is stuck for good).
- */
-async function stallOf(dealId: string, field: 'issued' | 'admitted', from: number, quietMs = 20_000): Promise<number> {
-  let last = (await clients.store.snapshot(dealId).catch(() => undefined))?.[field] ?? 0;
-  let movedAt = from;
-  let longest = 0;
-  while (Date.now() - movedAt < quietMs) {
-    await sleep(50);
-    const now = (await clients.store.snapshot(dealId).catch(() => undefined))?.[field];
-    if (now !== undefined && now > last) {
-      longest = Math.max(longest, Date.now() - movedAt);
-      movedAt = Date.now();
-      last = now;
-    }
-  }
-  return movedAt === from ? Infinity : longest;
-}
+const pidOf = (name: string) => pidOfServer(PROFILE, name);
+const kill = (name: string) => killServer(PROFILE, name);
+const restore = () => restoreProfile(PROFILE);
+const issued = (dealId: string) => dealCounter(clients.store, dealId, 'issued');
+const admitted = (dealId: string) => dealCounter(clients.store, dealId, 'admitted');
 
 /** One small sale through the gateway; `fault` runs once a third of the shoppers hold tickets. */
 async function sale(name: string, fault?: (dealId: string, topic: string) => Promise<void>): Promise<FlashSaleReport> {
@@ -109,18 +83,16 @@ async function sale(name: string, fault?: (dealId: string, topic: string) => Pro
   deals.push(deal);
   await waitForAdmission(clients.kafka, [deal.topic]);
   const transport = httpTransport(() => gateway, { connections: plan.connections });
-  const faulted = fault ? whenIssued(dealId, plan.shoppers / 3).then(() => fault(dealId, deal.topic)) : Promise.resolve();
+  const faulted = fault ? whenIssued(clients.store, dealId, plan.shoppers / 3).then(() => fault(dealId, deal.topic)) : Promise.resolve();
   try {
     const report = await runFlashSale({
       plan,
       transport,
       runId: dealId,
-      dealId,
-      topic: deal.topic,
+      deals: [deal],
       store: clients.store,
       db: clients.db,
       kafka: clients.kafka,
-      pause: () => deal.pause(),
       log,
     });
     await faulted;
@@ -206,15 +178,11 @@ describe('the cluster profile', () => {
   it("keeps issuing tickets when the broker leading the deal's partition dies mid-sale", async () => {
     let stall = Infinity;
     const report = await sale('kafka', async (dealId, topic) => {
-      const admin = clients.kafka.admin();
-      await admin.connect();
-      const [meta] = (await admin.fetchTopicMetadata({ topics: [topic] })).topics;
-      await admin.disconnect();
-      const leader = meta?.partitions[0]?.leader;
+      const leader = await partitionLeader(clients.kafka, topic);
       const killedAt = Date.now();
-      await kill(`kafka-${leader}`);
-      stall = await stallOf(dealId, 'issued', killedAt);
-      console.log(`kafka-${leader} (leader of ${topic}) killed: ticket issue stood still for at most ${stall} ms`);
+      await kill(leader);
+      stall = await stallOf(issued(dealId), killedAt);
+      console.log(`${leader} (leader of ${topic}) killed: ticket issue stood still for at most ${stall} ms`);
     });
     expect(stall).toBeLessThan(12_000); // issue went on within seconds
     expectInvariants(report);
@@ -224,15 +192,11 @@ describe('the cluster profile', () => {
   it("loses no 201 ticket, oversells nothing and admits nobody twice or out of order when the deal's Redis primary dies", async () => {
     let stall = Infinity;
     const report = await sale('redis', async (dealId) => {
-      const redis = clients.redis as Cluster;
-      const slot = Number(await redis.cluster('KEYSLOT', `qd:{${dealId}}:cfg`));
-      const ranges = await redis.cluster('SLOTS');
-      const primaryPort = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2]?.[1];
-      const index = profileNodes(PROFILE).redis.findIndex((node) => node.port === primaryPort);
+      const primary = await slotPrimary(clients.redis as Cluster, PROFILE, dealId);
       const killedAt = Date.now();
-      await kill(`redis-${index + 1}`);
-      stall = await stallOf(dealId, 'issued', killedAt);
-      console.log(`redis-${index + 1} (primary of slot ${slot}) killed: ticket issue stood still for at most ${stall} ms`);
+      await kill(primary.name);
+      stall = await stallOf(issued(dealId), killedAt);
+      console.log(`${primary.name} (primary of slot ${primary.slot}) killed: ticket issue stood still for at most ${stall} ms`);
     });
     expect(stall).toBeLessThan(12_000);
     expectInvariants(report);
@@ -243,8 +207,8 @@ describe('the cluster profile', () => {
     const report = await sale('services', async (dealId) => {
       const killedAt = Date.now();
       for (const name of ['ticketing-1', 'payment-1', 'admission-1']) await kill(name);
-      const [issued, admitted] = await Promise.all([stallOf(dealId, 'issued', killedAt), stallOf(dealId, 'admitted', killedAt)]);
-      console.log(`ticketing-1, payment-1, admission-1 killed: issue stood still for at most ${issued} ms, admission ${admitted} ms`);
+      const [issue, admission] = await Promise.all([stallOf(issued(dealId), killedAt), stallOf(admitted(dealId), killedAt)]);
+      console.log(`ticketing-1, payment-1, admission-1 killed: issue stood still for at most ${issue} ms, admission ${admission} ms`);
     });
     expectInvariants(report);
     await restore();

@@ -8,7 +8,9 @@ import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { endpoints, type ProfileName } from '@quickdeal/dev/profiles';
 import { upstreamFor } from '@quickdeal/dev/gateway';
+import type { Cluster } from 'ioredis';
 import { renderChart } from '../chart.js';
+import { countingPolls, formatFaultTable, runFaultDrill, type FaultStall } from '../cluster/fault-drill.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { PlanError, describePlan, planFor, planOptions, planOverrides, scenarios, type FlashSalePlan } from '../plan.js';
 import { formatReport, type FlashSaleReport } from '../report.js';
@@ -16,9 +18,11 @@ import { runFlashSale } from '../run-flash-sale.js';
 import { httpTransport } from '../transport.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from './deal.js';
 import { loadtestDir, log } from './output.js';
-import { connectClients, describeStack, ensureStack, waitForAdmission } from './stack.js';
+import { connectClients, describeAssignment, describeStack, ensureStack, waitForAdmission } from './stack.js';
 
 const memoryLimitMiB = 300;
+/** How long the cluster-faults drill watches the sale after each fault. */
+const faultObserveMs = 15_000;
 
 function usage(): string {
   const names = Object.entries(scenarios)
@@ -32,8 +36,9 @@ ${names}
 the sale:      --shoppers N  --arrival-rate PER_S  --arrival-profile constant|poisson|spike
                --stock N  --cap N  --window 20m  --ticket-ttl 2h
 shoppers:      --pay 0.7  --cancel 0.1 (the rest walk away)  --decline 0.05  --think 200ms-1500ms
+many deals:    --deals N (opening together; --stock and --cap are each deal's)  --zipf 1 (popularity exponent)
 the generator: --connections N  --max-in-flight N  --timeout 60s  --max-duration 5m  --seed N
-the stack:     --profile dev|test (default dev)  --via gateway|services (default gateway)
+the stack:     --profile dev|test|cluster (default dev; cluster-faults needs cluster)  --via gateway|services (default gateway)
                --keep-stack (leave what this command started running)  --keep-deal (leave the deal in Redis and Kafka)
 output:        --out DIR (default loadtest/out)  --record (append a summary to loadtest/RESULTS.md)`;
 }
@@ -75,8 +80,13 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
   const profile = values.profile as ProfileName;
-  if (profile !== 'dev' && profile !== 'test') {
-    console.error('loadtest: --profile must be dev or test');
+  if (profile !== 'dev' && profile !== 'test' && profile !== 'cluster') {
+    console.error('loadtest: --profile must be dev, test or cluster');
+    return 2;
+  }
+  const drilled = plan.scenario === 'cluster-faults';
+  if (drilled && profile !== 'cluster') {
+    console.error('loadtest: the cluster-faults scenario runs on the cluster profile: add --profile cluster');
     return 2;
   }
   if (values.via !== 'gateway' && values.via !== 'services') {
@@ -94,8 +104,9 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const facts = machineFacts();
-  const dealId = freshDealId(plan.scenario);
-  const outDir = join(values.out ?? join(loadtestDir, 'out'), dealId);
+  const runId = freshDealId(plan.scenario);
+  const dealIds = plan.deals === 1 ? [runId] : Array.from({ length: plan.deals }, (_, k) => `${runId}-${k + 1}`);
+  const outDir = join(values.out ?? join(loadtestDir, 'out'), runId);
   mkdirSync(outDir, { recursive: true });
   log(`plan: ${describePlan(plan)}`);
 
@@ -103,26 +114,56 @@ async function main(argv: string[]): Promise<number> {
   const clients = connectClients(profile);
   const target = endpoints(profile);
   let report: FlashSaleReport | undefined;
-  let deal: LoadDeal | undefined;
-  const transport = httpTransport(
-    values.via === 'gateway' ? () => stack.gatewayUrl : (path) => (upstreamFor(path) === 'payment' ? stack.paymentUrl : stack.ticketingUrl),
-    { connections: plan.connections },
+  const deals: LoadDeal[] = [];
+  const { transport, pollsAnswered } = countingPolls(
+    httpTransport(
+      values.via === 'gateway'
+        ? () => stack.gatewayUrl
+        : (path) => (upstreamFor(path) === 'payment' ? stack.paymentUrl : stack.ticketingUrl),
+      { connections: plan.connections },
+    ),
   );
+  let drill: Promise<FaultStall[] | undefined> = Promise.resolve(undefined);
   try {
-    deal = await createLoadDeal(target, outDir, dealId, plan);
+    for (const dealId of dealIds) deals.push(await createLoadDeal(target, outDir, dealId, plan));
     log(
-      `deal ${dealId} applied (${relative(process.cwd(), deal.manifest)}); waiting for the admission consumers to pick up ${deal.topic} …`,
+      plan.deals === 1
+        ? `deal ${runId} applied (${relative(process.cwd(), deals[0]?.manifest ?? '')}); waiting for the admission consumers to pick up ${deals[0]?.topic} …`
+        : `${plan.deals} deals ${dealIds[0]} … ${dealIds[dealIds.length - 1]} applied (manifests in ${relative(process.cwd(), outDir)}); waiting for the admission consumers to pick up their topics …`,
     );
-    await waitForAdmission(clients.kafka, [deal.topic]);
+    const consumers = await waitForAdmission(
+      clients.kafka,
+      deals.map((deal) => deal.topic),
+    );
+    if (plan.deals > 1) log(`the deals' partitions, by admission consumer: ${describeAssignment(consumers)}`);
     log(
       `open: ${plan.shoppers.toLocaleString('en-US')} shoppers arrive via ${values.via === 'gateway' ? stack.gatewayUrl : 'the services directly'}`,
     );
+    if (drilled) {
+      const arrivalsEndAt = Date.now() + (plan.shoppers / plan.arrivalRate) * 1_000;
+      const [first] = deals as [LoadDeal];
+      drill = runFaultDrill(
+        {
+          profile,
+          kafka: clients.kafka,
+          redis: clients.redis as Cluster,
+          store: clients.store,
+          dealId: first.dealId,
+          topic: first.topic,
+          pollsAnswered,
+          log,
+        },
+        { startAfterIssued: Math.ceil(plan.shoppers / 10), observeMs: faultObserveMs, arrivalsOver: () => Date.now() >= arrivalsEndAt },
+      ).catch((error: unknown) => {
+        log(`fault drill failed: ${(error as Error).message}`);
+        return undefined;
+      });
+    }
     report = await runFlashSale({
       plan,
       transport,
-      runId: dealId,
-      dealId,
-      topic: deal.topic,
+      runId,
+      deals,
       store: clients.store,
       db: clients.db,
       kafka: clients.kafka,
@@ -130,13 +171,19 @@ async function main(argv: string[]): Promise<number> {
       log,
       signal: abort.signal,
       progressEveryMs: 5_000,
-      pause: () => (deal as LoadDeal).pause(),
     });
     const jsonFile = join(outDir, 'report.json');
     const pngFile = join(outDir, 'chart.png');
-    writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
+    const faults = await drill;
+    writeFileSync(jsonFile, `${JSON.stringify(faults ? { ...report, faults } : report, null, 2)}\n`);
     writeFileSync(pngFile, await renderChart(report));
     console.log(`\n${formatReport(report, memoryLimitMiB)}\n`);
+    if (faults) {
+      console.log(
+        `faults, one after another, each restored before the next (the longest still-stand within ${faultObserveMs / 1000} s of each):`,
+      );
+      console.log(`${formatFaultTable(faults, faultObserveMs).replace(/^/gm, '  ')}\n`);
+    }
     console.log(`report: ${relative(process.cwd(), jsonFile)}\nchart:  ${relative(process.cwd(), pngFile)}`);
     if (values.record) {
       appendResults(
@@ -147,9 +194,9 @@ async function main(argv: string[]): Promise<number> {
     }
   } finally {
     await transport.close().catch(() => undefined);
-    if (deal && !values['keep-deal']) {
-      log(`retiring the deal (sold out, its line drained, its Redis state removed; --keep-deal keeps it) …`);
-      await retireLoadDeals(target, clients.kafka, [deal], log).catch((error: unknown) =>
+    if (deals.length > 0 && !values['keep-deal']) {
+      log(`retiring the deal${deals.length > 1 ? 's' : ''} (sold out, the line drained, the Redis state removed; --keep-deal keeps it) …`);
+      await retireLoadDeals(target, clients.kafka, deals, log).catch((error: unknown) =>
         log(`could not retire the deal: ${(error as Error).message}`),
       );
     }

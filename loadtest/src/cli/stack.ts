@@ -96,20 +96,28 @@ export function connectClients(profile: ProfileName): StackClients {
   };
 }
 
-/** Waits until a member of the admission consumer group is assigned the topic (a new topic takes a rebalance). */
-export async function waitForAdmission(kafka: Kafka, topics: string[], timeoutMs = 90_000, groupId = 'quickdeal-admission'): Promise<void> {
+/**
+ * Waits until a member of the admission consumer group is assigned each topic (a new topic takes a
+ * rebalance); returns which member (its member id) reads each topic.
+ */
+export async function waitForAdmission(
+  kafka: Kafka,
+  topics: string[],
+  timeoutMs = 90_000,
+  groupId = 'quickdeal-admission',
+): Promise<Map<string, string>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { groups } = await admin.describeGroups([groupId]);
-      const assigned = new Set<string>();
+      const assigned = new Map<string, string>();
       for (const member of groups[0]?.members ?? []) {
         const decoded = member.memberAssignment.length > 0 ? AssignerProtocol.MemberAssignment.decode(member.memberAssignment) : null;
-        for (const topic of Object.keys(decoded?.assignment ?? {})) assigned.add(topic);
+        for (const topic of Object.keys(decoded?.assignment ?? {})) assigned.set(topic, member.memberId);
       }
-      if (topics.every((topic) => assigned.has(topic))) return;
+      if (topics.every((topic) => assigned.has(topic))) return assigned;
       if (Date.now() > deadline)
         throw new Error(`the admission consumers did not pick up ${topics.join(', ')} within ${timeoutMs / 1000} s`);
       await sleep(250);
@@ -117,4 +125,12 @@ export async function waitForAdmission(kafka: Kafka, topics: string[], timeoutMs
   } finally {
     await admin.disconnect();
   }
+}
+
+/** "2 consumers: 10 + 10 deals": how the admission consumers share the given topics. */
+export function describeAssignment(assignment: Map<string, string>): string {
+  const perMember = new Map<string, number>();
+  for (const member of assignment.values()) perMember.set(member, (perMember.get(member) ?? 0) + 1);
+  const counts = [...perMember.values()].sort((a, b) => b - a);
+  return `${counts.length} consumer${counts.length === 1 ? '' : 's'}: ${counts.join(' + ')} deals`;
 }
