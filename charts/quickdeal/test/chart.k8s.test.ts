@@ -267,8 +267,9 @@ describe('the HTTPRoute (Gateway API)', () => {
   it('is valid for the official Gateway API CRDs on the API server', async () => {
     const { yaml } = await render(cluster, { valuesFile: 'production-values.yaml', release: 'shop' });
     const route = parseAllDocuments(yaml)
-      .map((doc) => doc.toJS() as { kind?: string })
-      .find((object) => object?.kind === 'HTTPRoute');
+      .map((doc) => doc.toJS() as { kind?: string; metadata: { namespace: string } })
+      .find((object) => object?.kind === 'HTTPRoute')!;
+    route.metadata.namespace = namespace;
     const applied = await kubectl(cluster, ['apply', '--dry-run=server', '-n', namespace, '-f', '-'], JSON.stringify(route));
     expect(applied.stderr).toBe('');
     expect(applied.stdout).toContain('httproute.gateway.networking.k8s.io/shop-quickdeal created (server dry run)');
@@ -295,7 +296,7 @@ describe('the HTTPRoute (Gateway API)', () => {
   });
 
   it('needs its parent Gateway', async () => {
-    const { error } = await render(cluster, { valuesFile: 'default-values.yaml', set: ['httpRoute.parentRefs=null'] });
+    const { error } = await render(cluster, { valuesFile: 'default-values.yaml', setJson: ['httpRoute.parentRefs=[]'] });
     expect(error).toContain('httpRoute.parentRefs is required');
   });
 });
