@@ -139,13 +139,25 @@ describe('fenced leadership', () => {
       },
     });
     let lostAt: number | undefined;
+    let actingWhenLost: boolean | undefined;
     const metrics = createOperatorMetrics();
-    const operator = new Operator(
-      { kubeConfig: api.kc, registry, metrics, logger, onLostLeadership: () => (lostAt ??= Date.now()) },
+    // Roomier deadlines than the others: a slow renewal on a loaded machine must not be the loss this test sees.
+    const roomy = { leaseDurationMs: 8_000, renewDeadlineMs: 6_000, retryPeriodMs: 300 };
+    const operator: Operator = new Operator(
+      {
+        kubeConfig: api.kc,
+        registry,
+        metrics,
+        logger,
+        onLostLeadership: () => {
+          lostAt ??= Date.now();
+          actingWhenLost ??= operator.mayAct();
+        },
+      },
       {
         identity,
         controller: { namespace, resyncMs: 60_000, workers: 1, backoff: { baseDelayMs: 100, maxDelayMs: 1_000 } },
-        leaderElection: { namespace, name: leaseName, ...timings },
+        leaderElection: { namespace, name: leaseName, ...roomy },
       },
     );
     await operator.start();
@@ -153,7 +165,7 @@ describe('fenced leadership', () => {
       await eventually('the operator to lead', async () => (operator.mayAct() ? true : undefined), 10_000);
       const name = uniqueName('fenced');
       await createQuickDeal(api, namespace, quickDeal(name, { stock: 5 }));
-      await eventually('the reconcile to reach the registry', async () => (applied.length > 0 ? true : undefined), 10_000);
+      await eventually('the reconcile to reach the registry', async () => (applied.length > 0 ? true : undefined), 30_000);
 
       // The reconcile is stuck, yet the Lease is renewed.
       const before = await renewedAt(leaseName);
@@ -163,7 +175,10 @@ describe('fenced leadership', () => {
       const stolenAt = Date.now();
       await stealLease(leaseName, 'thief');
       await eventually('the old leader to give up', async () => (lostAt !== undefined ? true : undefined), 10_000);
-      expect(lostAt! - stolenAt).toBeLessThan(timings.renewDeadlineMs + timings.retryPeriodMs + 1_000);
+      // Seen at the next renewal (a retry period), not after the renew deadline; fenced at that moment.
+      expect(lostAt! - stolenAt).toBeGreaterThanOrEqual(0);
+      expect(lostAt! - stolenAt).toBeLessThan(roomy.renewDeadlineMs);
+      expect(actingWhenLost).toBe(false);
       expect(operator.mayAct()).toBe(false);
       expect(metricValue(await metrics.registry.metrics(), 'quickdeal_operator_leader')).toBe(0);
 
@@ -207,7 +222,7 @@ describe('fenced leadership', () => {
       LOG_LEVEL: 'warn',
     });
     try {
-      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 'the operator to be ready', () => operator.child.exitCode === null);
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, 'the operator to be ready', () => operator.child.exitCode === null, 120_000);
       await eventually(
         'the process to lead',
         async () => ((await leaseOf(leaseName).catch(() => undefined))?.holderIdentity === 'exiting-leader' ? true : undefined),
@@ -223,5 +238,5 @@ describe('fenced leadership', () => {
       if (operator.child.exitCode === null) operator.child.kill('SIGKILL');
       await operator.exited;
     }
-  });
+  }, 180_000); // a process start under a loaded CI machine takes a while
 });

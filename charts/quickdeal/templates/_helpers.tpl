@@ -159,6 +159,9 @@ from a Secret) and, with (dict "root" $ "postgres" true), DATABASE_URL: a list o
 {{- else if not (or $identity.header.gatewayStripsHeader (and .Values.ingress.enabled $identity.header.authUrl)) }}
 {{- fail "shopperIdentity.mode=header needs shopperIdentity.header.authUrl (the Ingress then sets X-User-Id from the authenticating gateway, replacing a client's copy) or header.gatewayStripsHeader=true when your own routing strips it (docs/deploy.md)" }}
 {{- end }}
+{{- if and .Values.httpRoute.enabled (not .Values.httpRoute.parentRefs) }}
+{{- fail "httpRoute.parentRefs is required: the Gateway(s) the public route attaches to, e.g. [{name: shop-gateway, namespace: gateway-system}] (or set httpRoute.enabled=false)" }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -23,6 +23,7 @@ import {
   dashboardsDir,
   find,
   helm,
+  installGatewayApiCrds,
   installMonitoringCrds,
   one,
   render,
@@ -40,6 +41,7 @@ const createdNamespaces: string[] = [];
 beforeAll(async () => {
   ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-chart'));
   await installMonitoringCrds(cluster);
+  await installGatewayApiCrds(cluster);
 }, 120_000);
 
 afterAll(async () => {
@@ -205,9 +207,104 @@ describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
   });
 });
 
-describe('the Ingress', () => {
-  it('routes exactly the public paths of dev/src/gateway/routes.ts, to the same services', async () => {
+/** Paths that must route as the local gateway routes them, or not at all. */
+const routeSamples = [
+  '/api/v1/deals/iphone-17-pro/tickets',
+  '/api/v1/deals/iphone-17-pro/tickets/status',
+  '/api/v1/deals/demo-phone/checkout',
+  '/api/v1/deals/demo-phone/orders',
+  '/deals',
+  '/deals/demo-phone',
+  '/deals/demo-phone/checkout',
+  '/deals/_assets/0123abcd/qd.css',
+  '/dealsx',
+  '/.well-known/jwks.json',
+  '/metrics',
+  '/healthz',
+  '/readyz',
+  '/',
+  '/api/v1/deals/demo-phone',
+  '/api/v1/deals',
+  '/api/v1/deals/a/b/tickets',
+  '/.well-known/jwksXjson',
+];
+
+interface HttpRouteRule {
+  matches: Array<{ path: { type: 'Exact' | 'PathPrefix' | 'RegularExpression'; value: string } }>;
+  backendRefs: Array<{ name: string; port: number }>;
+}
+
+/** A path match as the Gateway API defines it: Exact, PathPrefix element by element, RegularExpression over the whole path. */
+function pathMatches(match: HttpRouteRule['matches'][number]['path'], path: string): boolean {
+  if (match.type === 'Exact') return path === match.value;
+  if (match.type === 'PathPrefix') return path === match.value || path.startsWith(`${match.value.replace(/\/$/, '')}/`);
+  return new RegExp(`^(?:${match.value})$`).test(path);
+}
+
+describe('the HTTPRoute (Gateway API)', () => {
+  it('routes exactly the public paths of dev/src/gateway/routes.ts, to the same services, with core matches where a prefix can say it', async () => {
     const { objects } = await render(cluster, { valuesFile: 'default-values.yaml', release: 'shop' });
+    expect(find(objects, 'Ingress')).toEqual([]);
+    const route = one(objects, 'HTTPRoute');
+    expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
+    expect(route.spec.parentRefs).toEqual([{ name: 'shop-gateway', namespace: 'gateway-system' }]);
+    const rules = route.spec.rules as HttpRouteRule[];
+    const types = rules.flatMap((rule) => rule.matches.map((match) => match.path.type));
+    // Only the two paths with the deal id in the middle need more than the core matches.
+    expect(types.filter((type) => type === 'RegularExpression')).toHaveLength(2);
+    for (const rule of rules) expect(rule.backendRefs).toEqual([{ name: expect.stringMatching(/^shop-quickdeal-/), port: 80 }]);
+    const routed = (path: string) => {
+      const hits = rules.filter((rule) => rule.matches.some((match) => pathMatches(match.path, path)));
+      expect(hits.length, `${path} matches ${hits.length} rules: precedence would decide`).toBeLessThan(2);
+      return hits[0]?.backendRefs[0]?.name;
+    };
+    for (const sample of routeSamples) {
+      const upstream = upstreamFor(sample);
+      expect(routed(sample), sample).toBe(upstream ? `shop-quickdeal-${upstream}` : undefined);
+    }
+  });
+
+  it('is valid for the official Gateway API CRDs on the API server', async () => {
+    const { yaml } = await render(cluster, { valuesFile: 'production-values.yaml', release: 'shop' });
+    const route = parseAllDocuments(yaml)
+      .map((doc) => doc.toJS() as { kind?: string; metadata: { namespace: string } })
+      .find((object) => object?.kind === 'HTTPRoute')!;
+    route.metadata.namespace = namespace;
+    const applied = await kubectl(cluster, ['apply', '--dry-run=server', '-n', namespace, '-f', '-'], JSON.stringify(route));
+    expect(applied.stderr).toBe('');
+    expect(applied.stdout).toContain('httproute.gateway.networking.k8s.io/shop-quickdeal created (server dry run)');
+    // The CRD's own validation is live: a path that is no path is refused.
+    const broken = JSON.stringify(route).replace('"value":"/deals"', '"value":"deals"');
+    const refused = await kubectl(cluster, ['apply', '--dry-run=server', '-n', namespace, '-f', '-'], broken);
+    expect(refused.code).not.toBe(0);
+  });
+
+  it('attached to a Gateway that does not exist: created, and its status stays empty until a Gateway controller answers', async () => {
+    const { yaml } = await render(cluster, { valuesFile: 'default-values.yaml', release: 'orphan' });
+    const route = parseAllDocuments(yaml)
+      .map((doc) => doc.toJS() as { kind?: string; metadata: { namespace: string } })
+      .find((object) => object?.kind === 'HTTPRoute')!;
+    route.metadata.namespace = namespace;
+    const applied = await kubectl(cluster, ['apply', '-n', namespace, '-f', '-'], JSON.stringify(route));
+    expect(applied.code, applied.stderr).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const read = await kubectl(cluster, ['get', 'httproute', 'orphan-quickdeal', '-n', namespace, '-o', 'json']);
+    const status = (JSON.parse(read.stdout) as { status?: { parents?: unknown[] } }).status;
+    // No controller runs here: nobody writes status.parents. A conformant controller would set
+    // Accepted=False with reason NoMatchingParent for the missing Gateway (docs/deploy.md).
+    expect(status?.parents ?? []).toEqual([]);
+  });
+
+  it('needs its parent Gateway', async () => {
+    const { error } = await render(cluster, { valuesFile: 'default-values.yaml', setJson: ['httpRoute.parentRefs=[]'] });
+    expect(error).toContain('httpRoute.parentRefs is required');
+  });
+});
+
+describe('the Ingress (optional)', () => {
+  it('routes exactly the public paths of dev/src/gateway/routes.ts, to the same services', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'ingress-values.yaml', release: 'shop' });
+    expect(find(objects, 'HTTPRoute')).toEqual([]);
     const ingress = one(objects, 'Ingress');
     expect(ingress.metadata.annotations?.['nginx.ingress.kubernetes.io/use-regex']).toBe('true');
     expect(ingress.spec.ingressClassName).toBe('nginx');
@@ -231,32 +328,14 @@ describe('the Ingress', () => {
       .sort((a, b) => b.path.length - a.path.length)
       .map((p) => ({ pattern: new RegExp(`^${p.path}`, 'i'), service: p.backend.service.name }));
     const ingressRoute = (path: string) => locations.find((location) => location.pattern.test(path))?.service;
-    const samples = [
-      '/api/v1/deals/iphone-17-pro/tickets',
-      '/api/v1/deals/iphone-17-pro/tickets/status',
-      '/api/v1/deals/demo-phone/checkout',
-      '/api/v1/deals/demo-phone/orders',
-      '/deals/demo-phone',
-      '/deals/demo-phone/checkout',
-      '/deals/_assets/0123abcd/qd.css',
-      '/.well-known/jwks.json',
-      '/metrics',
-      '/healthz',
-      '/readyz',
-      '/',
-      '/api/v1/deals/demo-phone',
-      '/api/v1/deals',
-      '/api/v1/deals/a/b/tickets',
-      '/.well-known/jwksXjson',
-    ];
-    for (const sample of samples) {
+    for (const sample of routeSamples) {
       const upstream = upstreamFor(sample);
       expect(ingressRoute(sample), sample).toBe(upstream ? `shop-quickdeal-${upstream}` : undefined);
     }
   });
 
   it('serves every host given, with TLS when asked', async () => {
-    const { objects } = await render(cluster, { valuesFile: 'production-values.yaml' });
+    const { objects } = await render(cluster, { valuesFile: 'ingress-values.yaml' });
     const ingress = one(objects, 'Ingress');
     expect(ingress.spec.rules.map((rule: { host: string }) => rule.host)).toEqual(['deals.example.com']);
     expect(ingress.spec.tls).toEqual([{ secretName: 'deals-example-com-tls', hosts: ['deals.example.com'] }]);

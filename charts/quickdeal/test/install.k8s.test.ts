@@ -14,7 +14,7 @@ import { loadKeyring } from '@quickdeal/core';
 import { repoRoot } from '@quickdeal/dev/paths';
 import { kubectl, startProcess, uniqueName } from '@quickdeal/dev/testing';
 import { deleteNamespace, setUpTestNamespace, type Clients } from '@quickdeal/dev/testing/kubernetes';
-import { chartDir, helm, installMonitoringCrds } from './support/chart.js';
+import { chartDir, helm, installGatewayApiCrds, installMonitoringCrds } from './support/chart.js';
 
 const cluster = inject('kubernetes');
 const release = uniqueName('qdi');
@@ -50,6 +50,7 @@ async function sh(commands: string) {
 beforeAll(async () => {
   ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-install'));
   await installMonitoringCrds(cluster); // the doc's values enable a ServiceMonitor and a PrometheusRule
+  await installGatewayApiCrds(cluster); // and route through the Gateway API
   workDir = mkdtempSync(join(tmpdir(), 'qd-deploy-doc-'));
 }, 60_000);
 
@@ -87,6 +88,16 @@ describe('docs/deploy.md, as written', () => {
       `prometheusrule.monitoring.coreos.com/${release}-quickdeal`,
       `servicemonitor.monitoring.coreos.com/${release}-quickdeal`,
     ]);
+    // The public paths go through the Gateway API: an HTTPRoute attached to the doc's Gateway, no Ingress.
+    const routes = await kubectl(cluster, ['get', 'httproutes,ingresses', '-n', namespace, '-o', 'json']);
+    const items = (
+      JSON.parse(routes.stdout) as { items: Array<{ kind: string; metadata: { name: string }; spec: Record<string, unknown> }> }
+    ).items;
+    expect(items.map((item) => `${item.kind}/${item.metadata.name}`)).toEqual([`HTTPRoute/${release}-quickdeal`]);
+    expect(items[0]?.spec).toMatchObject({
+      parentRefs: [expect.objectContaining({ name: 'shop-gateway', namespace: 'gateway-system' })],
+      hostnames: ['deals.example.com'],
+    });
   }, 150_000);
 
   it('applies the sample QuickDeal and lists it', async () => {
@@ -186,7 +197,7 @@ describe('docs/deploy.md, as written', () => {
     expect(uninstalled.code).toBe(0);
     const left = await kubectl(cluster, [
       'get',
-      'all,configmaps,secrets,serviceaccounts,roles,rolebindings,ingresses,networkpolicies,poddisruptionbudgets,servicemonitors,prometheusrules',
+      'all,configmaps,secrets,serviceaccounts,roles,rolebindings,ingresses,httproutes,networkpolicies,poddisruptionbudgets,servicemonitors,prometheusrules',
       '-n',
       namespace,
       '-l',

@@ -85,6 +85,12 @@ describe('rules/quickdeal-alerts.yaml', () => {
         'QuickDealLatencyAboveSLO',
         'QuickDealOperatorReconcileFailing',
         'QuickDealOversold',
+        'QuickDealComponentAbsent',
+        'QuickDealAdmissionAbsent',
+        'QuickDealTargetDown',
+        'QuickDealNoOperatorLeader',
+        'QuickDealScalingFailing',
+        'QuickDealDealNotReady',
       ]),
     );
     for (const rule of alertRules()) {

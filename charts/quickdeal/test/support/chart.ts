@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { ensureGatewayApiCrds } from '@quickdeal/dev/gateway-api';
 import { repoRoot } from '@quickdeal/dev/paths';
 import { kubectl, run } from '@quickdeal/dev/testing';
 import type { Kubernetes } from '@quickdeal/dev/testing/kubernetes';
@@ -50,6 +51,16 @@ export async function installMonitoringCrds(cluster: Kubernetes): Promise<void> 
   const crds = ['servicemonitors', 'podmonitors', 'prometheusrules'].map((plural) => `crd/${plural}.monitoring.coreos.com`);
   const established = await kubectl(cluster, ['wait', '--for=condition=Established', ...crds, '--timeout=30s']);
   if (established.code !== 0) throw new Error(`the monitoring.coreos.com CRDs were not established: ${established.stderr}`);
+}
+
+/** The official Gateway API CRDs (standard channel, from the Go module proxy, cached), so HTTPRoutes validate as a real cluster validates them. */
+export async function installGatewayApiCrds(cluster: Kubernetes): Promise<void> {
+  const dir = await ensureGatewayApiCrds();
+  const applied = await kubectl(cluster, ['apply', '--server-side', '-f', dir]);
+  if (applied.code !== 0) throw new Error(`installing the Gateway API CRDs failed: ${applied.stderr}`);
+  const crds = ['gateways', 'httproutes', 'gatewayclasses'].map((plural) => `crd/${plural}.gateway.networking.k8s.io`);
+  const established = await kubectl(cluster, ['wait', '--for=condition=Established', ...crds, '--timeout=30s']);
+  if (established.code !== 0) throw new Error(`the Gateway API CRDs were not established: ${established.stderr}`);
 }
 
 /** `helm template`: the manifests as objects, or the error helm printed. */
