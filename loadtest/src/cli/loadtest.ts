@@ -153,7 +153,7 @@ async function main(argv: string[]): Promise<number> {
           pollsAnswered,
           log,
         },
-        { startAfterIssued: Math.ceil(plan.shoppers / 10), observeMs: faultObserveMs, arrivalsOver: () => Date.now() >= arrivalsEndAt },
+        { startAfterIssued: Math.ceil(plan.shoppers / 20), observeMs: faultObserveMs, arrivalsOver: () => Date.now() >= arrivalsEndAt },
       ).catch((error: unknown) => {
         log(`fault drill failed: ${(error as Error).message}`);
         return undefined;

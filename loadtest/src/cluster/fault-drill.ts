@@ -115,7 +115,7 @@ export async function runFaultDrill(
     const target = await fault.inject(context);
     log(`fault drill: ${fault.name}: ${target}; watching the sale for ${options.observeMs / 1000} s …`);
     // Stalls count from the start of the fault; the window runs on from when it is in place (a new consumer takes a while to start).
-    const window = { observeMs: Date.now() - at + options.observeMs };
+    const window = { observeMs: Date.now() - at + options.observeMs, quietMs: Infinity };
     const [issueMs, pollsMs, admissionMs] = await Promise.all([
       stallOf(dealCounter(store, dealId, 'issued'), at, window),
       stallOf(polls, at, window),
