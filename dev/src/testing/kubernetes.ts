@@ -44,7 +44,10 @@ export type Clients = ReturnType<typeof clients>;
 
 /** Installs (or updates) the committed CRD and waits until the API server serves QuickDeals. */
 export async function installCrd(cluster: Cluster): Promise<void> {
-  const applied = await kubectl(cluster, ['apply', '-f', join(repoRoot, 'manifests', 'crd')]);
+  const apply = () => kubectl(cluster, ['apply', '-f', join(repoRoot, 'manifests', 'crd')]);
+  let applied = await apply();
+  // Test files start in parallel: when two create the CRD at once, the slower one applies again as an update.
+  if (applied.code !== 0 && applied.stderr.includes('AlreadyExists')) applied = await apply();
   if (applied.code !== 0) throw new Error(`installing the CRD failed: ${applied.stderr}`);
   const established = await kubectl(cluster, ['wait', '--for=condition=Established', `crd/${crdName}`, '--timeout=30s']);
   if (established.code !== 0) throw new Error(`the CRD was not established: ${established.stderr}`);
