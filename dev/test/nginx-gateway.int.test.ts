@@ -114,12 +114,13 @@ describe('the nginx gateway, over real HTTP', () => {
     }
   });
 
-  it('answers 502 in JSON when no process of the service answers', async () => {
+  it('answers 503 in JSON with Retry-After when no process of the service answers', async () => {
     nginx?.kill('SIGTERM');
     await new Promise((resolve) => nginx?.once('exit', resolve));
     url = await startNginx({ ticketing: [deadHost], payment: [deadHost] });
-    const { status, body } = await get('/api/v1/deals/phone/tickets/status');
-    expect(status).toBe(502);
-    expect(body.error?.code).toBe('UPSTREAM_UNAVAILABLE');
+    const response = await fetch(`${url}/api/v1/deals/phone/tickets/status`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(((await response.json()) as { error?: { code: string } }).error?.code).toBe('UPSTREAM_UNAVAILABLE');
   });
 });

@@ -507,8 +507,13 @@ describe('Redis topologies', () => {
   it('points every component at the Sentinels, with the password from the shop’s own Secret', async () => {
     const { objects } = await render(cluster, { valuesFile: 'redis-sentinel-values.yaml' });
     const sentinels = 'redis-sentinel-0.redis-sentinel:26379,redis-sentinel-1.redis-sentinel:26379,redis-sentinel-2.redis-sentinel:26379';
-    for (const env of Object.values(redisEnv(objects)))
-      expect(env).toEqual([sentinels, 'quickdeal', { secretKeyRef: { name: 'shop-redis', key: 'password' } }]);
+    const password = { secretKeyRef: { name: 'shop-redis', key: 'password' } };
+    expect(redisEnv(objects)).toEqual({
+      ticketing: [sentinels, 'quickdeal', password],
+      payment: [sentinels, 'quickdeal', password],
+      admission: [sentinels, 'quickdeal', password],
+      operator: [sentinels, 'quickdeal', password],
+    });
   });
 });
 

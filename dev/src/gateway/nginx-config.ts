@@ -100,8 +100,11 @@ ${locations.join('\n')}
       return 404 '${errorBody('NOT_FOUND', 'No route for this path')}';
     }
 
+    # An outage is 503 with Retry-After, as the Node gateway and a cluster's proxy answer: the page
+    # (or the load generator) asks again instead of giving up on a 502.
     location @upstream_unavailable {
-      return 502 '${errorBody('UPSTREAM_UNAVAILABLE', 'The service behind this path did not answer')}';
+      add_header Retry-After 1 always;
+      return 503 '${errorBody('UPSTREAM_UNAVAILABLE', 'The service behind this path did not answer')}';
     }
   }
 }
