@@ -108,7 +108,9 @@ describe('a deal’s identity', () => {
     const name = uniqueName('clash');
     await createQuickDeal(api, namespace, classed(name, { stock: 4 }));
     await waitForDeal(api, namespace, name, 'Ready', isReady);
-    await sleep(20); // creationTimestamp has a one-second grain; the namespace breaks ties, and this one is older either way
+    // creationTimestamp has a one-second grain, and a tie goes to the namespace that sorts first (random
+    // suffixes here): a second later, the first deal is the older one whatever the names.
+    await sleep(1_100);
     await createQuickDeal(api, otherNamespace, classed(name, { stock: 9 }));
     const blocked = await waitForDeal(
       api,
