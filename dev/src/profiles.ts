@@ -84,7 +84,7 @@ const profiles: Record<ProfileName, Profile> = {
     },
   },
   // Three Kafka brokers, Redis Cluster (3 primaries + 3 replicas), two processes of each service.
-  // Its own range, 23300–23339, so it clashes with no other profile at any one offset.
+  // Its own range, 23300–23349 (Redis Cluster bus ports 23340–23345), so it clashes with no other profile at any one offset.
   cluster: {
     name: 'cluster',
     ports: {

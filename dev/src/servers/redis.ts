@@ -57,6 +57,9 @@ export async function ensureRedis(name: ProfileName): Promise<{ pid: number; sta
   return { pid: results[0]!.pid, started: results.some((result) => result.started), servers };
 }
 
+/** A cluster node's bus port is its port plus this: 23340–23345 on the cluster profile (before the offset). */
+const CLUSTER_BUS_PORT_SHIFT = 30;
+
 /** Starts (or finds running) node `index` of the profile's Redis; restarting a killed cluster node brings it back as a replica. */
 export async function ensureRedisNode(
   name: ProfileName,
@@ -79,6 +82,10 @@ export async function ensureRedisNode(
           join(dir, 'nodes.conf'),
           '--cluster-node-timeout',
           String(CLUSTER_NODE_TIMEOUT_MS),
+          // The bus port defaults to port + 10000 (33310…), inside Linux's ephemeral range, where any
+          // outgoing connection may hold it: a node then fails to start. Keep it in the profile's range.
+          '--cluster-port',
+          String(port + CLUSTER_BUS_PORT_SHIFT),
           // A deal's keys live in one slot: the other deals keep working while one primary fails over.
           '--cluster-require-full-coverage',
           'no',
