@@ -71,6 +71,19 @@ beforeAll(async () => {
     async () => (await replicaProbe.info('replication').catch(() => '')).includes('master_link_status:up'),
     15_000,
   );
+  // The Sentinel learns of replicas from the primary's INFO (every 10 s): one it has not seen yet
+  // cannot be promoted once the primary is gone.
+  const sentinel = connectRedis(`redis://127.0.0.1:${ports.sentinel}`);
+  sentinel.on('error', () => undefined);
+  clients.push(sentinel);
+  await waitFor(
+    'the Sentinel to know the replica',
+    async () => {
+      const replicas = (await sentinel.call('SENTINEL', 'REPLICAS', 'quickdeal').catch(() => [])) as string[][];
+      return replicas.some((fields) => fields.includes(String(ports.replica)) && !fields.join(' ').includes('disconnected'));
+    },
+    30_000,
+  );
 });
 
 afterAll(async () => {

@@ -229,7 +229,10 @@ describe('admission', () => {
     const metrics = room.metrics.admission;
     const text = await room.waitFor(
       () => metrics.registry.metrics(),
-      (t) => t.includes(`quickdeal_consumer_lag_messages{deal="${dealId}",service="admission"} 3`),
+      // the first two may come in a batch of their own, then the block comes with the next batch
+      (t) =>
+        t.includes(`quickdeal_consumer_lag_messages{deal="${dealId}",service="admission"} 3`) &&
+        t.includes(`quickdeal_admission_blocks_total{deal="${dealId}",reason="cap"`),
     );
     const value = (name: string, extra = '') => {
       const line = text.split('\n').find((l) => l.startsWith(`${name}{deal="${dealId}"${extra}`));
