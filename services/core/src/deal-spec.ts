@@ -38,13 +38,27 @@ export const quickDealSpecSchema = z
       .object({
         maxActiveShoppers: z.number().int().min(1).max(1_000_000).default(1000).describe('Cap: shoppers holding checkout access at once'),
         checkoutWindow: duration('Time an admitted shopper has to pay').default('20m'),
+        maxAdmissionsPerMinute: z
+          .number()
+          .int()
+          .min(1)
+          .max(6_000_000)
+          .optional()
+          .describe('Inflow rate: shoppers let into checkout per minute at most, even when slots are free (optional)'),
       })
       .strict()
       .default({ maxActiveShoppers: 1000, checkoutWindow: '20m' }),
     queue: z
-      .object({ ticketTTL: duration('How long a ticket stays valid while waiting').default('2h') })
+      .object({
+        ticketTTL: duration('How long a ticket stays valid while waiting').default('2h'),
+        mode: z
+          .enum(['Always', 'WhenBusy'])
+          .default('Always')
+          .describe('Always: every shopper takes a place in line; WhenBusy: admitted at once while nobody waits and a slot is free'),
+        prequeue: duration('How long before opensAt shoppers may join a pre-queue whose order is drawn at the open (optional)').optional(),
+      })
       .strict()
-      .default({ ticketTTL: '2h' }),
+      .default({ ticketTTL: '2h', mode: 'Always' }),
     paused: z.boolean().default(false).describe('Stop admitting while true; the line keeps its order'),
     deletionPolicy: z
       .enum(['Retain', 'Delete'])
@@ -63,6 +77,10 @@ export const quickDealSpecSchema = z
   .refine((spec) => parseDuration(spec.queue.ticketTTL) >= 1_000, {
     message: 'ticketTTL must be at least 1s',
     path: ['queue', 'ticketTTL'],
+  })
+  .refine((spec) => spec.queue.prequeue === undefined || !isDuration(spec.queue.prequeue) || parseDuration(spec.queue.prequeue) >= 1_000, {
+    message: 'prequeue must be at least 1s',
+    path: ['queue', 'prequeue'],
   });
 
 export type QuickDealSpec = z.output<typeof quickDealSpecSchema>;
@@ -86,7 +104,14 @@ export interface DealSettings {
   windowMs: number;
   ticketTtlMs: number;
   paused: boolean;
+  queueMode: QueueMode;
+  /** Shoppers let into checkout per minute at most; null: as fast as slots free up. */
+  maxAdmissionsPerMinute: number | null;
+  /** How long before opensAt the pre-queue opens; 0: no pre-queue. */
+  prequeueMs: number;
 }
+
+export type QueueMode = 'Always' | 'WhenBusy';
 
 export function settingsFromSpec(id: string, spec: QuickDealSpec): DealSettings {
   return {
@@ -101,6 +126,9 @@ export function settingsFromSpec(id: string, spec: QuickDealSpec): DealSettings 
     windowMs: parseDuration(spec.admission.checkoutWindow),
     ticketTtlMs: parseDuration(spec.queue.ticketTTL),
     paused: spec.paused,
+    queueMode: spec.queue.mode,
+    maxAdmissionsPerMinute: spec.admission.maxAdmissionsPerMinute ?? null,
+    prequeueMs: spec.queue.prequeue ? parseDuration(spec.queue.prequeue) : 0,
   };
 }
 

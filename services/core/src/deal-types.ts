@@ -1,3 +1,4 @@
+import type { QueueMode } from './deal-spec.js';
 import type { TicketState } from './ticket-state.js';
 
 /** What reserving a shopper's place says, before the ticket goes to Kafka. */
@@ -17,7 +18,7 @@ export interface QueuedTicket {
   valid: boolean;
 }
 
-export type BlockReason = 'pending' | 'paused' | 'stock' | 'cap' | 'unknown_deal';
+export type BlockReason = 'pending' | 'paused' | 'stock' | 'cap' | 'rate' | 'unknown_deal';
 
 export interface AdmitResult {
   processed: number;
@@ -29,6 +30,8 @@ export interface AdmitResult {
   duplicate: number;
   /** Checkouts whose deadline had passed, ended before deciding. */
   checkoutsExpired: number;
+  /** When blocked by the inflow rate: how long until the next admission may go in (ms). */
+  retryInMs: number;
 }
 
 export type ClaimResult =
@@ -57,6 +60,11 @@ export interface DealSnapshot {
   closesAt: number | null;
   paused: boolean;
   ticketTtlMs: number;
+  queueMode: QueueMode;
+  /** Shoppers let into checkout per minute at most; null: no inflow rate. */
+  maxAdmissionsPerMinute: number | null;
+  /** How long before opensAt the pre-queue opens; 0: none. */
+  prequeueMs: number;
   productName: string;
   price: number;
   currency: string;

@@ -13,6 +13,7 @@ export {
   type DealSettings,
   type QuickDealSpec,
   type QuickDealSpecInput,
+  type QueueMode,
 } from './deal-spec.js';
 export type {
   Admission,

@@ -19,6 +19,12 @@ export function createTicketingMetrics() {
       labelNames: ['deal', 'result'] as const,
       registers,
     }),
+    admissions: new Counter({
+      name: 'quickdeal_admissions_total',
+      help: 'Shoppers admitted into checkout (here: WhenBusy deals, admitted in the ticket request itself)',
+      labelNames: ['deal'] as const,
+      registers,
+    }),
     statusPolls: new Counter({
       name: 'quickdeal_status_polls_total',
       help: 'Ticket status polls by answered status',

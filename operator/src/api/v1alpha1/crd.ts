@@ -47,6 +47,7 @@ const refinementRules: Record<string, { at: string[]; rule: string; fieldPath?: 
   },
   'checkoutWindow must be at least 1s': { at: ['admission', 'checkoutWindow'], rule: durationAtLeastOneSecond('self') },
   'ticketTTL must be at least 1s': { at: ['queue', 'ticketTTL'], rule: durationAtLeastOneSecond('self') },
+  'prequeue must be at least 1s': { at: ['queue', 'prequeue'], rule: durationAtLeastOneSecond('self') },
 };
 
 interface ZodInternals {

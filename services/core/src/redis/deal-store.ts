@@ -21,6 +21,7 @@ const scripts = {
   qdFinalizeTicket: lua.finalizeTicketLua,
   qdAbortTicket: lua.abortTicketLua,
   qdAdmitBatch: lua.admitBatchLua,
+  qdAdmitAtOnce: lua.admitAtOnceLua,
   qdExpireDue: lua.expireDueLua,
   qdReleaseCheckout: lua.releaseCheckoutLua,
   qdClaimForPayment: lua.claimForPaymentLua,
@@ -96,16 +97,31 @@ export class DealStore {
   }
 
   async admitBatch(dealId: string, tickets: QueuedTicket[]): Promise<AdmitResult> {
+    return this.admit('qdAdmitBatch', dealId, tickets);
+  }
+
+  /**
+   * A WhenBusy deal's fast path: admits a just-finalized ticket at once when it heads the line.
+   * 'queued' when it stays in line for the consumer (Always mode, someone before it not yet
+   * processed), 'processed' when the consumer dealt with it first.
+   */
+  async admitAtOnce(dealId: string, ticket: QueuedTicket): Promise<AdmitResult | 'queued' | 'processed'> {
+    const result = await this.admit('qdAdmitAtOnce', dealId, [ticket]);
+    const outcome = result.blockedBy as string;
+    return outcome === 'queued' || outcome === 'processed' ? outcome : result;
+  }
+
+  private async admit(script: 'qdAdmitBatch' | 'qdAdmitAtOnce', dealId: string, tickets: QueuedTicket[]): Promise<AdmitResult> {
     const keys = dealKeys(dealId);
     const args: (string | number)[] = [tickets.length];
     for (const t of tickets) args.push(t.queueNumber, t.shopperId, t.jti, t.expiresAtMs, t.valid ? 1 : 0);
     const ticketKeys = tickets.map((t) => keys.ticket(t.valid ? t.shopperId : `invalid:${t.queueNumber}`));
-    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired] = (await this.run(
-      'qdAdmitBatch',
+    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired, retryInMs] = (await this.run(
+      script,
       dealId,
       ticketKeys,
       args,
-    )) as [number, string, number, number, number, number, number, number];
+    )) as [number, string, number, number, number, number, number, number, number];
     return {
       processed,
       blockedBy: (blockedBy || undefined) as BlockReason | undefined,
@@ -115,6 +131,7 @@ export class DealStore {
       soldOut,
       duplicate,
       checkoutsExpired,
+      retryInMs,
     };
   }
 
@@ -221,6 +238,9 @@ export class DealStore {
       deal.currency,
       deal.productName,
       soldInPostgres,
+      deal.queueMode,
+      deal.maxAdmissionsPerMinute ?? '',
+      deal.prequeueMs,
     ];
     const avail = (await this.run('qdApplyDeal', deal.id, [], args)) as number;
     await this.redis.sadd(dealsIndexKey, deal.id);
@@ -248,6 +268,9 @@ export class DealStore {
       closesAt: cfg.closesAt ? toNumber(cfg.closesAt) : null,
       paused: cfg.paused === '1',
       ticketTtlMs: toNumber(cfg.ticketTtlMs),
+      queueMode: cfg.queueMode === 'WhenBusy' ? 'WhenBusy' : 'Always',
+      maxAdmissionsPerMinute: cfg.inflowPerMin ? toNumber(cfg.inflowPerMin) : null,
+      prequeueMs: toNumber(cfg.prequeueMs),
       productName: cfg.product ?? '',
       price: toNumber(cfg.price),
       currency: cfg.currency ?? '',

@@ -117,16 +117,25 @@ return 0
 `;
 
 /**
- * ARGV: count, then per ticket in log order: qn, shopper, jti, expMs, valid (1/0).
- * KEYS: fixed…, one ticket key per ticket. Processes tickets in order and stops at the first one
- * that must wait (a unit, a slot, a pause or its own answer), which stays unprocessed.
- * Returns {processed, blockedBy, admitted, invalid, expired, soldout, duplicate, checkoutsExpired}.
+ * The admission of tickets in log order (the body of admitBatchLua and admitAtOnceLua). ARGV: count,
+ * then per ticket: qn, shopper, jti, expMs, valid (1/0). KEYS: fixed…, one ticket key per ticket.
+ * Processes tickets in order and stops at the first one that must wait (a unit, a slot, the
+ * inflow rate, a pause or its own answer), which stays unprocessed.
+ * Returns {processed, blockedBy, admitted, invalid, expired, soldout, duplicate, checkoutsExpired, retryInMs}.
  */
-export const admitBatchLua = `${prelude}
+const admitInOrder = /* lua */ `
 local now, count = redis_now(), tonumber(ARGV[1])
-local cfg = redis.call('HMGET', K_CFG, 'stock', 'cap', 'windowMs', 'paused')
-if cfg[1] == false then return {0, 'unknown_deal', 0, 0, 0, 0, 0, 0} end
+local cfg = redis.call('HMGET', K_CFG, 'stock', 'cap', 'windowMs', 'paused', 'inflowPerMin')
+if cfg[1] == false then return {0, 'unknown_deal', 0, 0, 0, 0, 0, 0, 0} end
 local stock, cap, window, paused = tonumber(cfg[1]), tonumber(cfg[2]), tonumber(cfg[3]), cfg[4] == '1'
+-- The inflow rate as a generic cell rate algorithm: each admission moves the theoretical arrival
+-- time (tat) on by one interval; a burst of up to a tenth of a second's worth may go in together.
+local K_INFLOW = PREFIX .. 'inflow'
+local per_min = num(cfg[5], 0)
+local interval = per_min > 0 and 60000 / per_min or 0
+local tolerance = per_min > 0 and interval * (math.max(1, math.floor(per_min / 600)) - 1) or 0
+local tat = per_min > 0 and num(redis.call('GET', K_INFLOW), 0) or 0
+local retry_in = 0
 local checkouts_expired = expire_due(now, 1000)
 local served = num(redis.call('GET', K_SERVED), 0)
 local sold = num(redis.call('GET', K_SOLD), 0)
@@ -171,7 +180,11 @@ for i = 1, count do
       end
     elseif held >= cap then
       blocked = 'cap'
+    elseif interval > 0 and tat - tolerance > now then
+      blocked = 'rate'
+      retry_in = math.ceil(tat - tolerance - now)
     else
+      if interval > 0 then tat = math.max(tat, now) + interval end
       local deadline = now + window
       redis.call('ZADD', K_ACTIVE, deadline, shopper)
       redis.call('HSET', tkey, 'state', 'admitted', 'deadline', deadline)
@@ -191,8 +204,26 @@ if invalid + expired > 0 then redis.call('HINCRBY', K_STATS, 'skipped', invalid 
 if soldout > 0 then redis.call('HINCRBY', K_STATS, 'soldout', soldout) end
 recount()
 if processed > 0 then redis.call('PUBLISH', K_EVENTS, 'changed') end
-return {processed, blocked, admitted, invalid, expired, soldout, duplicate, checkouts_expired}
+if admitted > 0 and interval > 0 then redis.call('SET', K_INFLOW, tostring(tat)) end
+return {processed, blocked, admitted, invalid, expired, soldout, duplicate, checkouts_expired, retry_in}
 `;
+
+/** The consumer's admission of the next tickets of a deal's log: see admitInOrder. */
+export const admitBatchLua = `${prelude}${admitInOrder}`;
+
+/**
+ * ARGV and KEYS as admitBatchLua, for one ticket just finalized. In a WhenBusy deal, admits it at
+ * once when it is the head of the line (every queue number before it processed), so nobody can
+ * overtake a shopper already waiting; anything else leaves it to the consumer ('queued'), or
+ * says the consumer already dealt with it ('processed').
+ */
+export const admitAtOnceLua = `${prelude}
+if redis.call('HGET', K_CFG, 'queueMode') ~= 'WhenBusy' then return {0, 'queued', 0, 0, 0, 0, 0, 0, 0} end
+local head = num(redis.call('GET', K_SERVED), 0) + 1
+-- the consumer was quicker: the ticket's fate is in its record
+if tonumber(ARGV[2]) < head then return {0, 'processed', 0, 0, 0, 0, 0, 0, 0} end
+if tonumber(ARGV[2]) > head then return {0, 'queued', 0, 0, 0, 0, 0, 0, 0} end
+${admitInOrder}`;
 
 /** ARGV: limit. KEYS: fixed…. Returns {freed, stuck shoppers…}: stuck ones are paid for by a payment whose lease lapsed. */
 export const expireDueLua = `${prelude}
@@ -298,11 +329,19 @@ return 1
 
 /**
  * ARGV: stock, cap, windowMs, opensAt, closesAt ('' for none), paused (1/0), ticketTtlMs, price,
- * currency, product, soldInPostgres. KEYS: fixed…. Applies a deal's settings; safe to repeat.
+ * currency, product, soldInPostgres, queueMode, inflowPerMin ('' for none), prequeueMs.
+ * KEYS: fixed…. Applies a deal's settings; safe to repeat.
  */
 export const applyDealLua = `${prelude}
+-- A new inflow rate applies from now: a theoretical arrival time set by a slower rate is brought within one new interval.
+if (redis.call('HGET', K_CFG, 'inflowPerMin') or '') ~= ARGV[13] then
+  local K_INFLOW = PREFIX .. 'inflow'
+  local bound = ARGV[13] == '' and 0 or redis_now() + 60000 / tonumber(ARGV[13])
+  if num(redis.call('GET', K_INFLOW), 0) > bound then redis.call('SET', K_INFLOW, tostring(bound)) end
+end
 redis.call('HSET', K_CFG, 'stock', ARGV[1], 'cap', ARGV[2], 'windowMs', ARGV[3], 'opensAt', ARGV[4],
-  'closesAt', ARGV[5], 'paused', ARGV[6], 'ticketTtlMs', ARGV[7], 'price', ARGV[8], 'currency', ARGV[9], 'product', ARGV[10])
+  'closesAt', ARGV[5], 'paused', ARGV[6], 'ticketTtlMs', ARGV[7], 'price', ARGV[8], 'currency', ARGV[9], 'product', ARGV[10],
+  'queueMode', ARGV[12], 'inflowPerMin', ARGV[13], 'prequeueMs', ARGV[14])
 local sold = num(redis.call('GET', K_SOLD), 0)
 local sold_in_db = tonumber(ARGV[11])
 if sold_in_db > sold then sold = sold_in_db end

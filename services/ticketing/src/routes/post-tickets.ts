@@ -11,6 +11,7 @@ import {
   type DealSnapshot,
   type ShopperTicket,
 } from '@quickdeal/core';
+import { admitAtOnce } from '../admit-at-once.js';
 import type { TicketingDeps } from '../ticketing-deps.js';
 import { processedView, soldOut, waitingView, type TicketView } from '../ticket-view.js';
 import { clientAddressOf, dealOf } from './request-context.js';
@@ -110,7 +111,9 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
     }
     count('created');
     deps.metrics.ticketsIssued.inc({ deal: dealId });
-    const answer: TicketAnswer = { ticket: token, ...waitingView(deal, queueNumber, deps.cache.admissionRate(dealId)) };
+    const admitted = await admitAtOnce(deps.store, deal, { shopperId, jti, queueNumber, expiresAtMs: expiresAt * 1000 }, clock.now());
+    if (admitted?.admittedHere) deps.metrics.admissions.inc({ deal: dealId });
+    const answer: TicketAnswer = { ticket: token, ...(admitted?.view ?? waitingView(deal, queueNumber, deps.cache.admissionRate(dealId))) };
     return c.json(answer, 201);
   }
 
