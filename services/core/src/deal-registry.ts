@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { systemClock, type Clock } from './clock.js';
 import type { Database } from './db/schema.js';
 import { dealPhase, type DealPhase } from './deal-phase.js';
+import { newDrawSeed, seedCommitment } from './draw.js';
 import { settingsFromSpec, type DealSettings, type QuickDealSpec } from './deal-spec.js';
 import { ensureTopic, type TopicSettings } from './kafka.js';
 import type { DealStore } from './redis/deal-store.js';
@@ -94,7 +95,9 @@ export class DealRegistry {
     const topic = this.topicFor(dealId);
     const topicCreated = await ensureTopic(this.deps.admin, topic, this.deps.topicSettings);
     const settings = { ...wanted, stock: row.stock };
-    await this.deps.store.applyDeal(settings, row.sold);
+    // A seed for the pre-queue's draw; Redis keeps the first one committed, so re-applying never changes it.
+    const seed = newDrawSeed();
+    await this.deps.store.applyDeal(settings, row.sold, { seed, commitment: seedCommitment(seed) });
     return { dealId, topic, topicCreated, settings, stockClamped: row.stock > wanted.stock, sold: row.sold };
   }
 

@@ -5,7 +5,9 @@ import type { TicketState } from './ticket-state.js';
 export type ReserveResult =
   | { outcome: 'reserved' }
   | { outcome: 'existing'; token: string; queueNumber: number }
-  | { outcome: 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' }
+  | { outcome: 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' | 'drawing' }
+  /** Pre-queued, not yet placed by the draw: the pre-queue ticket again. */
+  | { outcome: 'prequeued'; token: string }
   | { outcome: 'not_open'; opensAt: number }
   | { outcome: 'closed'; closesAt: number };
 
@@ -65,6 +67,10 @@ export interface DealSnapshot {
   maxAdmissionsPerMinute: number | null;
   /** How long before opensAt the pre-queue opens; 0: none. */
   prequeueMs: number;
+  /** The pre-queue's draw: the seed's commitment, its state, the seed once the draw is done. */
+  draw: DrawState | undefined;
+  /** Shoppers in the pre-queue. */
+  prequeued: number;
   productName: string;
   price: number;
   currency: string;
@@ -98,3 +104,22 @@ export interface Admission {
   shopperId: string;
   admittedAt: number;
 }
+
+export interface DrawState {
+  /** SHA-256 of the seed (hex), published before the open. */
+  commitment: string;
+  state: 'scheduled' | 'drawing' | 'done';
+  /** The seed (hex), revealed once every drawn shopper is in line. */
+  seed: string | undefined;
+}
+
+export type PrequeueResult =
+  | { outcome: 'prequeued' }
+  | { outcome: 'existing'; token: string }
+  | { outcome: 'purchased' | 'unknown_deal' }
+  | { outcome: 'not_prequeue'; opensAt: number };
+
+export type DrawClaim =
+  | { outcome: 'claimed'; fence: string; placedBatches: number; seed: string }
+  | { outcome: 'busy' | 'done' | 'none' }
+  | { outcome: 'not_yet'; opensAt: number };

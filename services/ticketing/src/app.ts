@@ -4,6 +4,7 @@ import { installPages } from './pages/index.js';
 import { installGetTicketStatus } from './routes/get-ticket-status.js';
 import { installJwks } from './routes/jwks.js';
 import { installPostTickets } from './routes/post-tickets.js';
+import { installPrequeueRoutes } from './routes/prequeue.js';
 import type { TicketingDeps } from './ticketing-deps.js';
 
 export type { TicketingDeps };
@@ -15,6 +16,7 @@ export function createApp(deps: TicketingDeps): Hono<AppEnv> {
   installProbes(app, deps);
   installPostTickets(app, deps);
   installGetTicketStatus(app, deps);
+  installPrequeueRoutes(app, deps);
   installJwks(app, deps.keyring);
   installPages(app, { cache: deps.cache, identity: deps.identity.mode, shopperIdInput: deps.pagesShopperIdInput ?? false });
   return app;

@@ -1,5 +1,6 @@
 import type { Clock, DealCache, DealStore, Logger, TicketKeyring, TicketSigner, TicketVerifier, ShopperIdentity } from '@quickdeal/core';
 import type { Door } from './door.js';
+import type { PrequeueTickets } from './prequeue-ticket.js';
 import type { TicketingMetrics } from './metrics.js';
 import type { RateLimits } from './rate-limits.js';
 import type { TicketQueue } from './ticket-queue.js';
@@ -10,6 +11,7 @@ export interface TicketingDeps {
   cache: DealCache;
   queue: TicketQueue;
   signer: TicketSigner;
+  prequeueTickets: PrequeueTickets;
   verifier: TicketVerifier;
   keyring: TicketKeyring;
   limits: RateLimits;

@@ -18,6 +18,8 @@ import { createApp } from './app.js';
 import type { TicketingConfig } from './config.js';
 import { Door } from './door.js';
 import { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
+import { PrequeueDraw, type DrawFaults, type DrawOptions } from './prequeue-draw.js';
+import { PrequeueTickets } from './prequeue-ticket.js';
 import { RateLimits } from './rate-limits.js';
 import { TicketProducer } from './ticket-producer.js';
 import { TicketQueue } from './ticket-queue.js';
@@ -27,6 +29,11 @@ export interface TicketingOverrides extends ServiceOverrides {
   keyring: TicketKeyring;
   /** How the ticket producer retries a failed send. */
   producerRetry?: RetryOptions;
+  /** The pre-queue draw's timing (tests), or false for none in this process. */
+  draw?: Partial<DrawOptions> | false;
+  drawFaults?: DrawFaults;
+  /** The deals this process draws (every deal unless said otherwise: tests sharing a Redis keep to their own). */
+  drawnDealIds?: () => Promise<string[]>;
 }
 
 /** The ticketing service, and the parts tests look into. */
@@ -35,6 +42,7 @@ export interface Ticketing extends BuiltService {
   cache: DealCache;
   queue: TicketQueue;
   metrics: TicketingMetrics;
+  draw: PrequeueDraw | undefined;
 }
 
 /**
@@ -61,11 +69,27 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
   let cacheStarted = false;
   const queue = new TicketQueue(producer, { lingerMs: config.PRODUCE_LINGER_MS, maxBatch: config.PRODUCE_MAX_BATCH, metrics });
   const keyring = overrides.keyring;
+  const draw =
+    overrides.draw === false
+      ? undefined
+      : new PrequeueDraw(
+          {
+            store,
+            queue,
+            topicPrefix: config.KAFKA_TOPIC_PREFIX,
+            logger,
+            metrics,
+            faults: overrides.drawFaults,
+            dealIds: overrides.drawnDealIds,
+          },
+          { intervalMs: 250, leaseMs: 10_000, batchSize: 1_000, ...overrides.draw },
+        );
   const app = createApp({
     store,
     cache,
     queue,
     signer: new TicketSigner(keyring),
+    prequeueTickets: new PrequeueTickets(keyring),
     verifier: new TicketVerifier(keyring, { cacheSize: config.VERIFIED_TICKET_CACHE_SIZE, clock }),
     keyring,
     limits: new RateLimits({
@@ -91,12 +115,15 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     cache,
     queue,
     metrics,
+    draw,
     async start() {
       await cache.start();
       cacheStarted = true;
+      draw?.start();
     },
     async stop() {
       try {
+        await draw?.stop();
         await queue.drain();
         await producer.disconnect();
       } finally {

@@ -7,6 +7,9 @@ import type {
   ClaimResult,
   CompleteResult,
   DealSnapshot,
+  DrawClaim,
+  DrawState,
+  PrequeueResult,
   QueuedTicket,
   ReleaseResult,
   ReserveResult,
@@ -29,6 +32,10 @@ const scripts = {
   qdCompletePayment: lua.completePaymentLua,
   qdApplyDeal: lua.applyDealLua,
   qdSnapshot: lua.snapshotLua,
+  qdPrequeueTicket: lua.prequeueTicketLua,
+  qdClaimDraw: lua.claimDrawLua,
+  qdPlaceDrawn: lua.placeDrawnLua,
+  qdStoreDrawnToken: lua.storeDrawnTokenLua,
 } as const;
 
 type ScriptName = keyof typeof scripts;
@@ -77,8 +84,10 @@ export class DealStore {
         return { outcome, opensAt: toNumber(a) };
       case 'closed':
         return { outcome, closesAt: toNumber(a) };
+      case 'prequeued':
+        return { outcome, token: a as string };
       default:
-        return { outcome: outcome as 'reserved' | 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' };
+        return { outcome: outcome as 'reserved' | 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' | 'drawing' };
     }
   }
 
@@ -225,7 +234,55 @@ export class DealStore {
     };
   }
 
-  async applyDeal(deal: DealSettings, soldInPostgres: number): Promise<number> {
+  /** Takes a shopper into a deal's pre-queue with their signed pre-queue ticket (one per shopper). */
+  async prequeueTicket(dealId: string, shopperId: string, jti: string, token: string): Promise<PrequeueResult> {
+    const [outcome, value] = (await this.run(
+      'qdPrequeueTicket',
+      dealId,
+      [dealKeys(dealId).ticket(shopperId)],
+      [jti, token, shopperId],
+    )) as [string, string | undefined];
+    if (outcome === 'existing') return { outcome, token: value ?? '' };
+    if (outcome === 'not_prequeue') return { outcome, opensAt: toNumber(value) };
+    return { outcome: outcome as 'prequeued' | 'purchased' | 'unknown_deal' };
+  }
+
+  /** The pre-queued shoppers and their pre-queue tickets' jti. */
+  async prequeuedShoppers(dealId: string): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.redis.hgetall(dealKeys(dealId).prequeue)));
+  }
+
+  /** Takes or renews the lock on a deal's draw (see claimDrawLua). */
+  async claimDraw(dealId: string, holder: string, leaseMs: number): Promise<DrawClaim> {
+    const [outcome, a, b, c] = (await this.run('qdClaimDraw', dealId, [], [holder, leaseMs])) as [string, unknown, unknown, unknown];
+    if (outcome === 'claimed') return { outcome, fence: String(a), placedBatches: toNumber(b), seed: String(c) };
+    if (outcome === 'not_yet') return { outcome, opensAt: toNumber(a) };
+    return { outcome: outcome as 'busy' | 'done' | 'none' };
+  }
+
+  /** Places one batch of drawn shoppers already written to the log (see placeDrawnLua). */
+  async placeDrawn(
+    dealId: string,
+    claim: { fence: string; holder: string; leaseMs: number },
+    batch: { index: number; last: boolean; expiresAtMs: number; shoppers: Array<{ shopperId: string; jti: string; queueNumber: number }> },
+  ): Promise<'placed' | 'fenced' | 'stale'> {
+    const keys = dealKeys(dealId);
+    const args: (string | number)[] = [claim.fence, batch.index, batch.last ? 1 : 0, batch.expiresAtMs, claim.leaseMs, claim.holder];
+    for (const s of batch.shoppers) args.push(s.shopperId, s.jti, s.queueNumber);
+    return (await this.run(
+      'qdPlaceDrawn',
+      dealId,
+      batch.shoppers.map((s) => keys.ticket(s.shopperId)),
+      args,
+    )) as 'placed' | 'fenced' | 'stale';
+  }
+
+  /** Keeps a drawn ticket's token; answers the one kept (the first signed wins), '' when the record moved on. */
+  async storeDrawnToken(dealId: string, shopperId: string, queueNumber: number, token: string): Promise<string> {
+    return (await this.run('qdStoreDrawnToken', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, token])) as string;
+  }
+
+  async applyDeal(deal: DealSettings, soldInPostgres: number, drawSeed?: { seed: string; commitment: string }): Promise<number> {
     const args = [
       deal.stock,
       deal.cap,
@@ -241,6 +298,8 @@ export class DealStore {
       deal.queueMode,
       deal.maxAdmissionsPerMinute ?? '',
       deal.prequeueMs,
+      drawSeed?.seed ?? '',
+      drawSeed?.commitment ?? '',
     ];
     const avail = (await this.run('qdApplyDeal', deal.id, [], args)) as number;
     await this.redis.sadd(dealsIndexKey, deal.id);
@@ -248,14 +307,12 @@ export class DealStore {
   }
 
   async snapshot(dealId: string): Promise<DealSnapshot> {
-    const [cfgFlat, available, active, served, sold, statsFlat] = (await this.run('qdSnapshot', dealId, [], [])) as [
-      string[],
-      number,
-      number,
-      number,
-      number,
-      string[],
-    ];
+    const [cfgFlat, available, active, served, sold, statsFlat, [commitment, drawState, seed], prequeued] = (await this.run(
+      'qdSnapshot',
+      dealId,
+      [],
+      [],
+    )) as [string[], number, number, number, number, string[], Array<string | null>, number];
     const cfg = pairs(cfgFlat);
     const stats = pairs(statsFlat);
     return {
@@ -271,6 +328,14 @@ export class DealStore {
       queueMode: cfg.queueMode === 'WhenBusy' ? 'WhenBusy' : 'Always',
       maxAdmissionsPerMinute: cfg.inflowPerMin ? toNumber(cfg.inflowPerMin) : null,
       prequeueMs: toNumber(cfg.prequeueMs),
+      draw: commitment
+        ? {
+            commitment,
+            state: (drawState ?? 'scheduled') as DrawState['state'],
+            seed: drawState === 'done' ? (seed ?? undefined) : undefined,
+          }
+        : undefined,
+      prequeued,
       productName: cfg.product ?? '',
       price: toNumber(cfg.price),
       currency: cfg.currency ?? '',

@@ -22,6 +22,12 @@ export function dealKeys(dealId: string) {
     admissions: `${prefix}admissions`,
     /** the inflow rate's theoretical arrival time (ms, GCRA), kept by the admission scripts */
     inflow: `${prefix}inflow`,
+    /** hash: shopper → jti of their pre-queue ticket, the shoppers the draw places at opensAt */
+    prequeue: `${prefix}prequeue`,
+    /** hash: seed, commitment (sha256 of the seed), state (scheduled, drawing, done), fence, placed (batches), total */
+    draw: `${prefix}draw`,
+    /** the draw's lock: the id of the process drawing, with a lease */
+    drawLock: `${prefix}draw:lock`,
     /** pub/sub channel: freed, changed, config, soldout */
     events: `${prefix}events`,
     /** sorted set: shopper → payingUntil (ms), the checkouts a payment holds; a lapsed one is settled by the sweeper */

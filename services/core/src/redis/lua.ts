@@ -13,6 +13,8 @@ local K_EVENTS = PREFIX .. 'events'
 -- sorted set: shopper → payingUntil, the checkouts being paid for (derived key, same slot)
 local K_PAYING = PREFIX .. 'paying'
 local SPENT_TTL_MS = 3600000
+-- the pre-queue and its draw (derived keys, same slot): see prequeue-draw in ticketing
+local K_PREQUEUE, K_DRAW, K_DRAW_LOCK = PREFIX .. 'prequeue', PREFIX .. 'draw', PREFIX .. 'draw:lock'
 
 -- Redis's own clock, so replicas whose clocks disagree still agree on deadlines and leases.
 local function redis_now()
@@ -74,6 +76,7 @@ if cfg[1] == false then return {'unknown_deal'} end
 local t = redis.call('HMGET', tkey, 'state', 'token', 'qn', 'exp', 'jti')
 local state = t[1]
 if state == 'purchased' then return {'purchased'} end
+if state == 'prequeued' then return {'prequeued', t[2]} end
 -- The same jti is this request's own reservation, re-sent by the client after a reconnect.
 if state == 'pending' then return {t[5] == jti and 'reserved' or 'pending'} end
 if state == 'admitted' or state == 'paying' or (state == 'waiting' and num(t[4], 0) > now) then
@@ -82,6 +85,8 @@ end
 if now < num(cfg[2], 0) then return {'not_open', cfg[2]} end
 if cfg[3] ~= '' and now >= num(cfg[3], now + 1) then return {'closed', cfg[3]} end
 if num(redis.call('GET', K_SOLD), 0) >= num(cfg[1], 0) then return {'sold_out'} end
+-- Arrivals after the open join behind the drawn pre-queue: held back until the draw is written.
+if num(redis.call('HGET', K_CFG, 'prequeueMs'), 0) > 0 and redis.call('HGET', K_DRAW, 'state') ~= 'done' then return {'drawing'} end
 redis.call('DEL', tkey)
 redis.call('HSET', tkey, 'state', 'pending', 'jti', jti)
 redis.call('PEXPIRE', tkey, pending_ttl)
@@ -157,7 +162,8 @@ for i = 1, count do
       -- never answered to the shopper (the reservation was undone or lapsed), or replaced since
       invalid = invalid + 1
       served = qn
-    elseif t[2] == 'pending' then
+    elseif t[2] == 'pending' or t[2] == 'prequeued' then
+      -- written to the log, its record not yet updated (a reservation, or a drawn batch about to be placed)
       blocked = 'pending'
     elseif t[2] ~= 'waiting' or tonumber(t[3]) ~= qn then
       -- already dealt with, or a stray copy (a retried write) away from the queue number the shopper was given
@@ -329,7 +335,7 @@ return 1
 
 /**
  * ARGV: stock, cap, windowMs, opensAt, closesAt ('' for none), paused (1/0), ticketTtlMs, price,
- * currency, product, soldInPostgres, queueMode, inflowPerMin ('' for none), prequeueMs.
+ * currency, product, soldInPostgres, queueMode, inflowPerMin ('' for none), prequeueMs, drawSeed, drawCommitment.
  * KEYS: fixed…. Applies a deal's settings; safe to repeat.
  */
 export const applyDealLua = `${prelude}
@@ -342,6 +348,10 @@ end
 redis.call('HSET', K_CFG, 'stock', ARGV[1], 'cap', ARGV[2], 'windowMs', ARGV[3], 'opensAt', ARGV[4],
   'closesAt', ARGV[5], 'paused', ARGV[6], 'ticketTtlMs', ARGV[7], 'price', ARGV[8], 'currency', ARGV[9], 'product', ARGV[10],
   'queueMode', ARGV[12], 'inflowPerMin', ARGV[13], 'prequeueMs', ARGV[14])
+-- The draw's seed is committed once, the first time the deal has a pre-queue, and never replaced.
+if tonumber(ARGV[14]) > 0 and redis.call('HSETNX', K_DRAW, 'seed', ARGV[15]) == 1 then
+  redis.call('HSET', K_DRAW, 'commitment', ARGV[16], 'state', 'scheduled', 'placed', 0, 'fence', 0)
+end
 local sold = num(redis.call('GET', K_SOLD), 0)
 local sold_in_db = tonumber(ARGV[11])
 if sold_in_db > sold then sold = sold_in_db end
@@ -362,5 +372,100 @@ return {
   num(redis.call('GET', K_SERVED), 0),
   num(redis.call('GET', K_SOLD), 0),
   redis.call('HGETALL', K_STATS),
+  redis.call('HMGET', K_DRAW, 'commitment', 'state', 'seed'),
+  redis.call('HLEN', K_PREQUEUE),
 }
+`;
+
+/**
+ * ARGV: jti, token (the signed pre-queue ticket), shopper. KEYS: fixed…, ticket. Takes a shopper into the
+ * deal's pre-queue while it is open (from opensAt − prequeue until opensAt): one per shopper, so
+ * asking again returns the same ticket. Returns {'prequeued'}, {'existing', token}, {'purchased'},
+ * {'not_prequeue', opensAt} (no pre-queue, not yet open, or the open has come) or {'unknown_deal'}.
+ */
+export const prequeueTicketLua = `${prelude}
+local now, jti, token, shopper = redis_now(), ARGV[1], ARGV[2], ARGV[3]
+local tkey = KEYS[8]
+local cfg = redis.call('HMGET', K_CFG, 'opensAt', 'prequeueMs', 'ticketTtlMs', 'windowMs')
+if cfg[1] == false then return {'unknown_deal'} end
+local opens, prequeue = num(cfg[1], 0), num(cfg[2], 0)
+local t = redis.call('HMGET', tkey, 'state', 'token')
+if t[1] == 'prequeued' then return {'existing', t[2]} end
+if t[1] == 'purchased' then return {'purchased'} end
+if prequeue <= 0 or now < opens - prequeue or now >= opens or t[1] then return {'not_prequeue', cfg[1]} end
+redis.call('HSET', tkey, 'state', 'prequeued', 'jti', jti, 'token', token)
+redis.call('PEXPIRE', tkey, opens - now + num(cfg[3], 0) + num(cfg[4], 0))
+redis.call('HSET', K_PREQUEUE, shopper, jti)
+return {'prequeued'}
+`;
+
+/**
+ * ARGV: holder, leaseMs. KEYS: fixed…. Takes (or renews) the lock on a deal's draw once the open
+ * has come. A new holder gets a new fence; only the current fence may place a batch, so a process
+ * that lost its lease (paused, partitioned) cannot place anything after another took over.
+ * Returns {'claimed', fence, placedBatches, seed}, {'busy'}, {'done'}, {'not_yet', opensAt} or {'none'}.
+ */
+export const claimDrawLua = `${prelude}
+local now, holder, lease = redis_now(), ARGV[1], tonumber(ARGV[2])
+local opens = num(redis.call('HGET', K_CFG, 'opensAt'), 0)
+local d = redis.call('HMGET', K_DRAW, 'state', 'fence', 'placed', 'seed')
+if d[1] == false then return {'none'} end
+if d[1] == 'done' then return {'done'} end
+if now < opens then return {'not_yet', opens} end
+local current = redis.call('GET', K_DRAW_LOCK)
+if current and current ~= holder then return {'busy'} end
+local fence = num(d[2], 0)
+if not current then
+  fence = redis.call('HINCRBY', K_DRAW, 'fence', 1)
+  redis.call('HSET', K_DRAW, 'state', 'drawing', 'holder', holder)
+end
+redis.call('SET', K_DRAW_LOCK, holder, 'PX', lease)
+return {'claimed', fence, num(d[3], 0), d[4]}
+`;
+
+/**
+ * ARGV: fence, batch (its index in the draw), last (1/0), expMs, leaseMs, holder, then per
+ * shopper in draw order: shopper, jti, qn. KEYS: fixed…, one ticket key per shopper. Places one
+ * batch of drawn shoppers the drawing process has written to the log: each pre-queued record
+ * becomes a waiting ticket with its queue number. Only the lock's current fence may place, and
+ * only the next batch: a repeated or stale call changes nothing. Returns 'placed', 'fenced' or 'stale'.
+ */
+export const placeDrawnLua = `${prelude}
+local fence, batch, last, exp, lease, holder = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local d = redis.call('HMGET', K_DRAW, 'fence', 'placed', 'state')
+if d[1] ~= fence or redis.call('GET', K_DRAW_LOCK) ~= holder then return 'fenced' end
+if num(d[2], 0) ~= batch or d[3] == 'done' then return 'stale' end
+local placed, last_qn = 0, 0
+for i = 1, (#ARGV - 6) / 3 do
+  local at = 7 + (i - 1) * 3
+  local tkey = KEYS[7 + i]
+  local t = redis.call('HMGET', tkey, 'state', 'jti')
+  local qn = tonumber(ARGV[at + 2])
+  if t[1] == 'prequeued' and t[2] == ARGV[at + 1] then
+    redis.call('HSET', tkey, 'state', 'waiting', 'qn', qn, 'exp', exp, 'token', '')
+    placed = placed + 1
+  end
+  if qn > last_qn then last_qn = qn end
+end
+if placed > 0 then redis.call('HINCRBY', K_STATS, 'issued', placed) end
+if last_qn > num(redis.call('HGET', K_STATS, 'lastQn'), 0) then redis.call('HSET', K_STATS, 'lastQn', last_qn) end
+redis.call('HSET', K_DRAW, 'placed', batch + 1)
+if last then
+  redis.call('HSET', K_DRAW, 'state', 'done')
+  redis.call('DEL', K_DRAW_LOCK)
+  redis.call('PUBLISH', K_EVENTS, 'config')
+else
+  redis.call('PEXPIRE', K_DRAW_LOCK, lease)
+end
+redis.call('PUBLISH', K_EVENTS, 'changed')
+return 'placed'
+`;
+
+/** ARGV: shopper, qn, token. KEYS: fixed…, ticket. Keeps the drawn ticket signed on first demand (the draw itself signs nothing). */
+export const storeDrawnTokenLua = `${prelude}
+local t = redis.call('HMGET', KEYS[8], 'qn', 'token')
+if t[1] ~= ARGV[2] then return '' end
+if t[2] and t[2] ~= '' then return t[2] end
+redis.call('HSET', KEYS[8], 'token', ARGV[3])
+return ARGV[3]
 `;

@@ -12,8 +12,10 @@ import {
   type ShopperTicket,
 } from '@quickdeal/core';
 import { admitAtOnce } from '../admit-at-once.js';
+import { drawnTicket } from '../drawn-ticket.js';
 import type { TicketingDeps } from '../ticketing-deps.js';
 import { processedView, soldOut, waitingView, type TicketView } from '../ticket-view.js';
+import { inPrequeue, issuePrequeueTicket, prequeueView } from './prequeue.js';
 import { clientAddressOf, dealOf } from './request-context.js';
 
 /** A ticket answer: the signed ticket and where it stands. */
@@ -60,8 +62,27 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
       return c.json(answer, 200);
     };
     switch (reservation.outcome) {
-      case 'existing':
-        return existing(reservation.token, reservation.queueNumber);
+      case 'existing': {
+        // a drawn ticket is signed on its shopper's first ask
+        const token =
+          reservation.token ||
+          (await drawnTicket(deps, deal, {
+            shopperId,
+            jti: (await deps.store.shopperTicket(dealId, shopperId))?.jti ?? '',
+            queueNumber: reservation.queueNumber,
+          }));
+        return existing(token, reservation.queueNumber);
+      }
+      case 'prequeued':
+        count('existing');
+        return c.json({ ticket: reservation.token, ...prequeueView(deal, clock.now()) }, 200);
+      case 'drawing':
+        count('drawing');
+        throw errors.tooManyRequests(
+          1,
+          'The pre-queue is being drawn into line; new arrivals join right behind it in a moment',
+          'DRAW_IN_PROGRESS',
+        );
       case 'pending': {
         const record = await waitForPendingTicket(dealId, shopperId);
         if (record?.token) return existing(record.token, record.queueNumber);
@@ -129,6 +150,7 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
       throw error;
     }
     const now = clock.now();
+    if (inPrequeue(deal, now)) return issuePrequeueTicket(c, deps, deal, shopperId, now);
     if (now < deal.opensAt) {
       count('not_open');
       throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(deal.opensAt).toISOString() });
