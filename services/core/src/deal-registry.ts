@@ -31,6 +31,8 @@ export interface DealStatus {
   cap: number;
   opensAt: number;
   closesAt: number | null;
+  /** The pre-queue's draw: the seed's commitment, then the seed once drawn (none without a pre-queue). */
+  draw?: { state: string; commitment: string; seed?: string };
 }
 
 /**
@@ -127,6 +129,15 @@ export class DealRegistry {
       cap: row.max_active_shoppers,
       opensAt: deal.opensAt,
       closesAt: deal.closesAt,
+      ...(snapshot.draw
+        ? {
+            draw: {
+              state: snapshot.draw.state,
+              commitment: snapshot.draw.commitment,
+              ...(snapshot.draw.seed ? { seed: snapshot.draw.seed } : {}),
+            },
+          }
+        : {}),
     };
   }
 
