@@ -56,6 +56,25 @@ export const quickDealSpecSchema = z
           .default('Always')
           .describe('Always: every shopper takes a place in line; WhenBusy: admitted at once while nobody waits and a slot is free'),
         prequeue: duration('How long before opensAt shoppers may join a pre-queue whose order is drawn at the open (optional)').optional(),
+        proofOfWork: z
+          .object({
+            difficulty: z
+              .number()
+              .int()
+              .min(1)
+              .max(10_000_000)
+              .describe('Average SHA-256 rounds a ticket request costs the shopper’s device on a quiet deal'),
+            maxDifficulty: z
+              .number()
+              .int()
+              .min(1)
+              .max(10_000_000)
+              .optional()
+              .describe('The difficulty rises with the line up to this (default: 10 × difficulty)'),
+          })
+          .strict()
+          .optional()
+          .describe('A proof-of-work challenge on every ticket request, a cost for bots (optional)'),
       })
       .strict()
       .default({ ticketTTL: '2h', mode: 'Always' }),
@@ -109,6 +128,8 @@ export interface DealSettings {
   maxAdmissionsPerMinute: number | null;
   /** How long before opensAt the pre-queue opens; 0: no pre-queue. */
   prequeueMs: number;
+  /** A proof-of-work challenge on ticket requests: its difficulty, rising with the line up to the max; null: none. */
+  proofOfWork: { difficulty: number; maxDifficulty: number } | null;
 }
 
 export type QueueMode = 'Always' | 'WhenBusy';
@@ -129,6 +150,12 @@ export function settingsFromSpec(id: string, spec: QuickDealSpec): DealSettings 
     queueMode: spec.queue.mode,
     maxAdmissionsPerMinute: spec.admission.maxAdmissionsPerMinute ?? null,
     prequeueMs: spec.queue.prequeue ? parseDuration(spec.queue.prequeue) : 0,
+    proofOfWork: spec.queue.proofOfWork
+      ? {
+          difficulty: spec.queue.proofOfWork.difficulty,
+          maxDifficulty: spec.queue.proofOfWork.maxDifficulty ?? spec.queue.proofOfWork.difficulty * 10,
+        }
+      : null,
   };
 }
 

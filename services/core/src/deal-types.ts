@@ -71,6 +71,8 @@ export interface DealSnapshot {
   draw: DrawState | undefined;
   /** Shoppers in the pre-queue. */
   prequeued: number;
+  /** The proof of work a ticket request must carry; null: none. */
+  proofOfWork: { difficulty: number; maxDifficulty: number } | null;
   productName: string;
   price: number;
   currency: string;

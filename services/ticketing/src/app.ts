@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { installCommon, installProbes, type AppEnv } from '@quickdeal/core';
 import { installPages } from './pages/index.js';
+import { installGetChallenge } from './routes/get-challenge.js';
 import { installGetTicketStatus } from './routes/get-ticket-status.js';
 import { installJwks } from './routes/jwks.js';
 import { installPostTickets } from './routes/post-tickets.js';
@@ -17,6 +18,7 @@ export function createApp(deps: TicketingDeps): Hono<AppEnv> {
   installPostTickets(app, deps);
   installGetTicketStatus(app, deps);
   installPrequeueRoutes(app, deps);
+  installGetChallenge(app, deps);
   installJwks(app, deps.keyring);
   installPages(app, { cache: deps.cache, identity: deps.identity.mode, shopperIdInput: deps.pagesShopperIdInput ?? false });
   return app;

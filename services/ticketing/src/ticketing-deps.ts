@@ -1,6 +1,7 @@
 import type { Clock, DealCache, DealStore, Logger, TicketKeyring, TicketSigner, TicketVerifier, ShopperIdentity } from '@quickdeal/core';
 import type { Door } from './door.js';
 import type { PrequeueTickets } from './prequeue-ticket.js';
+import type { ProofOfWork } from './proof-of-work.js';
 import type { TicketingMetrics } from './metrics.js';
 import type { RateLimits } from './rate-limits.js';
 import type { TicketQueue } from './ticket-queue.js';
@@ -12,6 +13,7 @@ export interface TicketingDeps {
   queue: TicketQueue;
   signer: TicketSigner;
   prequeueTickets: PrequeueTickets;
+  proofOfWork: ProofOfWork;
   verifier: TicketVerifier;
   keyring: TicketKeyring;
   limits: RateLimits;

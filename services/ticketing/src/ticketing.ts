@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { RetryOptions } from 'kafkajs';
 import {
@@ -20,6 +21,7 @@ import { Door } from './door.js';
 import { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
 import { PrequeueDraw, type DrawFaults, type DrawOptions } from './prequeue-draw.js';
 import { PrequeueTickets } from './prequeue-ticket.js';
+import { ProofOfWork } from './proof-of-work.js';
 import { RateLimits } from './rate-limits.js';
 import { TicketProducer } from './ticket-producer.js';
 import { TicketQueue } from './ticket-queue.js';
@@ -90,6 +92,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     queue,
     signer: new TicketSigner(keyring),
     prequeueTickets: new PrequeueTickets(keyring),
+    proofOfWork: new ProofOfWork(config.PROOF_OF_WORK_SECRET ?? randomBytes(32).toString('hex'), store),
     verifier: new TicketVerifier(keyring, { cacheSize: config.VERIFIED_TICKET_CACHE_SIZE, clock }),
     keyring,
     limits: new RateLimits({

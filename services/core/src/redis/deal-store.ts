@@ -282,6 +282,11 @@ export class DealStore {
     return (await this.run('qdStoreDrawnToken', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, token])) as string;
   }
 
+  /** Marks a solved challenge as spent; false when it already was (single use). */
+  async spendChallenge(dealId: string, signature: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(dealKeys(dealId).spentChallenge(signature), '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
+  }
+
   async applyDeal(deal: DealSettings, soldInPostgres: number, drawSeed?: { seed: string; commitment: string }): Promise<number> {
     const args = [
       deal.stock,
@@ -300,6 +305,8 @@ export class DealStore {
       deal.prequeueMs,
       drawSeed?.seed ?? '',
       drawSeed?.commitment ?? '',
+      deal.proofOfWork?.difficulty ?? '',
+      deal.proofOfWork?.maxDifficulty ?? '',
     ];
     const avail = (await this.run('qdApplyDeal', deal.id, [], args)) as number;
     await this.redis.sadd(dealsIndexKey, deal.id);
@@ -336,6 +343,9 @@ export class DealStore {
           }
         : undefined,
       prequeued,
+      proofOfWork: cfg.powDifficulty
+        ? { difficulty: toNumber(cfg.powDifficulty), maxDifficulty: toNumber(cfg.powMaxDifficulty, toNumber(cfg.powDifficulty)) }
+        : null,
       productName: cfg.product ?? '',
       price: toNumber(cfg.price),
       currency: cfg.currency ?? '',

@@ -28,6 +28,8 @@ export function dealKeys(dealId: string) {
     draw: `${prefix}draw`,
     /** the draw's lock: the id of the process drawing, with a lease */
     drawLock: `${prefix}draw:lock`,
+    /** a proof-of-work challenge already used (single use), kept until it expires */
+    spentChallenge: (signature: string) => `${prefix}pow:${signature}`,
     /** pub/sub channel: freed, changed, config, soldout */
     events: `${prefix}events`,
     /** sorted set: shopper → payingUntil (ms), the checkouts a payment holds; a lapsed one is settled by the sweeper */

@@ -335,7 +335,8 @@ return 1
 
 /**
  * ARGV: stock, cap, windowMs, opensAt, closesAt ('' for none), paused (1/0), ticketTtlMs, price,
- * currency, product, soldInPostgres, queueMode, inflowPerMin ('' for none), prequeueMs, drawSeed, drawCommitment.
+ * currency, product, soldInPostgres, queueMode, inflowPerMin ('' for none), prequeueMs, drawSeed, drawCommitment,
+ * powDifficulty, powMaxDifficulty ('' for no proof of work).
  * KEYS: fixed…. Applies a deal's settings; safe to repeat.
  */
 export const applyDealLua = `${prelude}
@@ -347,7 +348,7 @@ if (redis.call('HGET', K_CFG, 'inflowPerMin') or '') ~= ARGV[13] then
 end
 redis.call('HSET', K_CFG, 'stock', ARGV[1], 'cap', ARGV[2], 'windowMs', ARGV[3], 'opensAt', ARGV[4],
   'closesAt', ARGV[5], 'paused', ARGV[6], 'ticketTtlMs', ARGV[7], 'price', ARGV[8], 'currency', ARGV[9], 'product', ARGV[10],
-  'queueMode', ARGV[12], 'inflowPerMin', ARGV[13], 'prequeueMs', ARGV[14])
+  'queueMode', ARGV[12], 'inflowPerMin', ARGV[13], 'prequeueMs', ARGV[14], 'powDifficulty', ARGV[17], 'powMaxDifficulty', ARGV[18])
 -- The draw's seed is committed once, the first time the deal has a pre-queue, and never replaced.
 if tonumber(ARGV[14]) > 0 and redis.call('HSETNX', K_DRAW, 'seed', ARGV[15]) == 1 then
   redis.call('HSET', K_DRAW, 'commitment', ARGV[16], 'state', 'scheduled', 'placed', 0, 'fence', 0)

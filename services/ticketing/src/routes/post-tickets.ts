@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import {
   encodeTicketMessage,
   errors,
+  headerOf,
   isPending,
   newTicketId,
   shopperIdOf,
@@ -12,6 +13,7 @@ import {
   type ShopperTicket,
 } from '@quickdeal/core';
 import { admitAtOnce } from '../admit-at-once.js';
+import { proofOfWorkHeader } from '../proof-of-work.js';
 import { drawnTicket } from '../drawn-ticket.js';
 import type { TicketingDeps } from '../ticketing-deps.js';
 import { processedView, soldOut, waitingView, type TicketView } from '../ticket-view.js';
@@ -149,6 +151,7 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
       count('rate_limited');
       throw error;
     }
+    await deps.proofOfWork.spend(deal, headerOf(c, proofOfWorkHeader));
     const now = clock.now();
     if (inPrequeue(deal, now)) return issuePrequeueTicket(c, deps, deal, shopperId, now);
     if (now < deal.opensAt) {
