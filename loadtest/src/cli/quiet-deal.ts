@@ -4,11 +4,19 @@
  * Kafka, Redis and Postgres; the services in this process), one `Always`, one `WhenBusy`, with
  * free slots: shoppers arrive one every `--every` ms and each behaves as the page does (take a
  * ticket, then poll after `pollAfterMs` until ACCESS_GRANTED). Prints the time from the ticket
- * request to checkout access and the requests each shopper needed.
+ * request to checkout access and the requests each shopper needed. Then what a proof-of-work
+ * challenge (spec.queue.proofOfWork) costs: the server per ticket (making one challenge, checking
+ * one solution) beside the shopper's device (solving it), at the deal's difficulty.
  */
 import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { solveChallenge } from 'altcha-lib';
+import { deriveKey } from 'altcha-lib/algorithms/sha';
+import { DealStore, connectRedis, type DealSnapshot } from '@quickdeal/core';
+import { endpoints } from '@quickdeal/dev/profiles';
 import { ensureInfra } from '@quickdeal/dev/stack';
 import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
+import { ProofOfWork } from '@quickdeal/ticketing';
 
 interface Journey {
   msToAccess: number;
@@ -30,6 +38,45 @@ async function shopperJourney(room: WaitingRoom, dealId: string, shopperId: stri
   return { msToAccess: performance.now() - start, requests };
 }
 
+/**
+ * Server and client cost of one proof of work at `difficulty`, averaged over `rounds` challenges:
+ * ticketing's own ProofOfWork against the test profile's Redis, timed in a process doing nothing else.
+ */
+async function proofOfWorkCost(difficulty: number, rounds: number) {
+  const redis = connectRedis(endpoints('test').redisUrl);
+  const store = new DealStore(redis);
+  const deal = {
+    dealId: `bench-pow-${randomBytes(4).toString('hex')}`,
+    proofOfWork: { difficulty, maxDifficulty: difficulty },
+    lastQueueNumber: 0,
+    served: 0,
+  };
+  const proofOfWork = new ProofOfWork(randomBytes(32).toString('hex'), store);
+  let createMs = 0;
+  let solveMs = 0;
+  let spendMs = 0;
+  try {
+    // the first round warms the code and the connection up and is not counted
+    for (let i = -1; i < rounds; i++) {
+      if (i === 0) [createMs, solveMs, spendMs] = [0, 0, 0];
+      let t = performance.now();
+      const challenge = await proofOfWork.challenge(deal as DealSnapshot, Date.now());
+      createMs += performance.now() - t;
+      t = performance.now();
+      const solution = await solveChallenge({ challenge, deriveKey });
+      solveMs += performance.now() - t;
+      if (!solution) throw new Error('a challenge went unsolved');
+      const header = Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
+      t = performance.now();
+      await proofOfWork.spend(deal as DealSnapshot, header);
+      spendMs += performance.now() - t;
+    }
+  } finally {
+    redis.disconnect();
+  }
+  return { createMs: createMs / rounds, solveMs: solveMs / rounds, spendMs: spendMs / rounds };
+}
+
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
 async function main(): Promise<void> {
@@ -39,6 +86,12 @@ async function main(): Promise<void> {
   const shoppers = Number(values.shoppers);
   const everyMs = Number(values.every);
   await ensureInfra('test');
+  for (const difficulty of [10_000, 100_000]) {
+    const cost = await proofOfWorkCost(difficulty, 20);
+    console.log(
+      `proof of work, difficulty ${difficulty.toLocaleString('en-US')}: shopper solves in ${cost.solveMs.toFixed(0)} ms; server per ticket: make the challenge ${(cost.createMs * 1000).toFixed(0)} µs, check and spend it ${(cost.spendMs * 1000).toFixed(0)} µs (with its Redis write)`,
+    );
+  }
   const room = await startWaitingRoom();
   try {
     const results: Array<[string, Journey[]]> = [];

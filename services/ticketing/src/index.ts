@@ -4,6 +4,7 @@ export { Door } from './door.js';
 export { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
 export { pollAfterMs, queuePosition } from './queue-position.js';
 export { PrequeueDraw, type DrawFaults, type DrawOptions } from './prequeue-draw.js';
+export { ProofOfWork, proofOfWorkHeader } from './proof-of-work.js';
 export { RateLimits } from './rate-limits.js';
 export { TicketProducer, type BatchSender } from './ticket-producer.js';
 export { TicketQueue } from './ticket-queue.js';
