@@ -67,7 +67,7 @@ function drawerOf(own: WaitingRoom, options: { batchSize?: number; leaseMs?: num
 
 describe('the pre-queue and its draw at the open', () => {
   it('gives one signed pre-queue ticket per shopper, draws them into line at the open by the committed seed, and puts later arrivals behind', async () => {
-    const { dealId } = await prequeueDeal(2_500);
+    const { dealId } = await prequeueDeal(6_000);
     const before = await draw(dealId);
     expect(before).toMatchObject({ state: 'scheduled', seed: null, commitment: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const tickets = await prequeue(dealId, 30, 'pq');
@@ -163,7 +163,8 @@ describe('a draw that is interrupted', () => {
       const { dealId, spec } = await own.createDeal({
         stock: 100,
         paused: true,
-        opensAt: new Date(Date.now() + 2_000).toISOString(),
+        // room for 25 pre-queue requests on a busy machine
+        opensAt: new Date(Date.now() + 8_000).toISOString(),
         admission: { maxActiveShoppers: 100, checkoutWindow: '1m' },
         queue: { prequeue: '10m' },
       });
@@ -184,7 +185,7 @@ describe('a draw that is interrupted', () => {
       const drawer = (options: Parameters<typeof drawerOf>[1]) => drawerOf(own, options);
       const dying = drawer({
         batchSize: 10,
-        leaseMs: 1_000,
+        leaseMs: 3_000,
         faults: {
           afterWrite: (_deal, batch) => {
             if (batch === 1) throw new Error('killed after writing batch 1, before placing it');
@@ -196,10 +197,10 @@ describe('a draw that is interrupted', () => {
       expect((await placed(own, dealId, shoppers)).size).toBe(10);
 
       // another process: held off while the dead one's lease lasts, then it carries on
-      const successor = drawer({ batchSize: 10, leaseMs: 1_000 });
+      const successor = drawer({ batchSize: 10, leaseMs: 3_000 });
       await successor.draw(dealId);
       expect((await own.store.snapshot(dealId)).draw?.state).toBe('drawing');
-      await sleep(1_100);
+      await sleep(3_100);
       await successor.draw(dealId);
       const after = await own.store.snapshot(dealId);
       expect(after.draw?.state).toBe('done');
@@ -232,9 +233,10 @@ describe('a draw that is interrupted', () => {
   it('fences a drawer whose lease lapsed: once another holds the draw, its batches are refused', async () => {
     const own = await startWaitingRoom({ startAdmission: false, draw: false });
     try {
-      const { dealId } = await own.createDeal({ stock: 5, opensAt: new Date(Date.now() + 500).toISOString(), queue: { prequeue: '10m' } });
+      const opensAt = Date.now() + 3_000;
+      const { dealId } = await own.createDeal({ stock: 5, opensAt: new Date(opensAt).toISOString(), queue: { prequeue: '10m' } });
       expect((await own.takeTicket(dealId, 'f0')).status).toBe(201);
-      await sleep(600);
+      await sleep(Math.max(0, opensAt - Date.now() + 100));
       const a = await own.store.claimDraw(dealId, 'holder-a', 200);
       expect(a).toMatchObject({ outcome: 'claimed' });
       expect(await own.store.claimDraw(dealId, 'holder-b', 5_000)).toEqual({ outcome: 'busy' });
