@@ -10,10 +10,11 @@ import { down } from './commands/down.js';
 import { get } from './commands/get.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
+import { verifyDrawCommand } from './commands/verify-draw.js';
 import { SetupError } from './errors.js';
 import type { ProfileName } from './profiles.js';
 
-const commands: Record<string, Command> = { up, down, status, apply, get };
+const commands: Record<string, Command> = { up, down, status, apply, get, 'verify-draw': verifyDrawCommand };
 
 const PROFILES: readonly ProfileName[] = ['dev', 'test', 'fault', 'cluster'];
 

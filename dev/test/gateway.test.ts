@@ -6,6 +6,9 @@ describe('the gateway’s routes, as the chart’s Ingress has them', () => {
   it.each([
     ['/api/v1/deals/iphone-17-pro/tickets', 'ticketing'],
     ['/api/v1/deals/iphone-17-pro/tickets/status', 'ticketing'],
+    ['/api/v1/deals/iphone-17-pro/prequeue', 'ticketing'],
+    ['/api/v1/deals/iphone-17-pro/draw', 'ticketing'],
+    ['/api/v1/deals/iphone-17-pro/challenge', 'ticketing'],
     ['/api/v1/deals/iphone-17-pro/checkout', 'payment'],
     ['/api/v1/deals/iphone-17-pro/orders', 'payment'],
     ['/deals/iphone-17-pro', 'ticketing'],

@@ -36,6 +36,9 @@ export interface FlashSaleRun extends Omit<TruthSources, 'dealId' | 'topic'> {
   apiSample?: number;
 }
 
+/** How long a line may take to drain after the last shopper's journey ended. */
+const settleTimeoutMs = 20_000;
+
 /**
  * One whole flash sale of one deal or several opening together: runs the generator against fresh
  * deals while sampling Redis, then reads back each deal's truth and checks every invariant on each
@@ -45,6 +48,10 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
   const { plan, store } = run;
   if (run.deals.length !== plan.deals) throw new Error(`the plan is for ${plan.deals} deals but the run has ${run.deals.length}`);
   const dealIds = run.deals.map((deal) => deal.dealId);
+  const settled = async () => {
+    const deals = await Promise.all(dealIds.map((dealId) => store.snapshot(dealId)));
+    return deals.every((deal) => deal.served >= deal.lastQueueNumber && deal.active === 0);
+  };
   const generator = new FlashSaleGenerator({
     plan,
     transport: run.transport,
@@ -52,10 +59,7 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
     runId: run.runId,
     log: run.log,
     signal: run.signal,
-    settled: async () => {
-      const deals = await Promise.all(dealIds.map((dealId) => store.snapshot(dealId)));
-      return deals.every((deal) => deal.served >= deal.lastQueueNumber && deal.active === 0);
-    },
+    settled,
   });
   const sampler = new RunSampler(store, dealIds, [
     ...(run.processes ?? []),
@@ -83,9 +87,20 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
     clearInterval(progress);
     await sampler.stop();
   }
-  run.log?.(
-    `generator stopped (${result.endReason}) after ${(result.durationMs / 1000).toFixed(1)} s; pausing the deal${plan.deals > 1 ? 's' : ''} and reading back the truth …`,
-  );
+  run.log?.(`generator stopped (${result.endReason}) after ${(result.durationMs / 1000).toFixed(1)} s`);
+  if (result.endReason === 'finished') {
+    // Every shopper has an answer (a sold-out deal tells the whole line at once), but admission may
+    // still be working through the log's last tickets: give it the time a line takes to drain
+    // before pausing, so "still waiting" counts a stalled line, not one caught mid-stride.
+    const deadline = Date.now() + settleTimeoutMs;
+    let drained = await settled();
+    while (!drained && Date.now() < deadline) {
+      await sleep(250);
+      drained = await settled();
+    }
+    if (!drained) run.log?.(`the line did not drain within ${settleTimeoutMs / 1000} s of the last shopper's answer`);
+  }
+  run.log?.(`pausing the deal${plan.deals > 1 ? 's' : ''} and reading back the truth …`);
   await Promise.all(run.deals.map((deal) => deal.pause()));
   await sleep(1_000); // what the services were still doing for the last requests lands
 

@@ -106,7 +106,12 @@ async function sale(name: string, fault?: (dealId: string, topic: string) => Pro
 function expectInvariants(report: FlashSaleReport): void {
   const broken = report.invariants.checks.filter((check) => check.violations > 0);
   expect(broken, formatReport(report)).toEqual([]);
-  expect(report.invariants.figures).toMatchObject({ fifoViolations: 0, oversoldUnits: 0, lostTickets: 0, stillWaiting: 0 });
+  expect(report.invariants.figures, formatReport(report)).toMatchObject({
+    fifoViolations: 0,
+    oversoldUnits: 0,
+    lostTickets: 0,
+    stillWaiting: 0,
+  });
   expect(report.invariants.figures.ticketsChecked).toBeGreaterThan(0);
   // The sale went on past the fault: every unit sold.
   expect(report.sale.sold, formatReport(report)).toBe(report.sale.stock);

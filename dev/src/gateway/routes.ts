@@ -12,7 +12,7 @@ export interface PublicRoute {
 
 export const publicRoutes: PublicRoute[] = [
   { path: '^/api/v1/deals/[^/]+/(checkout|orders)(/.*)?$', upstream: 'payment' },
-  { path: '^/api/v1/deals/[^/]+/tickets(/.*)?$', upstream: 'ticketing' },
+  { path: '^/api/v1/deals/[^/]+/(tickets|prequeue|draw|challenge)(/.*)?$', upstream: 'ticketing' },
   { path: '^/deals(/.*)?$', upstream: 'ticketing' },
   { path: '^/\\.well-known/jwks\\.json$', upstream: 'ticketing' },
 ];

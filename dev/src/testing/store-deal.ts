@@ -15,6 +15,10 @@ export async function applyOpenDeal(store: DealStore, dealId: string): Promise<v
       price: 1_000,
       currency: 'KRW',
       productName: `Test phone ${dealId}`,
+      queueMode: 'Always',
+      maxAdmissionsPerMinute: null,
+      prequeueMs: 0,
+      proofOfWork: null,
     },
     0,
   );

@@ -27,7 +27,7 @@ import {
   type ShopperIdentity,
 } from '@quickdeal/core';
 import { createApp as createPaymentApp, createPayment, paymentConfigSchema, type PaymentFaults } from '@quickdeal/payment';
-import { createTicketing, ticketingConfigSchema } from '@quickdeal/ticketing';
+import { createTicketing, ticketingConfigSchema, type TicketingOverrides } from '@quickdeal/ticketing';
 import { endpoints, type ProfileName } from '../profiles.js';
 import { uniqueName } from './names.js';
 
@@ -58,6 +58,9 @@ export interface WaitingRoomOptions {
   shopperHeaders?: (shopperId: string) => Record<string, string> | Promise<Record<string, string>>;
   /** Whether the pages offer "type a shopper id", as in the dev stack (yes unless said otherwise; header mode only). */
   pagesShopperIdInput?: boolean;
+  /** Ticketing's pre-queue draw: its timing, or false for none (a test then draws with its own PrequeueDraw). */
+  draw?: TicketingOverrides['draw'];
+  drawFaults?: TicketingOverrides['drawFaults'];
 }
 
 export type WaitingRoom = Awaited<ReturnType<typeof startWaitingRoom>>;
@@ -112,7 +115,13 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
       TRUST_PROXY: true,
       PAGES_SHOPPER_ID_INPUT: options.pagesShopperIdInput ?? true,
     },
-    { ...parts, producerRetry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } },
+    {
+      ...parts,
+      producerRetry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
+      draw: options.draw ?? { intervalMs: 100 },
+      drawFaults: options.drawFaults,
+      drawnDealIds: async () => [...deals],
+    },
   );
   await ticketing.start();
 
@@ -218,6 +227,10 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     },
     async status(dealId: string, shopperId: string, ticket: string) {
       return json(await ticketing.app.request(`/api/v1/deals/${dealId}/tickets/status`, { headers: await headers(shopperId, ticket) }));
+    },
+    /** A pre-queued shopper's poll with the pre-queue ticket. */
+    async prequeueStatus(dealId: string, shopperId: string, ticket: string) {
+      return json(await ticketing.app.request(`/api/v1/deals/${dealId}/prequeue`, { headers: await headers(shopperId, ticket) }));
     },
     async checkout(dealId: string, shopperId: string, ticket: string) {
       return json(await payment.app.request(`/api/v1/deals/${dealId}/checkout`, { headers: await headers(shopperId, ticket) }));

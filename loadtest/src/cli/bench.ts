@@ -396,7 +396,7 @@ interface ProfileBench {
   stack: Stack;
 }
 
-/** Every path on one profile's stack, with its own baselines. */
+/** Every path on one profile's stack, with its own baselines. The stack stays up (the caller stops it) unless this fails. */
 async function benchProfile(profile: ProfileName, options: BenchOptions, keepStack: boolean, wrk: boolean): Promise<ProfileBench> {
   const stack = await ensureStack(profile, log);
   const clients = connectClients(profile);
@@ -414,6 +414,7 @@ async function benchProfile(profile: ProfileName, options: BenchOptions, keepSta
   };
   const created: LoadDeal[] = [];
   let baseline: { url: string; child: ChildProcess } | undefined;
+  let measured = false;
   try {
     baseline = await startBaseline();
     await createBenchDeals(run, target, outDir, created);
@@ -424,6 +425,7 @@ async function benchProfile(profile: ProfileName, options: BenchOptions, keepSta
     results.push(await measurePayment(run, pids));
     const fills = await measureDrain(run);
     const wrkText = wrk ? await measureWrk(run, baseline.url, polls, pids) : undefined;
+    measured = true;
     return { profile, results, fills, wrkText, stack };
   } finally {
     await run.ticketing.close().catch(() => undefined);
@@ -433,7 +435,7 @@ async function benchProfile(profile: ProfileName, options: BenchOptions, keepSta
         log(`could not retire the bench deals: ${(error as Error).message}`),
       );
     await clients.close();
-    if (!keepStack) await stack.stop();
+    if (!measured && !keepStack) await stack.stop();
   }
 }
 
@@ -449,10 +451,25 @@ async function main(argv: string[]): Promise<number> {
   // The cluster profile is measured beside the single box, same generator, same run: its cost is a ratio.
   const profiles: ProfileName[] = profile === 'cluster' ? ['dev', 'cluster'] : [profile];
   const benches: ProfileBench[] = [];
-  for (const [i, name] of profiles.entries()) {
-    log(`── ${name} profile ──`);
-    benches.push(await benchProfile(name, options, keepStack || i < profiles.length - 1, wrk));
+  try {
+    for (const name of profiles) {
+      log(`── ${name} profile ──`);
+      benches.push(await benchProfile(name, options, keepStack, wrk));
+    }
+    await report(benches, { profiles, kafkaMessages, options, record, argv, machine });
+  } finally {
+    // The Kafka clients' comparison runs on the last profile's brokers, so every stack stays up until here.
+    if (!keepStack) for (const bench of benches.reverse()) await bench.stack.stop();
   }
+  return 0;
+}
+
+/** Prints each profile's tables, the cluster ÷ dev comparison and the Kafka clients' comparison, and records them. */
+async function report(
+  benches: ProfileBench[],
+  run: { profiles: ProfileName[]; kafkaMessages: number; options: BenchOptions; record: boolean; argv: string[]; machine: string },
+): Promise<void> {
+  const { profiles, kafkaMessages, options, record, argv, machine } = run;
   const sections = benches.map((bench) => ({ bench, text: summarize(bench.results, bench.fills, options) }));
   const markdown: string[] = [];
   for (const { bench, text } of sections) {
@@ -482,7 +499,6 @@ async function main(argv: string[]): Promise<number> {
     console.log(`${kafka.terminal}\n`);
     markdown.push(kafka.markdown);
   }
-  if (!keepStack && profiles.length > 1) await single?.stack.stop();
   if (record)
     recordResults(
       argv,
@@ -490,7 +506,6 @@ async function main(argv: string[]): Promise<number> {
       machine,
       benches.flatMap((bench) => bench.stack.started),
     );
-  return 0;
 }
 
 process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {

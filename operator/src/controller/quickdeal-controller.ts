@@ -284,6 +284,7 @@ export class QuickDealController {
       active: counts.active,
       sold: counts.sold,
       remaining: Math.max(0, counts.remaining),
+      ...(counts.draw ? { draw: counts.draw } : {}),
       observedGeneration: deal.metadata.generation,
       conditions: mergeConditions(previous?.conditions, conditions, deal.metadata.generation, new Date(now)),
     });

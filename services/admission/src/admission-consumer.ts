@@ -182,7 +182,7 @@ export class AdmissionConsumer {
       }
       index += result.processed;
       if (result.blockedBy) {
-        this.block(dealId, pause(), result.blockedBy);
+        this.block(dealId, pause(), result.blockedBy, result.retryInMs);
         return;
       }
       await heartbeat();
@@ -231,9 +231,11 @@ export class AdmissionConsumer {
     if (result.blockedBy) m.admissionBlocks.inc({ deal: dealId, reason: result.blockedBy });
   }
 
-  private block(dealId: string, resume: () => void, reason: BlockReason): void {
+  private block(dealId: string, resume: () => void, reason: BlockReason, retryInMs: number): void {
     this.wake(dealId);
-    const timer = setTimeout(() => this.wake(dealId), retryDelayMs[reason] ?? this.options.backoffMs);
+    // The inflow rate says when the next admission may go in; other blocks wait for an event or the back-off.
+    const delay = reason === 'rate' ? Math.max(1, retryInMs) : (retryDelayMs[reason] ?? this.options.backoffMs);
+    const timer = setTimeout(() => this.wake(dealId), delay);
     this.blocked.set(dealId, { resume, timer, reason });
   }
 

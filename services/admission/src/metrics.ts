@@ -15,7 +15,7 @@ export function createAdmissionMetrics() {
     }),
     admissionBlocks: new Counter({
       name: 'quickdeal_admission_blocks_total',
-      help: 'Times the head of a deal’s line had to wait, by reason (stock, cap, paused, pending)',
+      help: 'Times the head of a deal’s line had to wait, by reason (stock, cap, rate, paused, pending)',
       labelNames: ['deal', 'reason'] as const,
       registers,
     }),

@@ -205,7 +205,7 @@ describe('admission', () => {
       stock: 3_000,
       opensAt: new Date(Date.now() - 60_000).toISOString(),
       admission: { maxActiveShoppers: 1_000, checkoutWindow: '1m' },
-      queue: { ticketTTL: '2h' },
+      queue: { ticketTTL: '2h', mode: 'Always' },
       paused: false,
       deletionPolicy: 'Retain',
     });

@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { systemClock, type Clock } from './clock.js';
 import type { Database } from './db/schema.js';
 import { dealPhase, type DealPhase } from './deal-phase.js';
+import { newDrawSeed, seedCommitment } from './draw.js';
 import { settingsFromSpec, type DealSettings, type QuickDealSpec } from './deal-spec.js';
 import { ensureTopic, type TopicSettings } from './kafka.js';
 import type { DealStore } from './redis/deal-store.js';
@@ -32,6 +33,8 @@ export interface DealStatus {
   cap: number;
   opensAt: number;
   closesAt: number | null;
+  /** The pre-queue's draw: the seed's commitment, then the seed once drawn (none without a pre-queue). */
+  draw?: { state: string; commitment: string; seed?: string };
 }
 
 /**
@@ -108,7 +111,9 @@ export class DealRegistry {
     const topic = this.topicFor(dealId);
     const topicCreated = await ensureTopic(this.deps.admin, topic, this.deps.topicSettings);
     const settings = { ...wanted, stock: row.stock };
-    const redisWritten = await this.deps.store.applyDealIfChanged(settings, row.sold);
+    // A seed for the pre-queue's draw; Redis keeps the first one committed, so re-applying never changes it.
+    const seed = newDrawSeed();
+    const redisWritten = await this.deps.store.applyDealIfChanged(settings, row.sold, { seed, commitment: seedCommitment(seed) });
     return {
       dealId,
       topic,
@@ -157,6 +162,15 @@ export class DealRegistry {
       cap: row.max_active_shoppers,
       opensAt: deal.opensAt,
       closesAt: deal.closesAt,
+      ...(snapshot.draw
+        ? {
+            draw: {
+              state: snapshot.draw.state,
+              commitment: snapshot.draw.commitment,
+              ...(snapshot.draw.seed ? { seed: snapshot.draw.seed } : {}),
+            },
+          }
+        : {}),
     };
   }
 

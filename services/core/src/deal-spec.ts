@@ -42,15 +42,48 @@ export const quickDealSpecSchema = z
       .object({
         maxActiveShoppers: z.number().int().min(1).max(1_000_000).default(1000).describe('Cap: shoppers holding checkout access at once'),
         checkoutWindow: duration('Time an admitted shopper has to pay').default('20m'),
+        maxAdmissionsPerMinute: z
+          .number()
+          .int()
+          .min(1)
+          .max(6_000_000)
+          .optional()
+          .describe('Inflow rate: shoppers let into checkout per minute at most, even when slots are free (optional)'),
       })
       .strict()
       .default({ maxActiveShoppers: 1000, checkoutWindow: '20m' })
       .describe('How many shoppers may check out at once, and for how long'),
     queue: z
-      .object({ ticketTTL: duration('How long a ticket stays valid while waiting').default('2h') })
+      .object({
+        ticketTTL: duration('How long a ticket stays valid while waiting').default('2h'),
+        mode: z
+          .enum(['Always', 'WhenBusy'])
+          .default('Always')
+          .describe('Always: every shopper takes a place in line; WhenBusy: admitted at once while nobody waits and a slot is free'),
+        prequeue: duration('How long before opensAt shoppers may join a pre-queue whose order is drawn at the open (optional)').optional(),
+        proofOfWork: z
+          .object({
+            difficulty: z
+              .number()
+              .int()
+              .min(1)
+              .max(10_000_000)
+              .describe('Average SHA-256 rounds a ticket request costs the shopper’s device on a quiet deal'),
+            maxDifficulty: z
+              .number()
+              .int()
+              .min(1)
+              .max(10_000_000)
+              .optional()
+              .describe('The difficulty rises with the line up to this (default: 10 × difficulty)'),
+          })
+          .strict()
+          .optional()
+          .describe('A proof-of-work challenge on every ticket request, a cost for bots (optional)'),
+      })
       .strict()
-      .default({ ticketTTL: '2h' })
-      .describe('The waiting line: how long a ticket stays valid'),
+      .default({ ticketTTL: '2h', mode: 'Always' })
+      .describe('The waiting line: how long a ticket stays valid, when the line forms, the opening'),
     paused: z.boolean().default(false).describe('Stop admitting while true; the line keeps its order'),
     deletionPolicy: z
       .enum(['Retain', 'Delete'])
@@ -77,7 +110,19 @@ export const quickDealSpecSchema = z
   .refine((spec) => !isDuration(spec.queue.ticketTTL) || parseDuration(spec.queue.ticketTTL) <= specLimits.durationMs, {
     message: `ticketTTL must be at most ${specLimits.durationText}`,
     path: ['queue', 'ticketTTL'],
-  });
+  })
+  .refine((spec) => spec.queue.prequeue === undefined || !isDuration(spec.queue.prequeue) || parseDuration(spec.queue.prequeue) >= 1_000, {
+    message: 'prequeue must be at least 1s',
+    path: ['queue', 'prequeue'],
+  })
+  .refine(
+    (spec) =>
+      spec.queue.prequeue === undefined || !isDuration(spec.queue.prequeue) || parseDuration(spec.queue.prequeue) <= specLimits.durationMs,
+    {
+      message: `prequeue must be at most ${specLimits.durationText}`,
+      path: ['queue', 'prequeue'],
+    },
+  );
 
 export type QuickDealSpec = z.output<typeof quickDealSpecSchema>;
 export type QuickDealSpecInput = z.input<typeof quickDealSpecSchema>;
@@ -100,7 +145,16 @@ export interface DealSettings {
   windowMs: number;
   ticketTtlMs: number;
   paused: boolean;
+  queueMode: QueueMode;
+  /** Shoppers let into checkout per minute at most; null: as fast as slots free up. */
+  maxAdmissionsPerMinute: number | null;
+  /** How long before opensAt the pre-queue opens; 0: no pre-queue. */
+  prequeueMs: number;
+  /** A proof-of-work challenge on ticket requests: its difficulty, rising with the line up to the max; null: none. */
+  proofOfWork: { difficulty: number; maxDifficulty: number } | null;
 }
+
+export type QueueMode = 'Always' | 'WhenBusy';
 
 export function settingsFromSpec(id: string, spec: QuickDealSpec): DealSettings {
   return {
@@ -115,6 +169,15 @@ export function settingsFromSpec(id: string, spec: QuickDealSpec): DealSettings 
     windowMs: parseDuration(spec.admission.checkoutWindow),
     ticketTtlMs: parseDuration(spec.queue.ticketTTL),
     paused: spec.paused,
+    queueMode: spec.queue.mode,
+    maxAdmissionsPerMinute: spec.admission.maxAdmissionsPerMinute ?? null,
+    prequeueMs: spec.queue.prequeue ? parseDuration(spec.queue.prequeue) : 0,
+    proofOfWork: spec.queue.proofOfWork
+      ? {
+          difficulty: spec.queue.proofOfWork.difficulty,
+          maxDifficulty: spec.queue.proofOfWork.maxDifficulty ?? spec.queue.proofOfWork.difficulty * 10,
+        }
+      : null,
   };
 }
 

@@ -1,10 +1,13 @@
+import type { QueueMode } from './deal-spec.js';
 import type { TicketState } from './ticket-state.js';
 
 /** What reserving a shopper's place says, before the ticket goes to Kafka. */
 export type ReserveResult =
   | { outcome: 'reserved' }
   | { outcome: 'existing'; token: string; queueNumber: number }
-  | { outcome: 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' }
+  | { outcome: 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' | 'drawing' }
+  /** Pre-queued, not yet placed by the draw: the pre-queue ticket again. */
+  | { outcome: 'prequeued'; token: string }
   | { outcome: 'not_open'; opensAt: number }
   | { outcome: 'closed'; closesAt: number };
 
@@ -17,7 +20,7 @@ export interface QueuedTicket {
   valid: boolean;
 }
 
-export type BlockReason = 'pending' | 'paused' | 'stock' | 'cap' | 'unknown_deal';
+export type BlockReason = 'pending' | 'paused' | 'stock' | 'cap' | 'rate' | 'unknown_deal';
 
 export interface AdmitResult {
   processed: number;
@@ -36,6 +39,8 @@ export interface AdmitResult {
    * latest): read the log again from this queue number's message on (offset = queue number).
    */
   rewindTo?: number;
+  /** When blocked by the inflow rate: how long until the next admission may go in (ms). */
+  retryInMs: number;
 }
 
 export type ClaimResult =
@@ -64,6 +69,17 @@ export interface DealSnapshot {
   closesAt: number | null;
   paused: boolean;
   ticketTtlMs: number;
+  queueMode: QueueMode;
+  /** Shoppers let into checkout per minute at most; null: no inflow rate. */
+  maxAdmissionsPerMinute: number | null;
+  /** How long before opensAt the pre-queue opens; 0: none. */
+  prequeueMs: number;
+  /** The pre-queue's draw: the seed's commitment, its state, the seed once the draw is done. */
+  draw: DrawState | undefined;
+  /** Shoppers in the pre-queue. */
+  prequeued: number;
+  /** The proof of work a ticket request must carry; null: none. */
+  proofOfWork: { difficulty: number; maxDifficulty: number } | null;
   productName: string;
   price: number;
   currency: string;
@@ -97,3 +113,22 @@ export interface Admission {
   shopperId: string;
   admittedAt: number;
 }
+
+export interface DrawState {
+  /** SHA-256 of the seed (hex), published before the open. */
+  commitment: string;
+  state: 'scheduled' | 'drawing' | 'done';
+  /** The seed (hex), revealed once every drawn shopper is in line. */
+  seed: string | undefined;
+}
+
+export type PrequeueResult =
+  | { outcome: 'prequeued' }
+  | { outcome: 'existing'; token: string }
+  | { outcome: 'purchased' | 'unknown_deal' }
+  | { outcome: 'not_prequeue'; opensAt: number };
+
+export type DrawClaim =
+  | { outcome: 'claimed'; fence: string; placedBatches: number; seed: string }
+  | { outcome: 'busy' | 'done' | 'none' }
+  | { outcome: 'not_yet'; opensAt: number };

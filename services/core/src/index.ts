@@ -14,6 +14,7 @@ export {
   type DealSettings,
   type QuickDealSpec,
   type QuickDealSpecInput,
+  type QueueMode,
 } from './deal-spec.js';
 export type {
   Admission,
@@ -22,11 +23,15 @@ export type {
   ClaimResult,
   CompleteResult,
   DealSnapshot,
+  DrawClaim,
+  DrawState,
+  PrequeueResult,
   QueuedTicket,
   ReleaseResult,
   ReserveResult,
   ShopperTicket,
 } from './deal-types.js';
+export { drawKey, drawOrder, newDrawSeed, seedCommitment, verifyDraw, type DrawCheck } from './draw.js';
 export { formatDuration, isDuration, parseDuration } from './duration.js';
 export { AppError, errors } from './errors.js';
 export { createKafka, decodeTicketMessage, encodeTicketMessage, ensureTopic, type TicketMessage, type TopicSettings } from './kafka.js';

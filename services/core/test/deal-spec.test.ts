@@ -14,7 +14,7 @@ describe('the QuickDeal spec', () => {
   it('fills the defaults of DESIGN.md: cap 1,000, a 20 minute window, 2 hour tickets, not paused, topic retained', () => {
     const spec = quickDealSpecSchema.parse(valid);
     expect(spec.admission).toEqual({ maxActiveShoppers: 1000, checkoutWindow: '20m' });
-    expect(spec.queue).toEqual({ ticketTTL: '2h' });
+    expect(spec.queue).toEqual({ ticketTTL: '2h', mode: 'Always' });
     expect(spec.paused).toBe(false);
     expect(spec.deletionPolicy).toBe('Retain');
     expect(settingsFromSpec('iphone-17-pro', spec)).toMatchObject({
@@ -25,7 +25,19 @@ describe('the QuickDeal spec', () => {
       ticketTtlMs: 7_200_000,
       opensAt: Date.parse('2026-12-01T01:00:00Z'),
       closesAt: Date.parse('2026-12-01T03:00:00Z'),
+      queueMode: 'Always',
+      maxAdmissionsPerMinute: null,
+      prequeueMs: 0,
     });
+  });
+
+  it('reads the opening and inflow fields: a queue mode, a pre-queue and an inflow rate', () => {
+    const spec = quickDealSpecSchema.parse({
+      ...valid,
+      admission: { maxAdmissionsPerMinute: 600 },
+      queue: { mode: 'WhenBusy', prequeue: '30m' },
+    });
+    expect(settingsFromSpec('d', spec)).toMatchObject({ queueMode: 'WhenBusy', maxAdmissionsPerMinute: 600, prequeueMs: 1_800_000 });
   });
 
   it.each([
@@ -42,6 +54,11 @@ describe('the QuickDeal spec', () => {
     [{ product: { name: '', price: 1, currency: 'KRW' } }, 'product.name'],
     [{ product: { name: 'x', price: 1, currency: 'won' } }, 'product.currency: must be an ISO 4217 code'],
     [{ surprise: true }, 'Unrecognized key'],
+    [{ queue: { mode: 'Sometimes' } }, 'queue.mode'],
+    [{ queue: { prequeue: 'soon' } }, 'queue.prequeue: must be a duration'],
+    [{ queue: { prequeue: '0s' } }, 'queue.prequeue: prequeue must be at least 1s'],
+    [{ admission: { maxAdmissionsPerMinute: 0 } }, 'admission.maxAdmissionsPerMinute'],
+    [{ admission: { maxAdmissionsPerMinute: 2.5 } }, 'admission.maxAdmissionsPerMinute'],
   ])('refuses %j, naming %s', (change, message) => {
     const result = quickDealSpecSchema.safeParse({ ...valid, ...change });
     expect(result.success).toBe(false);

@@ -19,5 +19,7 @@ export const ticketingConfigSchema = commonConfigSchema.omit({ DATABASE_URL: tru
   VERIFIED_TICKET_CACHE_SIZE: z.coerce.number().int().min(0).default(200_000),
   // Ticket requests one process works on at once (they make up its batches); the rest are asked to come back (429 BUSY). 0: no limit.
   MAX_TICKETS_IN_PROGRESS: z.coerce.number().int().min(0).default(256),
+  // Signs proof-of-work challenges; every replica needs the same one (unset: one made per process).
+  PROOF_OF_WORK_SECRET: z.string().min(32).optional(),
 });
 export type TicketingConfig = z.output<typeof ticketingConfigSchema>;

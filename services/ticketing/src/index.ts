@@ -3,6 +3,8 @@ export { ticketingConfigSchema, type TicketingConfig } from './config.js';
 export { Door } from './door.js';
 export { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
 export { pollAfterMs, queuePosition } from './queue-position.js';
+export { PrequeueDraw, type DrawFaults, type DrawOptions } from './prequeue-draw.js';
+export { ProofOfWork, proofOfWorkHeader } from './proof-of-work.js';
 export { RateLimits } from './rate-limits.js';
 export { TicketProducer, type BatchSender } from './ticket-producer.js';
 export { TicketIssuer, type IssueResult, type TicketRequest } from './ticket-issuer.js';

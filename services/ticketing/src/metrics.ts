@@ -21,8 +21,20 @@ export function createTicketingMetrics() {
     }),
     ticketRequests: new Counter({
       name: 'quickdeal_ticket_requests_total',
-      help: 'Ticket requests by result (created, existing, sold_out, not_open, closed, already_purchased, rate_limited, busy, unavailable)',
+      help: 'Ticket requests by result (created, prequeued, existing, drawing, sold_out, not_open, closed, already_purchased, rate_limited, busy, unavailable)',
       labelNames: ['deal', 'result'] as const,
+      registers,
+    }),
+    admissions: new Counter({
+      name: 'quickdeal_admissions_total',
+      help: 'Shoppers admitted into checkout (here: WhenBusy deals, admitted in the ticket request itself)',
+      labelNames: ['deal'] as const,
+      registers,
+    }),
+    drawnShoppers: new Counter({
+      name: 'quickdeal_prequeue_drawn_total',
+      help: 'Pre-queued shoppers the draw placed in line at the open',
+      labelNames: ['deal'] as const,
       registers,
     }),
     statusPolls: new Counter({

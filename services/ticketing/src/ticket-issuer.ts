@@ -1,6 +1,6 @@
 import { encodeTicketMessage, type DealStore, type ReserveResult, type TicketSigner } from '@quickdeal/core';
 import type { TicketingMetrics } from './metrics.js';
-import type { BatchSender } from './ticket-producer.js';
+import { appendInOrder, type BatchSender } from './ticket-producer.js';
 
 /** One shopper's ask for a ticket, with everything the ticket will carry but its queue number. */
 export interface TicketRequest {
@@ -159,20 +159,16 @@ export class TicketIssuer {
   private async produce(batch: Pending[]): Promise<void> {
     const byTopic = groupBy(batch, (request) => request.topic);
     try {
-      const results = await this.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, tickets]) => ({
+      const messages = new Map(
+        [...byTopic].map(([topic, tickets]) => [
           topic,
-          messages: tickets.map(({ request: r }) => ({
-            value: encodeTicketMessage({ v: 1, sub: r.shopperId, jti: r.jti, iat: r.issuedAt, exp: r.expiresAt }),
-          })),
-        })),
-      });
+          tickets.map(({ request: r }) => encodeTicketMessage({ v: 1, sub: r.shopperId, jti: r.jti, iat: r.issuedAt, exp: r.expiresAt })),
+        ]),
+      );
+      const queueNumbers = await appendInOrder(this.producer, messages);
       for (const [topic, tickets] of byTopic) {
-        const result = results.find((r) => r.topicName === topic && r.partition === 0);
-        if (!result?.baseOffset) throw new Error(`the broker acknowledged no offset for ${topic}`);
-        const baseOffset = Number(result.baseOffset);
-        tickets.forEach((pending, index) => (pending.queueNumber = baseOffset + index + 1));
+        const numbers = queueNumbers.get(topic) as number[];
+        tickets.forEach((pending, index) => (pending.queueNumber = numbers[index]));
       }
     } catch (error) {
       this.options.onProduceFailure?.(error);

@@ -1,8 +1,30 @@
 import type { Kafka, Producer, ProducerBatch, ProducerConfig, RecordMetadata } from 'kafkajs';
 import type { Logger } from '@quickdeal/core';
 
-/** What the ticket queue sends its batches through. */
+/** What batches of tickets are sent through. */
 export type BatchSender = Pick<Producer, 'sendBatch'>;
+
+/**
+ * Appends each topic's messages, in order, in one produce request (acks=all), and answers each
+ * message's queue number (its offset + 1), topic by topic in the order given.
+ */
+export async function appendInOrder(producer: BatchSender, messages: ReadonlyMap<string, Buffer[]>): Promise<Map<string, number[]>> {
+  const results = await producer.sendBatch({
+    acks: -1,
+    topicMessages: [...messages].map(([topic, values]) => ({ topic, messages: values.map((value) => ({ value })) })),
+  });
+  const queueNumbers = new Map<string, number[]>();
+  for (const [topic, values] of messages) {
+    const result = results.find((r) => r.topicName === topic && r.partition === 0);
+    if (!result?.baseOffset) throw new Error(`the broker acknowledged no offset for ${topic}`);
+    const baseOffset = Number(result.baseOffset);
+    queueNumbers.set(
+      topic,
+      values.map((_, index) => baseOffset + index + 1),
+    );
+  }
+  return queueNumbers;
+}
 
 /**
  * The idempotent producer tickets go out on, replaced by a new one after any failed send.

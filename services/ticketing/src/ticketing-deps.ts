@@ -1,5 +1,7 @@
-import type { Clock, DealCache, DealStore, Logger, TicketKeyring, TicketVerifier, ShopperIdentity } from '@quickdeal/core';
+import type { Clock, DealCache, DealStore, Logger, TicketKeyring, TicketSigner, TicketVerifier, ShopperIdentity } from '@quickdeal/core';
 import type { Door } from './door.js';
+import type { PrequeueTickets } from './prequeue-ticket.js';
+import type { ProofOfWork } from './proof-of-work.js';
 import type { TicketingMetrics } from './metrics.js';
 import type { RateLimits } from './rate-limits.js';
 import type { TicketIssuer } from './ticket-issuer.js';
@@ -10,6 +12,10 @@ export interface TicketingDeps {
   cache: DealCache;
   /** Reserves, queues, signs and records tickets in batches. */
   issuer: TicketIssuer;
+  /** Signs the tickets the pre-queue draw placed, on their shoppers' first ask. */
+  signer: TicketSigner;
+  prequeueTickets: PrequeueTickets;
+  proofOfWork: ProofOfWork;
   verifier: TicketVerifier;
   keyring: TicketKeyring;
   limits: RateLimits;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { RetryOptions } from 'kafkajs';
 import {
   shopperIdentityFromConfig,
@@ -18,6 +19,9 @@ import { createApp } from './app.js';
 import type { TicketingConfig } from './config.js';
 import { Door } from './door.js';
 import { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
+import { PrequeueDraw, type DrawFaults, type DrawOptions } from './prequeue-draw.js';
+import { PrequeueTickets } from './prequeue-ticket.js';
+import { ProofOfWork } from './proof-of-work.js';
 import { RateLimits } from './rate-limits.js';
 import { TicketProducer } from './ticket-producer.js';
 import { TicketIssuer } from './ticket-issuer.js';
@@ -27,6 +31,11 @@ export interface TicketingOverrides extends ServiceOverrides {
   keyring: TicketKeyring;
   /** How the ticket producer retries a failed send. */
   producerRetry?: RetryOptions;
+  /** The pre-queue draw's timing (tests), or false for none in this process. */
+  draw?: Partial<DrawOptions> | false;
+  drawFaults?: DrawFaults;
+  /** The deals this process draws (every deal unless said otherwise: tests sharing a Redis keep to their own). */
+  drawnDealIds?: () => Promise<string[]>;
 }
 
 /** The ticketing service, and the parts tests look into. */
@@ -35,6 +44,7 @@ export interface Ticketing extends BuiltService {
   cache: DealCache;
   issuer: TicketIssuer;
   metrics: TicketingMetrics;
+  draw: PrequeueDraw | undefined;
 }
 
 /**
@@ -66,16 +76,35 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
   const cache = new DealCache(store, subscriber, { refreshMs: config.DEAL_REFRESH_MS, logger, clock });
   let cacheStarted = false;
   const keyring = overrides.keyring;
-  const issuer = new TicketIssuer(store, producer, new TicketSigner(keyring), {
+  const signer = new TicketSigner(keyring);
+  const issuer = new TicketIssuer(store, producer, signer, {
     lingerMs: config.PRODUCE_LINGER_MS,
     maxBatch: config.PRODUCE_MAX_BATCH,
     metrics,
     onProduceFailure: (error) => logger.warn({ err: error }, 'a batch of tickets could not be queued; every ticket of it is answered 503'),
   });
+  const draw =
+    overrides.draw === false
+      ? undefined
+      : new PrequeueDraw(
+          {
+            store,
+            producer,
+            topicPrefix: config.KAFKA_TOPIC_PREFIX,
+            logger,
+            metrics,
+            faults: overrides.drawFaults,
+            dealIds: overrides.drawnDealIds,
+          },
+          { intervalMs: 250, leaseMs: 10_000, batchSize: 1_000, ...overrides.draw },
+        );
   const app = createApp({
     store,
     cache,
     issuer,
+    signer,
+    prequeueTickets: new PrequeueTickets(keyring),
+    proofOfWork: new ProofOfWork(config.PROOF_OF_WORK_SECRET ?? randomBytes(32).toString('hex'), store),
     verifier: new TicketVerifier(keyring, { cacheSize: config.VERIFIED_TICKET_CACHE_SIZE, clock }),
     keyring,
     limits: new RateLimits(
@@ -104,12 +133,15 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     cache,
     issuer,
     metrics,
+    draw,
     async start() {
       await cache.start();
       cacheStarted = true;
+      draw?.start();
     },
     async stop() {
       try {
+        await draw?.stop();
         await issuer.drain();
         await producer.disconnect();
       } finally {

@@ -32,6 +32,18 @@ describe('a waiting ticket’s place', () => {
     expect(queuePosition(101, { ...open, paused: true }, 0).pollAfterMs).toBeGreaterThan(1_000);
   });
 
+  it('never promises admission faster than the deal’s inflow rate, even with many slots free', () => {
+    const roomy = { ...deal, cap: 1000, active: 0, available: 480, maxAdmissionsPerMinute: 60 };
+    // 60 a minute is one a second: the 300th in line waits about 300 s, not the moment 300 free slots suggest
+    expect(queuePosition(400, roomy, 50)).toMatchObject({ position: 300, etaSeconds: 300 });
+    expect(queuePosition(400, roomy, 50).pollAfterMs).toBe(30_000);
+    expect(queuePosition(101, roomy, 50)).toMatchObject({ position: 1, etaSeconds: 1 });
+    // 6,000 a minute lets ten in together: the first ten are a moment away
+    expect(queuePosition(110, { ...roomy, maxAdmissionsPerMinute: 6_000 }, 50)).toMatchObject({ etaSeconds: 1, pollAfterMs: 1_000 });
+    expect(queuePosition(111, { ...roomy, maxAdmissionsPerMinute: 6_000 }, 50).pollAfterMs).toBeGreaterThan(1_000);
+    expect(queuePosition(400, { ...roomy, maxAdmissionsPerMinute: null }, 50)).toMatchObject({ etaSeconds: 1 });
+  });
+
   it('asks shoppers further back to poll less often, between 1 and 30 seconds', () => {
     const near = queuePosition(101, deal, 50).pollAfterMs;
     const middle = queuePosition(5_000, deal, 50).pollAfterMs;

@@ -51,6 +51,8 @@ const refinementRules: Record<string, { at: string[]; rule: string; fieldPath?: 
   'ticketTTL must be at least 1s': { at: ['queue', 'ticketTTL'], rule: durationAtLeastOneSecond('self') },
   [`checkoutWindow must be at most ${specLimits.durationText}`]: { at: ['admission', 'checkoutWindow'], rule: durationAtMostLimit('self') },
   [`ticketTTL must be at most ${specLimits.durationText}`]: { at: ['queue', 'ticketTTL'], rule: durationAtMostLimit('self') },
+  'prequeue must be at least 1s': { at: ['queue', 'prequeue'], rule: durationAtLeastOneSecond('self') },
+  [`prequeue must be at most ${specLimits.durationText}`]: { at: ['queue', 'prequeue'], rule: durationAtMostLimit('self') },
 };
 
 interface ZodInternals {
@@ -201,6 +203,15 @@ const statusSchema = {
     active: int64('Shoppers holding checkout access'),
     sold: int64('Units sold'),
     remaining: int64('Units not yet sold'),
+    draw: {
+      type: 'object',
+      description: 'The pre-queue’s draw (spec.queue.prequeue): the seed’s SHA-256 before the open, the seed once drawn',
+      properties: {
+        state: { type: 'string', enum: ['scheduled', 'drawing', 'done'] },
+        commitment: { type: 'string', description: 'SHA-256 of the secret seed (hex), published before the open' },
+        seed: { type: 'string', description: 'The seed (hex), revealed once the draw is written: see docs/waiting-room.md' },
+      },
+    },
     observedGeneration: int64('The generation of the spec the status describes'),
     conditions: {
       type: 'array',

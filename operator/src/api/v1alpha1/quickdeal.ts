@@ -42,6 +42,7 @@ export interface QuickDealStatus {
   active?: number;
   sold?: number;
   remaining?: number;
+  draw?: { state: string; commitment: string; seed?: string };
   observedGeneration?: number;
   conditions?: QuickDealCondition[];
 }

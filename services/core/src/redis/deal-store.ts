@@ -8,6 +8,9 @@ import type {
   ClaimResult,
   CompleteResult,
   DealSnapshot,
+  DrawClaim,
+  DrawState,
+  PrequeueResult,
   QueuedTicket,
   ReleaseResult,
   ReserveResult,
@@ -22,6 +25,7 @@ const scripts = {
   qdFinalizeTickets: lua.finalizeTicketsLua,
   qdAbortTickets: lua.abortTicketsLua,
   qdAdmitBatch: lua.admitBatchLua,
+  qdAdmitAtOnce: lua.admitAtOnceLua,
   qdExpireDue: lua.expireDueLua,
   qdReleaseCheckout: lua.releaseCheckoutLua,
   qdClaimForPayment: lua.claimForPaymentLua,
@@ -29,6 +33,10 @@ const scripts = {
   qdCompletePayment: lua.completePaymentLua,
   qdApplyDeal: lua.applyDealLua,
   qdSnapshot: lua.snapshotLua,
+  qdPrequeueTicket: lua.prequeueTicketLua,
+  qdClaimDraw: lua.claimDrawLua,
+  qdPlaceDrawn: lua.placeDrawnLua,
+  qdStoreDrawnToken: lua.storeDrawnTokenLua,
 } as const;
 
 type ScriptName = keyof typeof scripts;
@@ -65,8 +73,10 @@ function reserveResultOf([outcome, a, b]: string[]): ReserveResult {
       return { outcome, opensAt: toNumber(a) };
     case 'closed':
       return { outcome, closesAt: toNumber(a) };
+    case 'prequeued':
+      return { outcome, token: a as string };
     default:
-      return { outcome: outcome as 'reserved' | 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' };
+      return { outcome: outcome as 'reserved' | 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' | 'drawing' };
   }
 }
 
@@ -173,18 +183,38 @@ export class DealStore {
 
   /** `acceptGap` admits from this batch on even if Redis lost the admissions before it (their messages are gone from the log). */
   async admitBatch(dealId: string, tickets: QueuedTicket[], { acceptGap = false } = {}): Promise<AdmitResult> {
+    return this.admit('qdAdmitBatch', dealId, tickets, acceptGap);
+  }
+
+  /**
+   * A WhenBusy deal's fast path: admits a just-finalized ticket at once when it heads the line.
+   * 'queued' when it stays in line for the consumer (Always mode, someone before it not yet
+   * processed), 'processed' when the consumer dealt with it first.
+   */
+  async admitAtOnce(dealId: string, ticket: QueuedTicket): Promise<AdmitResult | 'queued' | 'processed'> {
+    const result = await this.admit('qdAdmitAtOnce', dealId, [ticket], false);
+    const outcome = result.blockedBy as string;
+    return outcome === 'queued' || outcome === 'processed' ? outcome : result;
+  }
+
+  private async admit(
+    script: 'qdAdmitBatch' | 'qdAdmitAtOnce',
+    dealId: string,
+    tickets: QueuedTicket[],
+    acceptGap: boolean,
+  ): Promise<AdmitResult> {
     const keys = dealKeys(dealId);
     const args: (string | number)[] = [tickets.length];
     for (const t of tickets) args.push(t.queueNumber, t.shopperId, t.jti, t.expiresAtMs, t.valid ? 1 : 0);
     args.push(acceptGap ? 1 : 0);
     const ticketKeys = tickets.map((t) => keys.ticket(t.valid ? t.shopperId : `invalid:${t.queueNumber}`));
-    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired, served] = (await this.run(
-      'qdAdmitBatch',
+    const [processed, blockedBy, admitted, invalid, expired, soldOut, duplicate, checkoutsExpired, served, retryInMs] = (await this.run(
+      script,
       dealId,
       ticketKeys,
       args,
-    )) as [number, string, number, number, number, number, number, number, number];
-    const counts = { admitted, invalid, expired, soldOut, duplicate, checkoutsExpired, served };
+    )) as [number, string, number, number, number, number, number, number, number, number];
+    const counts = { admitted, invalid, expired, soldOut, duplicate, checkoutsExpired, served, retryInMs };
     if (blockedBy === 'rewind') return { processed: 0, blockedBy: undefined, rewindTo: served, ...counts };
     return { processed, blockedBy: (blockedBy || undefined) as BlockReason | undefined, ...counts };
   }
@@ -285,7 +315,60 @@ export class DealStore {
     };
   }
 
-  async applyDeal(deal: DealSettings, soldInPostgres: number): Promise<number> {
+  /** Takes a shopper into a deal's pre-queue with their signed pre-queue ticket (one per shopper). */
+  async prequeueTicket(dealId: string, shopperId: string, jti: string, token: string): Promise<PrequeueResult> {
+    const [outcome, value] = (await this.run(
+      'qdPrequeueTicket',
+      dealId,
+      [dealKeys(dealId).ticket(shopperId)],
+      [jti, token, shopperId],
+    )) as [string, string | undefined];
+    if (outcome === 'existing') return { outcome, token: value ?? '' };
+    if (outcome === 'not_prequeue') return { outcome, opensAt: toNumber(value) };
+    return { outcome: outcome as 'prequeued' | 'purchased' | 'unknown_deal' };
+  }
+
+  /** The pre-queued shoppers and their pre-queue tickets' jti. */
+  async prequeuedShoppers(dealId: string): Promise<Map<string, string>> {
+    return new Map(Object.entries(await this.redis.hgetall(dealKeys(dealId).prequeue)));
+  }
+
+  /** Takes or renews the lock on a deal's draw (see claimDrawLua). */
+  async claimDraw(dealId: string, holder: string, leaseMs: number): Promise<DrawClaim> {
+    const [outcome, a, b, c] = (await this.run('qdClaimDraw', dealId, [], [holder, leaseMs])) as [string, unknown, unknown, unknown];
+    if (outcome === 'claimed') return { outcome, fence: String(a), placedBatches: toNumber(b), seed: String(c) };
+    if (outcome === 'not_yet') return { outcome, opensAt: toNumber(a) };
+    return { outcome: outcome as 'busy' | 'done' | 'none' };
+  }
+
+  /** Places one batch of drawn shoppers already written to the log (see placeDrawnLua). */
+  async placeDrawn(
+    dealId: string,
+    claim: { fence: string; holder: string; leaseMs: number },
+    batch: { index: number; last: boolean; expiresAtMs: number; shoppers: Array<{ shopperId: string; jti: string; queueNumber: number }> },
+  ): Promise<'placed' | 'fenced' | 'stale'> {
+    const keys = dealKeys(dealId);
+    const args: (string | number)[] = [claim.fence, batch.index, batch.last ? 1 : 0, batch.expiresAtMs, claim.leaseMs, claim.holder];
+    for (const s of batch.shoppers) args.push(s.shopperId, s.jti, s.queueNumber);
+    return (await this.run(
+      'qdPlaceDrawn',
+      dealId,
+      batch.shoppers.map((s) => keys.ticket(s.shopperId)),
+      args,
+    )) as 'placed' | 'fenced' | 'stale';
+  }
+
+  /** Keeps a drawn ticket's token; answers the one kept (the first signed wins), '' when the record moved on. */
+  async storeDrawnToken(dealId: string, shopperId: string, queueNumber: number, token: string): Promise<string> {
+    return (await this.run('qdStoreDrawnToken', dealId, [dealKeys(dealId).ticket(shopperId)], [shopperId, queueNumber, token])) as string;
+  }
+
+  /** Marks a solved challenge as spent; false when it already was (single use). */
+  async spendChallenge(dealId: string, signature: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(dealKeys(dealId).spentChallenge(signature), '1', 'PX', Math.max(1, Math.round(ttlMs)), 'NX')) === 'OK';
+  }
+
+  async applyDeal(deal: DealSettings, soldInPostgres: number, drawSeed?: { seed: string; commitment: string }): Promise<number> {
     const args = [
       deal.stock,
       deal.cap,
@@ -298,6 +381,13 @@ export class DealStore {
       deal.currency,
       deal.productName,
       soldInPostgres,
+      deal.queueMode,
+      deal.maxAdmissionsPerMinute ?? '',
+      deal.prequeueMs,
+      drawSeed?.seed ?? '',
+      drawSeed?.commitment ?? '',
+      deal.proofOfWork?.difficulty ?? '',
+      deal.proofOfWork?.maxDifficulty ?? '',
     ];
     const avail = (await this.run('qdApplyDeal', deal.id, [], args)) as number;
     await this.redis.sadd(dealsIndexKey, deal.id);
@@ -308,25 +398,23 @@ export class DealStore {
    * Applies the settings only when Redis lacks them (first apply, a different spec, Redis lost its
    * data, or its sold count is behind Postgres): a resync writes and publishes nothing. True when it applied.
    */
-  async applyDealIfChanged(deal: DealSettings, soldInPostgres: number): Promise<boolean> {
+  async applyDealIfChanged(deal: DealSettings, soldInPostgres: number, drawSeed?: { seed: string; commitment: string }): Promise<boolean> {
     const keys = dealKeys(deal.id);
     const settings = JSON.stringify(deal);
     const [applied, sold] = await this.redis.mget(keys.applied, keys.sold);
     if (applied === settings && Number(sold ?? -1) >= soldInPostgres) return false;
-    await this.applyDeal(deal, soldInPostgres);
+    await this.applyDeal(deal, soldInPostgres, drawSeed);
     await this.redis.set(keys.applied, settings);
     return true;
   }
 
   async snapshot(dealId: string): Promise<DealSnapshot> {
-    const [cfgFlat, available, active, served, sold, statsFlat] = (await this.run('qdSnapshot', dealId, [], [])) as [
-      string[],
-      number,
-      number,
-      number,
-      number,
-      string[],
-    ];
+    const [cfgFlat, available, active, served, sold, statsFlat, [commitment, drawState, seed], prequeued] = (await this.run(
+      'qdSnapshot',
+      dealId,
+      [],
+      [],
+    )) as [string[], number, number, number, number, string[], Array<string | null>, number];
     const cfg = pairs(cfgFlat);
     const stats = pairs(statsFlat);
     return {
@@ -339,6 +427,20 @@ export class DealStore {
       closesAt: cfg.closesAt ? toNumber(cfg.closesAt) : null,
       paused: cfg.paused === '1',
       ticketTtlMs: toNumber(cfg.ticketTtlMs),
+      queueMode: cfg.queueMode === 'WhenBusy' ? 'WhenBusy' : 'Always',
+      maxAdmissionsPerMinute: cfg.inflowPerMin ? toNumber(cfg.inflowPerMin) : null,
+      prequeueMs: toNumber(cfg.prequeueMs),
+      draw: commitment
+        ? {
+            commitment,
+            state: (drawState ?? 'scheduled') as DrawState['state'],
+            seed: drawState === 'done' ? (seed ?? undefined) : undefined,
+          }
+        : undefined,
+      prequeued,
+      proofOfWork: cfg.powDifficulty
+        ? { difficulty: toNumber(cfg.powDifficulty), maxDifficulty: toNumber(cfg.powMaxDifficulty, toNumber(cfg.powDifficulty)) }
+        : null,
       productName: cfg.product ?? '',
       price: toNumber(cfg.price),
       currency: cfg.currency ?? '',

@@ -6,7 +6,7 @@ export function dealKeys(dealId: string) {
   const prefix = `qd:{${dealId}}:`;
   return {
     prefix,
-    /** hash: stock, cap, windowMs, opensAt, closesAt, paused, ticketTtlMs, price, currency, product */
+    /** hash: stock, cap, windowMs, opensAt, closesAt, paused, ticketTtlMs, price, currency, product, queueMode, inflowPerMin, prequeueMs */
     cfg: `${prefix}cfg`,
     /** units free for admission: stock − sold − held, kept by every script */
     avail: `${prefix}avail`,
@@ -20,6 +20,16 @@ export function dealKeys(dealId: string) {
     stats: `${prefix}stats`,
     /** list of `qn:shopper:admittedAtMs`, in admission order: the audit trail of FIFO */
     admissions: `${prefix}admissions`,
+    /** the inflow rate's theoretical arrival time (ms, GCRA), kept by the admission scripts */
+    inflow: `${prefix}inflow`,
+    /** hash: shopper → jti of their pre-queue ticket, the shoppers the draw places at opensAt */
+    prequeue: `${prefix}prequeue`,
+    /** hash: seed, commitment (sha256 of the seed), state (scheduled, drawing, done), fence, placed (batches), total */
+    draw: `${prefix}draw`,
+    /** the draw's lock: the id of the process drawing, with a lease */
+    drawLock: `${prefix}draw:lock`,
+    /** a proof-of-work challenge already used (single use), kept until it expires */
+    spentChallenge: (signature: string) => `${prefix}pow:${signature}`,
     /** pub/sub channel: freed, changed, config, soldout */
     events: `${prefix}events`,
     /** sorted set: shopper → payingUntil (ms), the checkouts a payment holds; a lapsed one is settled by the sweeper */

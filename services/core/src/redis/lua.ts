@@ -13,6 +13,8 @@ local K_EVENTS = PREFIX .. 'events'
 -- sorted set: shopper → payingUntil, the checkouts being paid for (derived key, same slot)
 local K_PAYING = PREFIX .. 'paying'
 local SPENT_TTL_MS = 3600000
+-- the pre-queue and its draw (derived keys, same slot): see prequeue-draw in ticketing
+local K_PREQUEUE, K_DRAW, K_DRAW_LOCK = PREFIX .. 'prequeue', PREFIX .. 'draw', PREFIX .. 'draw:lock'
 
 -- Redis's own clock, so replicas whose clocks disagree still agree on deadlines and leases.
 local function redis_now()
@@ -74,6 +76,8 @@ export const reserveTicketsLua = `${prelude}
 local now, pending_ttl = redis_now(), tonumber(ARGV[1])
 local cfg = redis.call('HMGET', K_CFG, 'stock', 'opensAt', 'closesAt')
 local sold_out = num(redis.call('GET', K_SOLD), 0) >= num(cfg[1], 0)
+-- Arrivals after the open join behind the drawn pre-queue: held back until the draw is written.
+local drawing = num(redis.call('HGET', K_CFG, 'prequeueMs'), 0) > 0 and redis.call('HGET', K_DRAW, 'state') ~= 'done'
 local results = {}
 for i = 8, #KEYS do
   local tkey, jti = KEYS[i], ARGV[i - 6]
@@ -82,6 +86,7 @@ for i = 8, #KEYS do
     local t = redis.call('HMGET', tkey, 'state', 'token', 'qn', 'exp', 'jti')
     local state = t[1]
     if state == 'purchased' then result = {'purchased'}
+    elseif state == 'prequeued' then result = {'prequeued', t[2]}
     -- The same jti is this request's own reservation, re-sent by the client after a reconnect.
     elseif state == 'pending' then result = {t[5] == jti and 'reserved' or 'pending'}
     elseif state == 'admitted' or state == 'paying' or (state == 'waiting' and num(t[4], 0) > now) then
@@ -89,6 +94,7 @@ for i = 8, #KEYS do
     elseif now < num(cfg[2], 0) then result = {'not_open', cfg[2]}
     elseif cfg[3] ~= '' and now >= num(cfg[3], now + 1) then result = {'closed', cfg[3]}
     elseif sold_out then result = {'sold_out'}
+    elseif drawing then result = {'drawing'}
     else
       redis.call('DEL', tkey)
       redis.call('HSET', tkey, 'state', 'pending', 'jti', jti)
@@ -147,25 +153,34 @@ return aborted
 `;
 
 /**
- * ARGV: count, then per ticket in log order: qn, shopper, jti, expMs, valid (1/0); then acceptGap (1/0).
+ * The admission of tickets in log order (the body of admitBatchLua and admitAtOnceLua). ARGV: count,
+ * then per ticket in log order: qn, shopper, jti, expMs, valid (1/0); then acceptGap (1/0).
  * KEYS: fixed…, one ticket key per ticket. Processes tickets in order and stops at the first one
- * that must wait (a unit, a slot, a pause or its own answer), which stays unprocessed.
- * Returns {processed, blockedBy, admitted, invalid, expired, soldout, duplicate, checkoutsExpired, served}.
+ * that must wait (a unit, a slot, the inflow rate, a pause or its own answer), which stays unprocessed.
+ * Returns {processed, blockedBy, admitted, invalid, expired, soldout, duplicate, checkoutsExpired, served, retryInMs}.
  * A batch that starts past the next unprocessed queue number means Redis lost admissions it had
  * made (a failover to a replica that lagged): nothing is done and blockedBy is 'rewind', so the
  * caller reads the log again from `served` (or, when the log no longer holds those messages,
  * sends the batch again with acceptGap).
  */
-export const admitBatchLua = `${prelude}
+const admitInOrder = /* lua */ `
 local now, count = redis_now(), tonumber(ARGV[1])
-local cfg = redis.call('HMGET', K_CFG, 'stock', 'cap', 'windowMs', 'paused')
-if cfg[1] == false then return {0, 'unknown_deal', 0, 0, 0, 0, 0, 0} end
+local cfg = redis.call('HMGET', K_CFG, 'stock', 'cap', 'windowMs', 'paused', 'inflowPerMin')
+if cfg[1] == false then return {0, 'unknown_deal', 0, 0, 0, 0, 0, 0, 0, 0} end
 local stock, cap, window, paused = tonumber(cfg[1]), tonumber(cfg[2]), tonumber(cfg[3]), cfg[4] == '1'
+-- The inflow rate as a generic cell rate algorithm: each admission moves the theoretical arrival
+-- time (tat) on by one interval; a burst of up to a tenth of a second's worth may go in together.
+local K_INFLOW = PREFIX .. 'inflow'
+local per_min = num(cfg[5], 0)
+local interval = per_min > 0 and 60000 / per_min or 0
+local tolerance = per_min > 0 and interval * (math.max(1, math.floor(per_min / 600)) - 1) or 0
+local tat = per_min > 0 and num(redis.call('GET', K_INFLOW), 0) or 0
+local retry_in = 0
 local checkouts_expired = expire_due(now, 1000)
 local served = num(redis.call('GET', K_SERVED), 0)
 local sold = num(redis.call('GET', K_SOLD), 0)
 local held = redis.call('ZCARD', K_ACTIVE)
-if count > 0 and tonumber(ARGV[2]) > served + 1 and ARGV[2 + count * 5] ~= '1' then return {0, 'rewind', 0, 0, 0, 0, 0, checkouts_expired, served} end
+if count > 0 and tonumber(ARGV[2]) > served + 1 and ARGV[2 + count * 5] ~= '1' then return {0, 'rewind', 0, 0, 0, 0, 0, checkouts_expired, served, 0} end
 local processed, blocked = 0, ''
 local admitted, invalid, expired, soldout, duplicate = 0, 0, 0, 0, 0
 for i = 1, count do
@@ -183,7 +198,8 @@ for i = 1, count do
       -- never answered to the shopper (the reservation was undone or lapsed), or replaced since
       invalid = invalid + 1
       served = qn
-    elseif t[2] == 'pending' then
+    elseif t[2] == 'pending' or t[2] == 'prequeued' then
+      -- written to the log, its record not yet updated (a reservation, or a drawn batch about to be placed)
       blocked = 'pending'
     elseif t[2] ~= 'waiting' or tonumber(t[3]) ~= qn then
       -- already dealt with, or a stray copy (a retried write) away from the queue number the shopper was given
@@ -206,7 +222,11 @@ for i = 1, count do
       end
     elseif held >= cap then
       blocked = 'cap'
+    elseif interval > 0 and tat - tolerance > now then
+      blocked = 'rate'
+      retry_in = math.ceil(tat - tolerance - now)
     else
+      if interval > 0 then tat = math.max(tat, now) + interval end
       local deadline = now + window
       redis.call('ZADD', K_ACTIVE, deadline, shopper)
       redis.call('HSET', tkey, 'state', 'admitted', 'deadline', deadline)
@@ -226,8 +246,26 @@ if invalid + expired > 0 then redis.call('HINCRBY', K_STATS, 'skipped', invalid 
 if soldout > 0 then redis.call('HINCRBY', K_STATS, 'soldout', soldout) end
 recount()
 if processed > 0 then redis.call('PUBLISH', K_EVENTS, 'changed') end
-return {processed, blocked, admitted, invalid, expired, soldout, duplicate, checkouts_expired, served}
+if admitted > 0 and interval > 0 then redis.call('SET', K_INFLOW, tostring(tat)) end
+return {processed, blocked, admitted, invalid, expired, soldout, duplicate, checkouts_expired, served, retry_in}
 `;
+
+/** The consumer's admission of the next tickets of a deal's log: see admitInOrder. */
+export const admitBatchLua = `${prelude}${admitInOrder}`;
+
+/**
+ * ARGV and KEYS as admitBatchLua, for one ticket just finalized. In a WhenBusy deal, admits it at
+ * once when it is the head of the line (every queue number before it processed), so nobody can
+ * overtake a shopper already waiting; anything else leaves it to the consumer ('queued'), or
+ * says the consumer already dealt with it ('processed').
+ */
+export const admitAtOnceLua = `${prelude}
+if redis.call('HGET', K_CFG, 'queueMode') ~= 'WhenBusy' then return {0, 'queued', 0, 0, 0, 0, 0, 0, 0, 0} end
+local head = num(redis.call('GET', K_SERVED), 0) + 1
+-- the consumer was quicker: the ticket's fate is in its record
+if tonumber(ARGV[2]) < head then return {0, 'processed', 0, 0, 0, 0, 0, 0, 0, 0} end
+if tonumber(ARGV[2]) > head then return {0, 'queued', 0, 0, 0, 0, 0, 0, 0, 0} end
+${admitInOrder}`;
 
 /** ARGV: limit. KEYS: fixed…. Returns {freed, stuck shoppers…}: stuck ones are paid for by a payment whose lease lapsed. */
 export const expireDueLua = `${prelude}
@@ -333,11 +371,24 @@ return 1
 
 /**
  * ARGV: stock, cap, windowMs, opensAt, closesAt ('' for none), paused (1/0), ticketTtlMs, price,
- * currency, product, soldInPostgres. KEYS: fixed…. Applies a deal's settings; safe to repeat.
+ * currency, product, soldInPostgres, queueMode, inflowPerMin ('' for none), prequeueMs, drawSeed, drawCommitment,
+ * powDifficulty, powMaxDifficulty ('' for no proof of work).
+ * KEYS: fixed…. Applies a deal's settings; safe to repeat.
  */
 export const applyDealLua = `${prelude}
+-- A new inflow rate applies from now: a theoretical arrival time set by a slower rate is brought within one new interval.
+if (redis.call('HGET', K_CFG, 'inflowPerMin') or '') ~= ARGV[13] then
+  local K_INFLOW = PREFIX .. 'inflow'
+  local bound = ARGV[13] == '' and 0 or redis_now() + 60000 / tonumber(ARGV[13])
+  if num(redis.call('GET', K_INFLOW), 0) > bound then redis.call('SET', K_INFLOW, tostring(bound)) end
+end
 redis.call('HSET', K_CFG, 'stock', ARGV[1], 'cap', ARGV[2], 'windowMs', ARGV[3], 'opensAt', ARGV[4],
-  'closesAt', ARGV[5], 'paused', ARGV[6], 'ticketTtlMs', ARGV[7], 'price', ARGV[8], 'currency', ARGV[9], 'product', ARGV[10])
+  'closesAt', ARGV[5], 'paused', ARGV[6], 'ticketTtlMs', ARGV[7], 'price', ARGV[8], 'currency', ARGV[9], 'product', ARGV[10],
+  'queueMode', ARGV[12], 'inflowPerMin', ARGV[13], 'prequeueMs', ARGV[14], 'powDifficulty', ARGV[17], 'powMaxDifficulty', ARGV[18])
+-- The draw's seed is committed once, the first time the deal has a pre-queue, and never replaced.
+if tonumber(ARGV[14]) > 0 and redis.call('HSETNX', K_DRAW, 'seed', ARGV[15]) == 1 then
+  redis.call('HSET', K_DRAW, 'commitment', ARGV[16], 'state', 'scheduled', 'placed', 0, 'fence', 0)
+end
 local sold = num(redis.call('GET', K_SOLD), 0)
 local sold_in_db = tonumber(ARGV[11])
 if sold_in_db > sold then sold = sold_in_db end
@@ -358,5 +409,100 @@ return {
   num(redis.call('GET', K_SERVED), 0),
   num(redis.call('GET', K_SOLD), 0),
   redis.call('HGETALL', K_STATS),
+  redis.call('HMGET', K_DRAW, 'commitment', 'state', 'seed'),
+  redis.call('HLEN', K_PREQUEUE),
 }
+`;
+
+/**
+ * ARGV: jti, token (the signed pre-queue ticket), shopper. KEYS: fixed…, ticket. Takes a shopper into the
+ * deal's pre-queue while it is open (from opensAt − prequeue until opensAt): one per shopper, so
+ * asking again returns the same ticket. Returns {'prequeued'}, {'existing', token}, {'purchased'},
+ * {'not_prequeue', opensAt} (no pre-queue, not yet open, or the open has come) or {'unknown_deal'}.
+ */
+export const prequeueTicketLua = `${prelude}
+local now, jti, token, shopper = redis_now(), ARGV[1], ARGV[2], ARGV[3]
+local tkey = KEYS[8]
+local cfg = redis.call('HMGET', K_CFG, 'opensAt', 'prequeueMs', 'ticketTtlMs', 'windowMs')
+if cfg[1] == false then return {'unknown_deal'} end
+local opens, prequeue = num(cfg[1], 0), num(cfg[2], 0)
+local t = redis.call('HMGET', tkey, 'state', 'token')
+if t[1] == 'prequeued' then return {'existing', t[2]} end
+if t[1] == 'purchased' then return {'purchased'} end
+if prequeue <= 0 or now < opens - prequeue or now >= opens or t[1] then return {'not_prequeue', cfg[1]} end
+redis.call('HSET', tkey, 'state', 'prequeued', 'jti', jti, 'token', token)
+redis.call('PEXPIRE', tkey, opens - now + num(cfg[3], 0) + num(cfg[4], 0))
+redis.call('HSET', K_PREQUEUE, shopper, jti)
+return {'prequeued'}
+`;
+
+/**
+ * ARGV: holder, leaseMs. KEYS: fixed…. Takes (or renews) the lock on a deal's draw once the open
+ * has come. A new holder gets a new fence; only the current fence may place a batch, so a process
+ * that lost its lease (paused, partitioned) cannot place anything after another took over.
+ * Returns {'claimed', fence, placedBatches, seed}, {'busy'}, {'done'}, {'not_yet', opensAt} or {'none'}.
+ */
+export const claimDrawLua = `${prelude}
+local now, holder, lease = redis_now(), ARGV[1], tonumber(ARGV[2])
+local opens = num(redis.call('HGET', K_CFG, 'opensAt'), 0)
+local d = redis.call('HMGET', K_DRAW, 'state', 'fence', 'placed', 'seed')
+if d[1] == false then return {'none'} end
+if d[1] == 'done' then return {'done'} end
+if now < opens then return {'not_yet', opens} end
+local current = redis.call('GET', K_DRAW_LOCK)
+if current and current ~= holder then return {'busy'} end
+local fence = num(d[2], 0)
+if not current then
+  fence = redis.call('HINCRBY', K_DRAW, 'fence', 1)
+  redis.call('HSET', K_DRAW, 'state', 'drawing', 'holder', holder)
+end
+redis.call('SET', K_DRAW_LOCK, holder, 'PX', lease)
+return {'claimed', fence, num(d[3], 0), d[4]}
+`;
+
+/**
+ * ARGV: fence, batch (its index in the draw), last (1/0), expMs, leaseMs, holder, then per
+ * shopper in draw order: shopper, jti, qn. KEYS: fixed…, one ticket key per shopper. Places one
+ * batch of drawn shoppers the drawing process has written to the log: each pre-queued record
+ * becomes a waiting ticket with its queue number. Only the lock's current fence may place, and
+ * only the next batch: a repeated or stale call changes nothing. Returns 'placed', 'fenced' or 'stale'.
+ */
+export const placeDrawnLua = `${prelude}
+local fence, batch, last, exp, lease, holder = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local d = redis.call('HMGET', K_DRAW, 'fence', 'placed', 'state')
+if d[1] ~= fence or redis.call('GET', K_DRAW_LOCK) ~= holder then return 'fenced' end
+if num(d[2], 0) ~= batch or d[3] == 'done' then return 'stale' end
+local placed, last_qn = 0, 0
+for i = 1, (#ARGV - 6) / 3 do
+  local at = 7 + (i - 1) * 3
+  local tkey = KEYS[7 + i]
+  local t = redis.call('HMGET', tkey, 'state', 'jti')
+  local qn = tonumber(ARGV[at + 2])
+  if t[1] == 'prequeued' and t[2] == ARGV[at + 1] then
+    redis.call('HSET', tkey, 'state', 'waiting', 'qn', qn, 'exp', exp, 'token', '')
+    placed = placed + 1
+  end
+  if qn > last_qn then last_qn = qn end
+end
+if placed > 0 then redis.call('HINCRBY', K_STATS, 'issued', placed) end
+if last_qn > num(redis.call('HGET', K_STATS, 'lastQn'), 0) then redis.call('HSET', K_STATS, 'lastQn', last_qn) end
+redis.call('HSET', K_DRAW, 'placed', batch + 1)
+if last then
+  redis.call('HSET', K_DRAW, 'state', 'done')
+  redis.call('DEL', K_DRAW_LOCK)
+  redis.call('PUBLISH', K_EVENTS, 'config')
+else
+  redis.call('PEXPIRE', K_DRAW_LOCK, lease)
+end
+redis.call('PUBLISH', K_EVENTS, 'changed')
+return 'placed'
+`;
+
+/** ARGV: shopper, qn, token. KEYS: fixed…, ticket. Keeps the drawn ticket signed on first demand (the draw itself signs nothing). */
+export const storeDrawnTokenLua = `${prelude}
+local t = redis.call('HMGET', KEYS[8], 'qn', 'token')
+if t[1] ~= ARGV[2] then return '' end
+if t[2] and t[2] ~= '' then return t[2] end
+redis.call('HSET', KEYS[8], 'token', ARGV[3])
+return ARGV[3]
 `;

@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import {
   errors,
+  headerOf,
   isPending,
   newTicketId,
   shopperIdOf,
@@ -10,8 +11,12 @@ import {
   type DealSnapshot,
   type ShopperTicket,
 } from '@quickdeal/core';
+import { admitAtOnce } from '../admit-at-once.js';
+import { proofOfWorkHeader } from '../proof-of-work.js';
+import { drawnTicket } from '../drawn-ticket.js';
 import type { TicketingDeps } from '../ticketing-deps.js';
 import { processedView, soldOut, waitingView, type TicketView } from '../ticket-view.js';
+import { inPrequeue, issuePrequeueTicket, prequeueView } from './prequeue.js';
 import { clientAddressOf, dealOf } from './request-context.js';
 
 /** A ticket answer: the signed ticket and where it stands. */
@@ -45,11 +50,12 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
     const dealId = deal.dealId;
     const issuedAt = Math.floor(now / 1000);
     const expiresAt = issuedAt + Math.ceil(deal.ticketTtlMs / 1000);
+    const jti = newTicketId();
     const result = await deps.issuer.issue({
       dealId,
       topic: topicForDeal(dealId, deps.topicPrefix),
       shopperId,
-      jti: newTicketId(),
+      jti,
       issuedAt,
       expiresAt,
       recordTtlMs: expiresAt * 1000 - now + deal.windowMs,
@@ -70,14 +76,37 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
       case 'issued': {
         count('created');
         deps.metrics.ticketsIssued.inc({ deal: dealId });
-        const answer: TicketAnswer = { ticket: result.token, ...waitingView(deal, result.queueNumber, deps.cache.admissionRate(dealId)) };
+        const ticket = { shopperId, jti, queueNumber: result.queueNumber, expiresAtMs: expiresAt * 1000 };
+        const admitted = await admitAtOnce(deps.store, deal, ticket, clock.now());
+        if (admitted?.admittedHere) deps.metrics.admissions.inc({ deal: dealId });
+        const view = admitted?.view ?? waitingView(deal, result.queueNumber, deps.cache.admissionRate(dealId));
+        const answer: TicketAnswer = { ticket: result.token, ...view };
         return c.json(answer, 201);
       }
       case 'unavailable':
         count('unavailable');
         throw errors.unavailable('QUEUE_UNAVAILABLE', 'We could not put you in line just now; please try again', 2);
-      case 'existing':
-        return existing(result.token, result.queueNumber);
+      case 'existing': {
+        // a drawn ticket is signed on its shopper's first ask
+        const token =
+          result.token ||
+          (await drawnTicket(deps, deal, {
+            shopperId,
+            jti: (await deps.store.shopperTicket(dealId, shopperId))?.jti ?? '',
+            queueNumber: result.queueNumber,
+          }));
+        return existing(token, result.queueNumber);
+      }
+      case 'prequeued':
+        count('existing');
+        return c.json({ ticket: result.token, ...prequeueView(deal, clock.now()) }, 200);
+      case 'drawing':
+        count('drawing');
+        throw errors.tooManyRequests(
+          1,
+          'The pre-queue is being drawn into line; new arrivals join right behind it in a moment',
+          'DRAW_IN_PROGRESS',
+        );
       case 'pending': {
         const record = await waitForPendingTicket(dealId, shopperId);
         if (record?.token) return existing(record.token, record.queueNumber);
@@ -112,7 +141,9 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
       count('rate_limited');
       throw error;
     }
+    await deps.proofOfWork.spend(deal, headerOf(c, proofOfWorkHeader));
     const now = clock.now();
+    if (inPrequeue(deal, now)) return issuePrequeueTicket(c, deps, deal, shopperId, now);
     if (now < deal.opensAt) {
       count('not_open');
       throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(deal.opensAt).toISOString() });
