@@ -28,6 +28,12 @@ export interface Evidence {
   apiAnswers?: Array<{ shopperId: string; status: string }>;
   /** How late the sweeper may be in ending a checkout whose deadline passed. */
   sweepGraceMs?: number;
+  /**
+   * The deal's checkout window: a shopper whose checkout expired unpaid may take a new ticket and
+   * be admitted again (DESIGN: the spent ticket puts them at the back of the line), never while
+   * the earlier checkout is open. Unknown: any second admission counts as a violation.
+   */
+  windowMs?: number;
 }
 
 export interface InvariantCheck {

@@ -137,6 +137,7 @@ async function checkDeal(
   const apiAnswers = await askApi(run, deal.dealId, withTicket, new Set(truth.admissions.map((a) => a.shopperId)));
   const invariants = checkInvariants({
     cap: run.plan.cap,
+    windowMs: run.plan.windowMs,
     truth,
     answered: withTicket.map((s) => ({
       shopperId: s.shopperId,

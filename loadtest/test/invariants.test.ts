@@ -93,8 +93,26 @@ describe('the invariant checker', () => {
     sale.answered[0]!.distinctTickets = 2;
     sale.truth.admissions.push({ queueNumber: 6, shopperId: 's1', admittedAt: t0 + 9_000 });
     sale.truth.postgres.orders.push({ shopperId: 's3', queueNumber: 7, createdAt: t0 + 9_500 });
-    const examples = check(sale.evidence(), 'one-each')?.examples ?? [];
-    expect(examples).toEqual(expect.arrayContaining(['s1 was handed 2 different tickets', 's1 admitted 2 times', 's3 has 2 paid orders']));
+    const examples = check({ ...sale.evidence(), windowMs: 10_000 }, 'one-each')?.examples ?? [];
+    expect(examples).toEqual(
+      expect.arrayContaining([
+        's1 was handed 2 different tickets',
+        's1 admitted 2 times, again while an earlier checkout was open or paid',
+        's3 has 2 paid orders',
+      ]),
+    );
+  });
+
+  it('lets a shopper whose checkout expired unpaid be admitted again from the back of the line, never after paying', () => {
+    const sale = cleanSale();
+    // s2 was admitted at t0 + 1,001 and never paid; a 5 s window later a new ticket of theirs is admitted
+    sale.truth.admissions.push({ queueNumber: 6, shopperId: 's2', admittedAt: t0 + 7_000 });
+    expect(check({ ...sale.evidence(), windowMs: 5_000 }, 'one-each')?.violations).toBe(0);
+    // s1 paid for queue number 1: a second admission is a violation however late
+    sale.truth.admissions.push({ queueNumber: 7, shopperId: 's1', admittedAt: t0 + 30_000 });
+    expect(check({ ...sale.evidence(), windowMs: 5_000 }, 'one-each')?.examples).toEqual([
+      's1 admitted 2 times, again while an earlier checkout was open or paid',
+    ]);
   });
 
   it('catches a unit kept past its deadline and admissions that do not add up', () => {
