@@ -4,6 +4,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../src/ports.js';
 import { installNginx, writeNginxConfig } from '../src/servers/nginx.js';
 import { listenLocally } from '../src/testing/http-stack.js';
 
@@ -30,13 +31,6 @@ async function echo(name: string): Promise<string> {
   server.on('connection', (socket) => Object.assign(socket, { id: ++connections }));
   servers.push(server);
   return new URL(await listenLocally(server)).host;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  const url = await listenLocally(probe);
-  await new Promise((resolve) => probe.close(resolve));
-  return Number(new URL(url).port);
 }
 
 /** Starts nginx on a rendered configuration; resolves with its URL once it answers. */

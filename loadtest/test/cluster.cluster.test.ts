@@ -16,11 +16,10 @@ import { DealStore } from '@quickdeal/core';
 import { endpoints, profile, profileNodes } from '@quickdeal/dev/profiles';
 import { ensureServiceProcess } from '@quickdeal/dev/services';
 import { stopServer } from '@quickdeal/dev/stack';
-import { applyOpenDeal, recordTicket } from '@quickdeal/dev/testing';
+import { applyOpenDeal, freePort, recordTicket } from '@quickdeal/dev/testing';
 import { connectClients, waitForAdmission, type StackClients } from '../src/cli/stack.js';
 import {
   dealCounter,
-  freePort,
   kill as killServer,
   partitionLeader,
   pidOf as pidOfServer,

@@ -1,21 +1,10 @@
 /** Processes and HTTP endpoints a test starts and waits for: free ports, child processes with their output kept, probes. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from '../paths.js';
 import { eventually } from './eventually.js';
 
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from '../ports.js';
 
 /** Starts a process with its output kept (printed when a test fails to start it). */
 export function startProcess(command: string, args: string[], env: Record<string, string>) {

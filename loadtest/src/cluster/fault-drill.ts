@@ -12,7 +12,8 @@ import { ensureServiceProcess } from '@quickdeal/dev/services';
 import { stopServer } from '@quickdeal/dev/stack';
 import { formatTable } from '@quickdeal/dev/table';
 import type { Transport } from '../transport.js';
-import { dealCounter, freePort, kill, partitionLeader, restore, slotPrimary, stallOf, whenIssued } from './faults.js';
+import { freePort } from '@quickdeal/dev/ports';
+import { dealCounter, kill, partitionLeader, restore, slotPrimary, stallOf, whenIssued } from './faults.js';
 
 export interface DrillContext {
   profile: ProfileName;

@@ -2,7 +2,6 @@
  * Faults on the `cluster` profile's own servers, and how long a fault stalls the sale: shared by
  * the cluster tests (test/cluster.cluster.test.ts) and the `cluster-faults` load-test scenario.
  */
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -87,16 +86,4 @@ export async function stallOf(
   }
   if (movedAt === from) return Infinity;
   return Date.now() - from >= observeMs ? Math.max(longest, Date.now() - movedAt) : longest;
-}
-
-/** A port nobody listens on now, for one more service process. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
