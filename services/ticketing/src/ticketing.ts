@@ -17,6 +17,7 @@ import {
 import { createApp } from './app.js';
 import type { TicketingConfig } from './config.js';
 import { Door } from './door.js';
+import { registerLineGauge } from './line-gauge.js';
 import { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
 import { RateLimits } from './rate-limits.js';
 import { TicketProducer } from './ticket-producer.js';
@@ -63,6 +64,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
       onShortfall: (write) => metrics.unreplicatedWrites.inc({ write }),
     },
   });
+  registerLineGauge(metrics.registry, { store, logger });
   const cache = new DealCache(store, subscriber, { refreshMs: config.DEAL_REFRESH_MS, logger, clock });
   let cacheStarted = false;
   const keyring = overrides.keyring;
