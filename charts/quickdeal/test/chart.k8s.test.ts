@@ -159,7 +159,7 @@ describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
       (e: { name: string; value?: string }) => e.name === 'SCALE_ADMISSION' && e.value === 'true',
     );
     const kedaScales = find(objects, 'ScaledObject').length > 0;
-    expect(operatorScales && kedaScales, 'the operator and KEDA both scale admission').toBe(false);
+    expect(operatorScales === true && kedaScales, 'the operator and KEDA both scale admission').toBe(false);
     for (const deployment of find(objects, 'Deployment')) {
       const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
       const ownedElsewhere =
