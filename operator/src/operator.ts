@@ -38,7 +38,8 @@ export interface OperatorDeps {
 const scalingDisabled: ConditionInput = {
   status: 'Unknown',
   reason: 'ScalingDisabled',
-  message: 'The operator does not scale the admission consumers (no PROMETHEUS_URL, or SCALE_ADMISSION=false); they keep their replicas',
+  message:
+    'The operator does not scale the admission consumers (no PROMETHEUS_URL, or SCALE_ADMISSION=false: KEDA or a fixed count sets them)',
 };
 
 export class Operator {
