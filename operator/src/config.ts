@@ -42,6 +42,8 @@ export const operatorConfigSchema = commonConfigSchema
     RENEW_DEADLINE_SECONDS: seconds(10),
     RETRY_PERIOD_SECONDS: seconds(2),
     PROMETHEUS_URL: z.string().url().optional(),
+    /** false: something else (KEDA, a fixed count) owns the admission replicas. */
+    SCALE_ADMISSION: flag(true),
     PROMETHEUS_SELECTOR: optionalText,
     ADMISSION_DEPLOYMENT: kubernetesName.default('quickdeal-admission'),
     ADMISSION_NAMESPACE: optionalText,
@@ -51,6 +53,11 @@ export const operatorConfigSchema = commonConfigSchema
     SCALING_TARGET_WAITING_PER_REPLICA: z.coerce.number().int().min(1).default(1000),
     SCALING_ACTIVATION_WAITING: count(0),
     SCALING_SCALE_DOWN_STABILIZATION_SECONDS: z.coerce.number().min(0).default(300),
+    TICKETING_HPA: kubernetesName.optional(),
+    TICKETING_NAMESPACE: optionalText,
+    TICKETING_RUSH_MIN_REPLICAS: count(0),
+    TICKETING_RUSH_LEAD_SECONDS: z.coerce.number().min(0).default(300),
+    TICKETING_RUSH_HOLD_SECONDS: z.coerce.number().min(0).default(900),
   })
   .superRefine((config, ctx) => {
     if (config.SCALING_MIN_REPLICAS > config.SCALING_MAX_REPLICAS) {
@@ -80,6 +87,7 @@ export const operatorConfigSchema = commonConfigSchema
     identity: config.POD_NAME ?? `${hostname()}-${process.pid}`,
     leaseNamespace: config.LEASE_NAMESPACE ?? config.POD_NAMESPACE,
     admissionNamespace: config.ADMISSION_NAMESPACE ?? config.POD_NAMESPACE,
+    ticketingNamespace: config.TICKETING_NAMESPACE ?? config.POD_NAMESPACE,
   }));
 
 export type OperatorConfig = z.output<typeof operatorConfigSchema>;
@@ -106,7 +114,7 @@ export function operatorOptionsFrom(config: OperatorConfig): OperatorOptions {
           },
         }
       : {}),
-    ...(config.PROMETHEUS_URL
+    ...(config.PROMETHEUS_URL && config.SCALE_ADMISSION
       ? {
           scaling: {
             prometheusUrl: config.PROMETHEUS_URL,
@@ -119,6 +127,18 @@ export function operatorOptionsFrom(config: OperatorConfig): OperatorOptions {
             targetPerReplica: config.SCALING_TARGET_WAITING_PER_REPLICA,
             activationThreshold: config.SCALING_ACTIVATION_WAITING,
             scaleDownStabilizationMs: config.SCALING_SCALE_DOWN_STABILIZATION_SECONDS * 1000,
+          },
+        }
+      : {}),
+    ...(config.TICKETING_HPA && config.TICKETING_RUSH_MIN_REPLICAS > 0
+      ? {
+          ticketingRush: {
+            namespace: config.ticketingNamespace,
+            hpa: config.TICKETING_HPA,
+            intervalMs: config.SCALING_INTERVAL_SECONDS * 1000,
+            minReplicas: config.TICKETING_RUSH_MIN_REPLICAS,
+            leadMs: config.TICKETING_RUSH_LEAD_SECONDS * 1000,
+            holdMs: config.TICKETING_RUSH_HOLD_SECONDS * 1000,
           },
         }
       : {}),

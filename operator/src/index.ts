@@ -14,3 +14,5 @@ export * from './registry-connection.js';
 export * from './scaling/consumer-scaler.js';
 export * from './scaling/prometheus.js';
 export * from './scaling/replica-math.js';
+export * from './scaling/rush-window.js';
+export * from './scaling/ticketing-rush-scaler.js';

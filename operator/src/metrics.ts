@@ -33,6 +33,17 @@ export function createOperatorMetrics(options: { processMetrics?: boolean } = {}
       labelNames: ['result'] as const,
       registers,
     }),
+    ticketingMinReplicas: new Gauge({
+      name: 'quickdeal_operator_ticketing_min_replicas',
+      help: 'The minReplicas of the ticketing HorizontalPodAutoscaler, as the operator last set or found it',
+      registers,
+    }),
+    ticketingRushEvaluations: new Counter({
+      name: 'quickdeal_operator_ticketing_rush_evaluations_total',
+      help: 'Looks at ticketing’s HPA ahead of and after openings, by result (raised, lowered, unchanged, hpa_missing, kubernetes_error)',
+      labelNames: ['result'] as const,
+      registers,
+    }),
   };
 }
 

@@ -1,11 +1,11 @@
 /**
  * The operator's manager: with leader election, only the replica holding the Lease runs the
- * QuickDeal controller and the consumer scaler; the others wait to take over. Without it (one
- * replica, or a test) they run at once. Every write checks the Lease first (the fence), and losing
+ * QuickDeal controller, the consumer scaler and the ticketing rush scaler; the others wait to take
+ * over. Without it (one replica, or a test) they run at once. Every write checks the Lease first (the fence), and losing
  * the Lease calls `onLostLeadership` at once: the process exits there, as controller-runtime's
  * manager does, so no reconcile in flight takes another step.
  */
-import { AppsV1Api, CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, AutoscalingV2Api, CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { DealRegistry, Logger } from '@quickdeal/core';
 import type { ConditionInput } from './controller/conditions.js';
 import { LeaderElector, type LeaderElectionOptions } from './controller/leader-election.js';
@@ -13,6 +13,7 @@ import { QuickDealController, type QuickDealControllerOptions } from './controll
 import type { OperatorMetrics } from './metrics.js';
 import { ConsumerScaler, type ConsumerScalerOptions } from './scaling/consumer-scaler.js';
 import { PrometheusClient } from './scaling/prometheus.js';
+import { TicketingRushScaler, type TicketingRushOptions } from './scaling/ticketing-rush-scaler.js';
 
 export interface OperatorOptions {
   identity: string;
@@ -21,6 +22,8 @@ export interface OperatorOptions {
   leaderElection?: Omit<LeaderElectionOptions, 'identity'>;
   /** Undefined: the admission consumers are not scaled (ConsumersScaled stays Unknown). */
   scaling?: ConsumerScalerOptions & { prometheusUrl: string; queryTimeoutMs?: number };
+  /** Undefined: ticketing's HPA is left as it is around openings. */
+  ticketingRush?: TicketingRushOptions;
 }
 
 export interface OperatorDeps {
@@ -35,12 +38,14 @@ export interface OperatorDeps {
 const scalingDisabled: ConditionInput = {
   status: 'Unknown',
   reason: 'ScalingDisabled',
-  message: 'The operator has no Prometheus URL; the admission consumers keep their replicas',
+  message:
+    'The operator does not scale the admission consumers (no PROMETHEUS_URL, or SCALE_ADMISSION=false: KEDA or a fixed count sets them)',
 };
 
 export class Operator {
   readonly controller: QuickDealController;
   readonly scaler: ConsumerScaler | undefined;
+  readonly ticketingRush: TicketingRushScaler | undefined;
   private readonly elector: LeaderElector | undefined;
   private leading = false;
   private stopping = false;
@@ -62,6 +67,12 @@ export class Operator {
             mayAct: () => this.mayAct(),
           },
           scaling,
+        )
+      : undefined;
+    this.ticketingRush = options.ticketingRush
+      ? new TicketingRushScaler(
+          { autoscaling: kubeConfig.makeApiClient(AutoscalingV2Api), metrics, logger, mayAct: () => this.mayAct() },
+          options.ticketingRush,
         )
       : undefined;
     this.controller = new QuickDealController(
@@ -132,13 +143,14 @@ export class Operator {
     this.deps.metrics.leader.set(1);
     await this.controller.start();
     this.scaler?.start({ dealIds: () => this.controller.dealIds(), onChange: () => this.controller.enqueueAll() });
+    this.ticketingRush?.start(() => this.controller.schedules());
   }
 
   private async unlead(): Promise<void> {
     if (!this.leading) return;
     this.leading = false;
     this.deps.metrics.leader.set(0);
-    await this.scaler?.stop();
+    await Promise.all([this.scaler?.stop(), this.ticketingRush?.stop()]);
     await this.controller.stop();
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeConditions, operatorConfigSchema, readyCondition } from '@quickdeal/operator';
+import { mergeConditions, operatorConfigSchema, operatorOptionsFrom, readyCondition } from '@quickdeal/operator';
 import { ConfigError, parseConfig } from '@quickdeal/core';
 
 describe('conditions', () => {
@@ -73,6 +73,28 @@ describe('the operator’s configuration', () => {
     expect(parseConfig(operatorConfigSchema, { ...env, LEADER_ELECT: '0' }).LEADER_ELECT).toBe(false);
     expect(parseConfig(operatorConfigSchema, { ...env, LEADER_ELECT: 'false' }).LEADER_ELECT).toBe(false);
     expect(parseConfig(operatorConfigSchema, { ...env, LEADER_ELECT: '1' }).LEADER_ELECT).toBe(true);
+  });
+
+  it('scales admission only with a Prometheus URL and SCALE_ADMISSION, and ticketing ahead of openings only with its HPA and a rush minimum', () => {
+    const options = (extra: Record<string, string>) =>
+      operatorOptionsFrom(parseConfig(operatorConfigSchema, { ...env, POD_NAMESPACE: 'shop', ...extra }));
+    expect(options({ PROMETHEUS_URL: 'http://prometheus:9090' }).scaling).toMatchObject({
+      namespace: 'shop',
+      deployment: 'quickdeal-admission',
+    });
+    expect(options({ PROMETHEUS_URL: 'http://prometheus:9090', SCALE_ADMISSION: 'false' }).scaling).toBeUndefined(); // KEDA owns the replicas
+    expect(options({}).ticketingRush).toBeUndefined();
+    expect(options({ TICKETING_HPA: 'shop-ticketing' }).ticketingRush).toBeUndefined(); // no rush minimum
+    expect(
+      options({ TICKETING_HPA: 'shop-ticketing', TICKETING_RUSH_MIN_REPLICAS: '6', TICKETING_RUSH_LEAD_SECONDS: '120' }).ticketingRush,
+    ).toEqual({
+      namespace: 'shop',
+      hpa: 'shop-ticketing',
+      intervalMs: 15_000,
+      minReplicas: 6,
+      leadMs: 120_000,
+      holdMs: 900_000,
+    });
   });
 
   it('fails fast, naming the variable', () => {

@@ -68,12 +68,15 @@ describe('manifests/', () => {
     expect(await can('create', 'events', '-n', namespace)).toBe('yes');
     expect(await can('update', 'leases.coordination.k8s.io', '-n', 'quickdeal-system')).toBe('yes');
     expect(await can('patch', 'deployments.apps/quickdeal-admission', '--subresource=scale', '-n', 'quickdeal-system')).toBe('yes');
+    expect(await can('patch', 'horizontalpodautoscalers.autoscaling/quickdeal-ticketing', '-n', 'quickdeal-system')).toBe('yes');
 
     expect(await can('delete', 'quickdeals.quickdeal.io', '-n', namespace)).toBe('no');
     expect(await can('create', 'quickdeals.quickdeal.io', '-n', namespace)).toBe('no');
     expect(await can('get', 'secrets', '-n', 'quickdeal-system')).toBe('no');
     expect(await can('patch', 'deployments.apps/quickdeal-admission', '-n', 'quickdeal-system')).toBe('no'); // the scale subresource only
     expect(await can('patch', 'deployments.apps/other', '--subresource=scale', '-n', 'quickdeal-system')).toBe('no');
+    expect(await can('patch', 'horizontalpodautoscalers.autoscaling/other', '-n', 'quickdeal-system')).toBe('no');
+    expect(await can('patch', 'deployments.apps/quickdeal-ticketing', '--subresource=scale', '-n', 'quickdeal-system')).toBe('no'); // the HPA scales ticketing
     expect(await can('update', 'leases.coordination.k8s.io', '-n', namespace)).toBe('no');
   });
 });

@@ -44,6 +44,16 @@ describe('ScaleDownStabilizer (the HPA’s scale-down window)', () => {
     expect(stabilizer.stabilize(11_500, 1)).toBe(1);
   });
 
+  it('does not flap while a line flickers around a boundary: one scale-up, one scale-down a window after the last high', () => {
+    const stabilizer = new ScaleDownStabilizer(10_000);
+    stabilizer.seed(0, 0);
+    // every 500 ms the line crosses the boundary between one and two consumers
+    const applied = Array.from({ length: 20 }, (_, i) => stabilizer.stabilize((i + 1) * 500, i % 2 === 0 ? 2 : 1));
+    expect(new Set(applied)).toEqual(new Set([2])); // every consumer change rebalances the group: none here
+    expect(stabilizer.stabilize(19_499, 1)).toBe(2);
+    expect(stabilizer.stabilize(19_500, 1)).toBe(1); // the last 2 (at 9.5 s) has left the window
+  });
+
   it('holds the replicas that ran when it was seeded for one window', () => {
     const stabilizer = new ScaleDownStabilizer(5_000);
     stabilizer.seed(0, 3);

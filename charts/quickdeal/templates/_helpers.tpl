@@ -25,6 +25,33 @@ a component's name keeps its whole suffix (the prefix is cut instead), so compon
 {{- printf "%s-%s" $prefix .suffix }}
 {{- end }}
 
+{{/*
+Who sets the admission consumers' replicas: "keda" (a ScaledObject), "operator" (from Prometheus)
+or "" (the Deployment's fixed `admission.replicas`).
+*/}}
+{{- define "quickdeal.admissionScaler" -}}
+{{- if .Values.admission.keda.enabled }}keda
+{{- else if and .Values.operator.enabled .Values.admission.scaledByOperator .Values.operator.prometheusUrl }}operator
+{{- end }}
+{{- end }}
+
+{{/*
+The label matchers that pick this installation's series in Prometheus: `operator.prometheusSelector`,
+else the release namespace when a ServiceMonitor or PodMonitor adds that label, else none.
+*/}}
+{{- define "quickdeal.prometheusSelector" -}}
+{{- if .Values.operator.prometheusSelector }}
+{{- .Values.operator.prometheusSelector }}
+{{- else if or .Values.metrics.serviceMonitor.enabled .Values.metrics.podMonitor.enabled }}
+{{- printf "namespace=%q" .Release.Namespace }}
+{{- end }}
+{{- end }}
+
+{{/* Whether the operator raises ticketing's HPA ahead of openings ("true" or ""). */}}
+{{- define "quickdeal.ticketingRush" -}}
+{{- if and .Values.operator.enabled .Values.ticketing.autoscaling.enabled (gt (int .Values.ticketing.rush.minReplicas) 0) }}true{{ end }}
+{{- end }}
+
 {{- define "quickdeal.chart" -}}
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -158,6 +185,9 @@ from a Secret) and, with (dict "root" $ "postgres" true), DATABASE_URL: a list o
 {{- end }}
 {{- else if not (or $identity.header.gatewayStripsHeader (and .Values.ingress.enabled $identity.header.authUrl)) }}
 {{- fail "shopperIdentity.mode=header needs shopperIdentity.header.authUrl (the Ingress then sets X-User-Id from the authenticating gateway, replacing a client's copy) or header.gatewayStripsHeader=true when your own routing strips it (docs/deploy.md)" }}
+{{- end }}
+{{- if and .Values.admission.keda.enabled (not (or .Values.admission.keda.serverAddress .Values.operator.prometheusUrl)) }}
+{{- fail "admission.keda.enabled needs the Prometheus KEDA queries: admission.keda.serverAddress or operator.prometheusUrl" }}
 {{- end }}
 {{- if and .Values.httpRoute.enabled (not .Values.httpRoute.parentRefs) }}
 {{- fail "httpRoute.parentRefs is required: the Gateway(s) the public route attaches to, e.g. [{name: shop-gateway, namespace: gateway-system}] (or set httpRoute.enabled=false)" }}

@@ -24,6 +24,7 @@ import {
   find,
   helm,
   installGatewayApiCrds,
+  installKedaCrds,
   installMonitoringCrds,
   one,
   render,
@@ -42,6 +43,7 @@ beforeAll(async () => {
   ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-chart'));
   await installMonitoringCrds(cluster);
   await installGatewayApiCrds(cluster);
+  await installKedaCrds(cluster); // ci/keda-values.yaml renders a ScaledObject
 }, 120_000);
 
 afterAll(async () => {
@@ -146,17 +148,22 @@ describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
     }
   });
 
-  it('leaves replicas to the HorizontalPodAutoscaler (ticketing, payment) or the operator (admission) when they own the count', () => {
+  it('leaves replicas to the HorizontalPodAutoscaler (ticketing, payment), the operator or KEDA (admission) when they own the count', () => {
     const hpaTargets = find(objects, 'HorizontalPodAutoscaler').map((hpa) => hpa.spec.scaleTargetRef.name as string);
     for (const hpa of find(objects, 'HorizontalPodAutoscaler')) {
       expect(hpa.metadata.labels?.['app.kubernetes.io/component']).toMatch(/^(ticketing|payment)$/);
       expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
     }
     const operator = find(objects, 'Deployment').find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'operator');
-    const operatorScales = operator?.spec.template.spec.containers[0].env.some((e: { name: string }) => e.name === 'PROMETHEUS_URL');
+    const operatorScales = operator?.spec.template.spec.containers[0].env.some(
+      (e: { name: string; value?: string }) => e.name === 'SCALE_ADMISSION' && e.value === 'true',
+    );
+    const kedaScales = find(objects, 'ScaledObject').length > 0;
+    expect(operatorScales === true && kedaScales, 'the operator and KEDA both scale admission').toBe(false);
     for (const deployment of find(objects, 'Deployment')) {
       const component = deployment.metadata.labels?.['app.kubernetes.io/component'];
-      const ownedElsewhere = hpaTargets.includes(deployment.metadata.name) || (component === 'admission' && operatorScales === true);
+      const ownedElsewhere =
+        hpaTargets.includes(deployment.metadata.name) || (component === 'admission' && (operatorScales === true || kedaScales));
       expect(deployment.spec.replicas === undefined, `${deployment.metadata.name} replicas`).toBe(ownedElsewhere);
     }
     for (const pdb of find(objects, 'PodDisruptionBudget')) {

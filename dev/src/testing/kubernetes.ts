@@ -4,7 +4,15 @@
  * waiting room's deal registry.
  */
 import { join } from 'node:path';
-import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+} from '@kubernetes/client-node';
 import { createLogger, type DealRegistry, type QuickDealSpecInput } from '@quickdeal/core';
 import {
   Operator,
@@ -36,6 +44,7 @@ export function clients(cluster: Cluster) {
     kc,
     core: kc.makeApiClient(CoreV1Api),
     apps: kc.makeApiClient(AppsV1Api),
+    autoscaling: kc.makeApiClient(AutoscalingV2Api),
     custom: kc.makeApiClient(CustomObjectsApi),
     coordination: kc.makeApiClient(CoordinationV1Api),
   };

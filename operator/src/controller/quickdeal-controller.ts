@@ -18,6 +18,7 @@ import {
 import { describeIssues, quickDealSpecSchema, type DealRegistry, type Logger } from '@quickdeal/core';
 import { group, plural, quickDealFinalizer, version, type QuickDeal, type QuickDealStatus } from '../api/v1alpha1/quickdeal.js';
 import type { OperatorMetrics } from '../metrics.js';
+import type { DealSchedule } from '../scaling/rush-window.js';
 import { mergeConditions, readyCondition, type ConditionInput } from './conditions.js';
 import { DealSyncError, reconcileDeal } from './deal-reconciler.js';
 import { EventRecorder, type EventType } from './events.js';
@@ -154,6 +155,18 @@ export class QuickDealController {
           .map((deal) => deal.metadata.name),
       ),
     ];
+  }
+
+  /** When each served deal opens and closes, and whether it is finished (for the ticketing rush). */
+  schedules(): DealSchedule[] {
+    return this.cached()
+      .filter((deal) => !deal.metadata.deletionTimestamp)
+      .map((deal) => ({
+        deal: deal.metadata.name,
+        opensAt: Date.parse(deal.spec.opensAt),
+        closesAt: deal.spec.closesAt ? Date.parse(deal.spec.closesAt) : null,
+        finished: finishedPhases.has(deal.status?.phase ?? ''),
+      }));
   }
 
   /** Brings every deal back (the scaling condition changed). */

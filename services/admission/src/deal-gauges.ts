@@ -1,5 +1,5 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { DealStore, Logger } from '@quickdeal/core';
+import { ticketsWaiting, type DealStore, type Logger } from '@quickdeal/core';
 
 /**
  * The per-deal gauges (waiting, active vs cap, stock, lag), read from Redis and Kafka when
@@ -31,7 +31,7 @@ export function registerDealGauges(
         const deal = await source.store.snapshot(dealId);
         if (!deal.exists) continue;
         const labels = { deal: dealId };
-        gauges.queueWaiting.set(labels, Math.max(0, deal.lastQueueNumber - deal.served));
+        gauges.queueWaiting.set(labels, ticketsWaiting(deal));
         gauges.activeShoppers.set(labels, deal.active);
         gauges.activeShoppersCap.set(labels, deal.cap);
         gauges.stockTotal.set(labels, deal.stock);

@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { systemClock, type Clock } from './clock.js';
 import type { Database } from './db/schema.js';
 import { dealPhase, type DealPhase } from './deal-phase.js';
+import { ticketsWaiting } from './deal-line.js';
 import { newDrawSeed, seedCommitment } from './draw.js';
 import { settingsFromSpec, type DealSettings, type QuickDealSpec } from './deal-spec.js';
 import { ensureTopic, type TopicSettings } from './kafka.js';
@@ -157,7 +158,7 @@ export class DealRegistry {
       stock: row.stock,
       sold: row.sold,
       remaining: row.stock - row.sold,
-      waiting: Math.max(0, snapshot.lastQueueNumber - snapshot.served),
+      waiting: ticketsWaiting(snapshot),
       active: snapshot.active,
       cap: row.max_active_shoppers,
       opensAt: deal.opensAt,

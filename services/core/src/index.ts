@@ -3,6 +3,7 @@ export { systemClock, type Clock } from './clock.js';
 export { ConfigError, commonConfigSchema, flag, parseConfig } from './config.js';
 export { DealCache } from './deal-cache.js';
 export { subscribeToDealEvents, type DealEvent, type DealEventsSubscription } from './deal-events.js';
+export { ticketsWaiting } from './deal-line.js';
 export { dealPhase, type DealPhase } from './deal-phase.js';
 export { DealRegistry, type AppliedDeal, type DealStatus } from './deal-registry.js';
 export {

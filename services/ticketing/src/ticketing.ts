@@ -18,6 +18,7 @@ import {
 import { createApp } from './app.js';
 import type { TicketingConfig } from './config.js';
 import { Door } from './door.js';
+import { registerLineGauge } from './line-gauge.js';
 import { createTicketingMetrics, type TicketingMetrics } from './metrics.js';
 import { PrequeueDraw, type DrawFaults, type DrawOptions } from './prequeue-draw.js';
 import { PrequeueTickets } from './prequeue-ticket.js';
@@ -73,6 +74,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
       onShortfall: (write) => metrics.unreplicatedWrites.inc({ write }),
     },
   });
+  registerLineGauge(metrics.registry, { store, logger });
   const cache = new DealCache(store, subscriber, { refreshMs: config.DEAL_REFRESH_MS, logger, clock });
   let cacheStarted = false;
   const keyring = overrides.keyring;

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { ensureGatewayApiCrds } from '@quickdeal/dev/gateway-api';
+import { ensureKedaCrds } from '@quickdeal/dev/keda';
 import { repoRoot } from '@quickdeal/dev/paths';
 import { kubectl, run } from '@quickdeal/dev/testing';
 import type { Kubernetes } from '@quickdeal/dev/testing/kubernetes';
@@ -61,6 +62,15 @@ export async function installGatewayApiCrds(cluster: Kubernetes): Promise<void> 
   const crds = ['gateways', 'httproutes', 'gatewayclasses'].map((plural) => `crd/${plural}.gateway.networking.k8s.io`);
   const established = await kubectl(cluster, ['wait', '--for=condition=Established', ...crds, '--timeout=30s']);
   if (established.code !== 0) throw new Error(`the Gateway API CRDs were not established: ${established.stderr}`);
+}
+
+/** KEDA's ScaledObject CRD (from its Go module, cached), so the chart's optional ScaledObject validates as a cluster running KEDA validates it. */
+export async function installKedaCrds(cluster: Kubernetes): Promise<void> {
+  const dir = await ensureKedaCrds();
+  const applied = await kubectl(cluster, ['apply', '--server-side', '-f', dir]);
+  if (applied.code !== 0) throw new Error(`installing the KEDA CRDs failed: ${applied.stderr}`);
+  const established = await kubectl(cluster, ['wait', '--for=condition=Established', 'crd/scaledobjects.keda.sh', '--timeout=30s']);
+  if (established.code !== 0) throw new Error(`the KEDA CRDs were not established: ${established.stderr}`);
 }
 
 /** `helm template`: the manifests as objects, or the error helm printed. */
