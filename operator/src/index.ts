@@ -6,6 +6,7 @@ export * from './controller/deal-reconciler.js';
 export * from './controller/kube-api.js';
 export * from './controller/leader-election.js';
 export * from './controller/quickdeal-controller.js';
+export * from './controller/resync.js';
 export * from './controller/work-queue.js';
 export * from './local/apply-files.js';
 export * from './metrics.js';

@@ -24,6 +24,7 @@ import { DealSyncError, reconcileDeal } from './deal-reconciler.js';
 import { EventRecorder, type EventType } from './events.js';
 import { describeApiError, fieldManager, isNotFound, mergePatch } from './kube-api.js';
 import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
+import { finishedPhases, nextStatusRefreshMs } from './resync.js';
 
 export interface QuickDealControllerOptions {
   /** Watch QuickDeals of this namespace only; all namespaces when undefined. */
@@ -65,7 +66,6 @@ export interface ReconcileResult {
 }
 
 /** Phases nothing but an edit of the spec leaves: sold out (sales only add to sold) and closed. */
-const finishedPhases = new Set(['SoldOut', 'Closed']);
 
 /** The longest a timer waits; a deal opening in a month is looked at again long before. */
 const maxRequeueMs = 3_600_000;
@@ -301,10 +301,10 @@ export class QuickDealController {
       observedGeneration: deal.metadata.generation,
       conditions: mergeConditions(previous?.conditions, conditions, deal.metadata.generation, new Date(now)),
     });
-    // A finished deal rests: only an edit of its spec (a watch event) brings it back.
-    if (finishedPhases.has(counts.phase)) return {};
-    const untilTransition = result.nextTransitionAt === undefined ? Infinity : result.nextTransitionAt - now + 20;
-    return { requeueAfterMs: Math.min(this.options.resyncMs, untilTransition) };
+    // A finished, settled deal rests: only an edit of its spec (a watch event) brings it back.
+    const untilTransition = result.nextTransitionAt === undefined ? undefined : result.nextTransitionAt - now + 20;
+    const requeueAfterMs = nextStatusRefreshMs(counts, untilTransition, this.options.resyncMs);
+    return requeueAfterMs === undefined ? {} : { requeueAfterMs };
   }
 
   /** The finalizer: admissions stop and the deal's Redis keys go; the topic too when deletionPolicy says Delete; orders stay. */
