@@ -3,7 +3,15 @@
  * window through the deal registry, read where the deal stands. The controller runs it for every
  * QuickDeal object; `quickdeal apply -f` runs it for QuickDeal YAML files on the local stack.
  */
-import { formatDuration, type AppliedDeal, type DealRegistry, type DealStatus, type QuickDealSpec } from '@quickdeal/core';
+import {
+  formatDuration,
+  outageOf,
+  type AppliedDeal,
+  type Dependency,
+  type DealRegistry,
+  type DealStatus,
+  type QuickDealSpec,
+} from '@quickdeal/core';
 import type { ConditionInput } from './conditions.js';
 
 export interface DealReconcileResult {
@@ -15,20 +23,58 @@ export interface DealReconcileResult {
   nextTransitionAt: number | undefined;
 }
 
-/** A step of the reconcile failed; `condition` says which condition reports it. */
+/** A step of the reconcile failed; `condition` says which condition reports it, `dependency` which server was out of reach. */
 export class DealSyncError extends Error {
+  readonly dependency: Dependency | undefined;
+
   constructor(
     readonly condition: 'TopicReady' | 'ConfigSynced',
     readonly reason: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; dependency?: Dependency },
   ) {
     super(message, options);
     this.name = 'DealSyncError';
+    this.dependency = options?.dependency;
   }
 }
 
-const isKafkaError = (error: unknown) => error instanceof Error && error.name.startsWith('KafkaJS');
+const dependencyNames: Record<Dependency, string> = { kafka: 'Kafka', redis: 'Redis', postgres: 'Postgres' };
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** A broker that answered and refused (a replication factor above the brokers there are, a bad config), as opposed to one out of reach. */
+function kafkaRefusal(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (['KafkaJSProtocolError', 'KafkaJSCreateTopicError', 'KafkaJSAggregateError'].includes(current.name)) return true;
+    const inner = current as { cause?: unknown; originalError?: unknown };
+    current = inner.originalError ?? inner.cause;
+  }
+  return false;
+}
+
+/**
+ * What a failed step means for the deal: a server out of reach is named (`KafkaUnavailable`,
+ * `PostgresUnavailable`, `RedisUnavailable`; Ready says `DependencyUnavailable`), anything else is
+ * the step's own failure.
+ */
+export function dealSyncErrorOf(
+  error: unknown,
+  step: { condition: 'TopicReady' | 'ConfigSynced'; reason: string; doing: string },
+): DealSyncError {
+  if (error instanceof DealSyncError) return error;
+  const outage = kafkaRefusal(error) ? undefined : outageOf(error);
+  if (outage) {
+    const name = dependencyNames[outage.dependency];
+    return new DealSyncError(
+      outage.dependency === 'kafka' ? 'TopicReady' : 'ConfigSynced',
+      `${name}Unavailable`,
+      `${name} is unreachable, so the operator could not ${step.doing}; it retries until ${name} answers: ${messageOf(error)}`,
+      { cause: error, dependency: outage.dependency },
+    );
+  }
+  return new DealSyncError(step.condition, step.reason, `could not ${step.doing}: ${messageOf(error)}`, { cause: error });
+}
 
 /** Idempotent: running it again with the same spec changes nothing. Throws DealSyncError when a server fails. */
 export async function reconcileDeal(
@@ -41,21 +87,17 @@ export async function reconcileDeal(
   try {
     applied = await registry.apply(dealId, spec);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (isKafkaError(error)) {
-      throw new DealSyncError('TopicReady', 'KafkaUnavailable', `could not ensure topic ${registry.topicFor(dealId)}: ${message}`, {
-        cause: error,
+    if (outageOf(error)?.dependency === 'kafka' || kafkaRefusal(error)) {
+      throw dealSyncErrorOf(error, {
+        condition: 'TopicReady',
+        reason: 'TopicNotCreated',
+        doing: `ensure topic ${registry.topicFor(dealId)}`,
       });
     }
-    throw new DealSyncError('ConfigSynced', 'ApplyFailed', `could not apply the deal to Postgres and Redis: ${message}`, { cause: error });
+    throw dealSyncErrorOf(error, { condition: 'ConfigSynced', reason: 'ApplyFailed', doing: 'apply the deal to Postgres and Redis' });
   }
   const status = await registry.status(dealId).catch((error: unknown) => {
-    throw new DealSyncError(
-      'ConfigSynced',
-      'StatusUnavailable',
-      `could not read the deal’s counts: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw dealSyncErrorOf(error, { condition: 'ConfigSynced', reason: 'StatusUnavailable', doing: 'read the deal’s counts' });
   });
   if (!status) throw new DealSyncError('ConfigSynced', 'DealMissing', `deal ${dealId} vanished from Postgres right after it was applied`);
 
