@@ -185,6 +185,24 @@ How ticketing and payment know the shopper (services/core/src/http/shopper-ident
 {{- end }}
 {{- end }}
 
+{{/* The security contexts every pod of the chart runs with (Deployments and the migration Job): non-root, read-only, no capabilities. */}}
+{{- define "quickdeal.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+fsGroup: 1000
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "quickdeal.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+{{- end }}
+
 {{/*
 One component's Deployment. Call with (dict "root" $ "component" "ticketing" "replicas" <int, or
 nil to leave the count to an autoscaler> "env" <list of EnvVars> "volumes" <list> "volumeMounts"
@@ -242,12 +260,7 @@ spec:
       {{- end }}
       terminationGracePeriodSeconds: {{ add (div $root.Values.config.shutdownGraceMs 1000) 15 }}
       securityContext:
-        runAsNonRoot: true
-        runAsUser: 1000
-        runAsGroup: 1000
-        fsGroup: 1000
-        seccompProfile:
-          type: RuntimeDefault
+        {{- include "quickdeal.podSecurityContext" . | nindent 8 }}
       containers:
         - name: {{ .component }}
           image: {{ include "quickdeal.image" . }}
@@ -286,11 +299,7 @@ spec:
           resources:
             {{- toYaml $values.resources | nindent 12 }}
           securityContext:
-            allowPrivilegeEscalation: false
-            readOnlyRootFilesystem: true
-            runAsNonRoot: true
-            capabilities:
-              drop: [ALL]
+            {{- include "quickdeal.containerSecurityContext" . | nindent 12 }}
           volumeMounts:
             - name: tmp
               mountPath: /tmp
