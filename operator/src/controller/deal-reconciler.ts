@@ -76,6 +76,34 @@ export function dealSyncErrorOf(
   return new DealSyncError(step.condition, step.reason, `could not ${step.doing}: ${messageOf(error)}`, { cause: error });
 }
 
+/** The TopicReady a topic's shape earns: one partition (the line's strict order) and at least the replication asked for. */
+export function topicCondition(
+  topic: string,
+  shape: { partitions: number; replicationFactor: number } | undefined,
+  wantedReplicationFactor: number,
+): ConditionInput {
+  if (!shape) return { status: 'False', reason: 'TopicMissing', message: `Topic ${topic} does not exist (deleted since it was ensured?)` };
+  if (shape.partitions !== 1) {
+    return {
+      status: 'False',
+      reason: 'WrongPartitionCount',
+      message: `Topic ${topic} has ${shape.partitions} partitions; a deal's line must be one partition (strict order). Delete the topic (its tickets are lost) or the deal, and let the operator create it again`,
+    };
+  }
+  if (shape.replicationFactor < wantedReplicationFactor) {
+    return {
+      status: 'False',
+      reason: 'UnderReplicated',
+      message: `Topic ${topic} has replication factor ${shape.replicationFactor}, below the ${wantedReplicationFactor} the operator is configured with (KAFKA_REPLICATION_FACTOR); add replicas with kafka-reassign-partitions`,
+    };
+  }
+  return {
+    status: 'True',
+    reason: 'TopicExists', // stable across reconciles; the TopicCreated Event records the creation
+    message: `Topic ${topic} serves the line (one partition, strict order, replication factor ${shape.replicationFactor})`,
+  };
+}
+
 /** Idempotent: running it again with the same spec changes nothing. Throws DealSyncError when a server fails. */
 export async function reconcileDeal(
   registry: DealRegistry,
@@ -96,17 +124,22 @@ export async function reconcileDeal(
     }
     throw dealSyncErrorOf(error, { condition: 'ConfigSynced', reason: 'ApplyFailed', doing: 'apply the deal to Postgres and Redis' });
   }
-  const status = await registry.status(dealId).catch((error: unknown) => {
-    throw dealSyncErrorOf(error, { condition: 'ConfigSynced', reason: 'StatusUnavailable', doing: 'read the deal’s counts' });
-  });
+  const [status, topic] = await Promise.all([
+    registry.status(dealId).catch((error: unknown) => {
+      throw dealSyncErrorOf(error, { condition: 'ConfigSynced', reason: 'StatusUnavailable', doing: 'read the deal’s counts' });
+    }),
+    registry.topicShape(dealId).catch((error: unknown) => {
+      throw dealSyncErrorOf(error, {
+        condition: 'TopicReady',
+        reason: 'TopicUnreadable',
+        doing: `read topic ${registry.topicFor(dealId)}`,
+      });
+    }),
+  ]);
   if (!status) throw new DealSyncError('ConfigSynced', 'DealMissing', `deal ${dealId} vanished from Postgres right after it was applied`);
 
   const { settings } = applied;
-  const topicReady: ConditionInput = {
-    status: 'True',
-    reason: 'TopicExists', // stable across reconciles; the TopicCreated Event records the creation
-    message: `Topic ${applied.topic} serves the line (one partition, strict order)`,
-  };
+  const topicReady = topicCondition(topic.topic, topic.shape, topic.wanted.replicationFactor);
   const configSynced: ConditionInput = applied.stockClamped
     ? {
         status: 'False',

@@ -281,6 +281,9 @@ export class QuickDealController {
     if (configSynced.reason === 'StockBelowSold' && conditionOf(previous, 'ConfigSynced')?.reason !== 'StockBelowSold') {
       await this.record(deal, 'Warning', 'StockBelowSold', configSynced.message);
     }
+    if (topicReady.status !== 'True' && conditionOf(previous, 'TopicReady')?.reason !== topicReady.reason) {
+      await this.record(deal, 'Warning', topicReady.reason, topicReady.message);
+    }
     if (previous?.phase !== counts.phase) {
       await this.record(
         deal,
