@@ -159,6 +159,13 @@ from a Secret) and, with (dict "root" $ "postgres" true), DATABASE_URL: a list o
 {{- else if not (or $identity.header.gatewayStripsHeader (and .Values.ingress.enabled $identity.header.authUrl)) }}
 {{- fail "shopperIdentity.mode=header needs shopperIdentity.header.authUrl (the Ingress then sets X-User-Id from the authenticating gateway, replacing a client's copy) or header.gatewayStripsHeader=true when your own routing strips it (docs/deploy.md)" }}
 {{- end }}
+{{- $policy := .Values.networkPolicy }}
+{{- if and $policy.enabled (not $policy.ingressFrom) }}
+{{- fail "networkPolicy.ingressFrom is required with networkPolicy.enabled: the peers that carry shoppers' requests to ticketing and payment (your Gateway's data plane or ingress controller), e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: gateway-system}}}]" }}
+{{- end }}
+{{- if and $policy.enabled (not $policy.metricsFrom) (or .Values.metrics.serviceMonitor.enabled .Values.metrics.podMonitor.enabled) }}
+{{- fail "networkPolicy.metricsFrom is required with networkPolicy.enabled and a ServiceMonitor or PodMonitor, or Prometheus could not scrape: the peers Prometheus runs as, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]" }}
+{{- end }}
 {{- if and .Values.httpRoute.enabled (not .Values.httpRoute.parentRefs) }}
 {{- fail "httpRoute.parentRefs is required: the Gateway(s) the public route attaches to, e.g. [{name: shop-gateway, namespace: gateway-system}] (or set httpRoute.enabled=false)" }}
 {{- end }}

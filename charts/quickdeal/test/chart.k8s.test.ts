@@ -495,6 +495,61 @@ describe('the migration Job (a Helm hook)', () => {
   });
 });
 
+describe('NetworkPolicies', () => {
+  const gatewayPeers = ['networkPolicy.ingressFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=gateway-system'];
+
+  it('are off by default: no namespace is the same in every cluster', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'default-values.yaml' });
+    expect(find(objects, 'NetworkPolicy')).toEqual([]);
+  });
+
+  it('need the peers named when enabled, and Prometheus’s too when it scrapes', async () => {
+    const unnamed = await render(cluster, { valuesFile: 'default-values.yaml', set: ['networkPolicy.enabled=true'] });
+    expect(unnamed.error).toContain('networkPolicy.ingressFrom is required with networkPolicy.enabled');
+    const unscraped = await render(cluster, {
+      valuesFile: 'default-values.yaml',
+      set: ['networkPolicy.enabled=true', 'metrics.serviceMonitor.enabled=true', ...gatewayPeers],
+    });
+    expect(unscraped.error).toContain('networkPolicy.metricsFrom is required');
+    const named = await render(cluster, { valuesFile: 'default-values.yaml', set: ['networkPolicy.enabled=true', ...gatewayPeers] });
+    expect(named.error).toBeUndefined();
+    expect(find(named.objects, 'NetworkPolicy')).toHaveLength(4);
+  });
+
+  it('admit exactly the peers given, never an empty `from` (which admits everyone)', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'production-values.yaml' });
+    const policies = find(objects, 'NetworkPolicy');
+    expect(policies.map((policy) => policy.metadata.labels?.['app.kubernetes.io/component']).sort()).toEqual([
+      'admission',
+      'operator',
+      'payment',
+      'ticketing',
+    ]);
+    const peers = (namespace: string) => [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } }];
+    for (const policy of policies) {
+      const component = policy.metadata.labels?.['app.kubernetes.io/component'] as string;
+      const froms = (policy.spec.ingress as Array<{ from: unknown[] }>).map((rule) => rule.from);
+      for (const from of froms) expect(from.length, component).toBeGreaterThan(0);
+      expect(froms.slice(0, -1), component).toEqual(
+        ['ticketing', 'payment'].includes(component) ? [peers('gateway-system'), peers('monitoring')] : [peers('monitoring')],
+      );
+    }
+  });
+});
+
+describe('Chart.yaml', () => {
+  it('claims the Kubernetes versions the tests run on, and helm refuses an older cluster', async () => {
+    const chart = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as { kubeVersion: string };
+    const version = JSON.parse((await kubectl(cluster, ['version', '-o', 'json'])).stdout) as { serverVersion: { gitVersion: string } };
+    const [, major, minor] = /^v(\d+)\.(\d+)\./.exec(version.serverVersion.gitVersion) ?? [];
+    expect(chart.kubeVersion).toBe(`>=${major}.${minor}.0-0`);
+    const older = await render(cluster, { valuesFile: 'default-values.yaml', kubeVersion: `${major}.${Number(minor) - 1}.0` });
+    expect(older.error).toContain('incompatible with Kubernetes');
+    const tested = await render(cluster, { valuesFile: 'default-values.yaml', kubeVersion: version.serverVersion.gitVersion });
+    expect(tested.error).toBeUndefined();
+  });
+});
+
 describe('values.schema.json, as helm applies it', () => {
   it.each([
     ['ticketing.replica=2', "additional properties 'replica' not allowed"],
