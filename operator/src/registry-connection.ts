@@ -65,8 +65,8 @@ export async function connectDealRegistry(target: RegistryTarget): Promise<Regis
     brokers: target.kafkaBrokers,
     clientId: target.kafkaClientId ?? 'quickdeal-cli',
     ...(target.logger ? { logger: target.logger } : {}),
-    // Lazily, a reconcile fails within a second or two while Kafka is down; its work queue does the backing off.
-    ...(lazily ? { retries: 3 } : {}),
+    // Lazily, a reconcile fails within about 3 s while Kafka is down (a loaded broker still gets five tries); its work queue backs off.
+    ...(lazily ? { retries: 5 } : {}),
   }).admin();
   const close = async () => {
     await admin.disconnect().catch(() => undefined);
