@@ -10,6 +10,7 @@ export * from './controller/resync.js';
 export * from './controller/work-queue.js';
 export * from './local/apply-files.js';
 export * from './metrics.js';
+export * from './migrate.js';
 export * from './operator.js';
 export * from './registry-connection.js';
 export * from './scaling/consumer-scaler.js';

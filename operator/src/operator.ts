@@ -33,6 +33,8 @@ export interface OperatorDeps {
   logger: Logger;
   /** Called the moment the Lease is lost (not on a graceful stop); the process exits non-zero there. */
   onLostLeadership?: () => void;
+  /** Resolves once Postgres holds the schema the registry needs (the migrations ran). */
+  schemaReady?: () => Promise<void>;
 }
 
 const scalingDisabled: ConditionInput = {
@@ -83,6 +85,7 @@ export class Operator {
         logger,
         consumersScaled: () => this.scaler?.condition() ?? scalingDisabled,
         mayAct: () => this.mayAct(),
+        ...(deps.schemaReady ? { schemaReady: deps.schemaReady } : {}),
       },
       { ...options.controller, identity: options.identity },
     );

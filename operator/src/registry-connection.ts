@@ -8,6 +8,7 @@ import {
   createKafka,
   defaultTopicPrefix,
   migrateToLatest,
+  pendingMigrations,
   type Database,
   type Logger,
   type RedisClient,
@@ -25,6 +26,13 @@ export interface RegistryTarget {
   topicSettings?: TopicSettings;
   kafkaClientId?: string;
   logger?: Logger;
+  /**
+   * `now` (the default: `quickdeal apply`, tests): migrate Postgres and connect to Kafka before
+   * returning, failing if either is down. `lazily` (the operator): return at once and reach each
+   * server when first used, so an outage shows in the deals' conditions instead of a failed start;
+   * Postgres must then be migrated by someone else (the chart's hook Job).
+   */
+  connect?: 'now' | 'lazily';
 }
 
 export interface RegistryConnection {
@@ -32,29 +40,55 @@ export interface RegistryConnection {
   redis: RedisClient;
   db: Kysely<Database>;
   admin: Admin;
+  /** Resolves once Postgres holds every migration this code knows; rejects with SchemaNotMigratedError or the outage. */
+  schemaReady(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Connects a deal registry (running the database migrations first); close() lets go of everything. */
+/** Postgres answers but lacks migrations: nobody ran them (the chart's hook Job, or `migrate`). */
+export class SchemaNotMigratedError extends Error {
+  constructor(readonly pending: string[]) {
+    super(
+      `Postgres lacks ${pending.length} migration(s) (${pending.join(', ')}): run them with the chart's migration Job (helm upgrade) or \`node operator/dist/main.js migrate\``,
+    );
+    this.name = 'SchemaNotMigratedError';
+  }
+}
+
+/** Connects a deal registry (by default running the database migrations first); close() lets go of everything. */
 export async function connectDealRegistry(target: RegistryTarget): Promise<RegistryConnection> {
+  const lazily = target.connect === 'lazily';
   const redis = connectRedis(target.redis);
-  const db = connectDatabase(target.postgresUrl, { maxConnections: 2 });
+  // Lazily, a server that does not answer must fail the step that needed it, not hang it.
+  const db = connectDatabase(target.postgresUrl, { maxConnections: 2, ...(lazily ? { connectTimeoutMs: 5_000 } : {}) });
   const admin = createKafka({
     brokers: target.kafkaBrokers,
     clientId: target.kafkaClientId ?? 'quickdeal-cli',
     ...(target.logger ? { logger: target.logger } : {}),
+    // Lazily, a reconcile fails within about 3 s while Kafka is down (a loaded broker still gets five tries); its work queue backs off.
+    ...(lazily ? { retries: 5 } : {}),
   }).admin();
   const close = async () => {
     await admin.disconnect().catch(() => undefined);
     await db.destroy().catch(() => undefined);
     redis.disconnect();
   };
-  try {
-    await migrateToLatest(db);
-    await admin.connect();
-  } catch (error) {
-    await close();
-    throw error;
+  let migrated = false;
+  const schemaReady = async () => {
+    if (migrated) return;
+    const pending = await pendingMigrations(db);
+    if (pending.length > 0) throw new SchemaNotMigratedError(pending);
+    migrated = true;
+  };
+  if (!lazily) {
+    try {
+      await migrateToLatest(db);
+      migrated = true;
+      await admin.connect();
+    } catch (error) {
+      await close();
+      throw error;
+    }
   }
   const registry = new DealRegistry({
     db,
@@ -63,5 +97,5 @@ export async function connectDealRegistry(target: RegistryTarget): Promise<Regis
     topicPrefix: target.topicPrefix ?? defaultTopicPrefix,
     topicSettings: target.topicSettings ?? { replicationFactor: 1, minInsyncReplicas: 1 },
   });
-  return { registry, redis, db, admin, close };
+  return { registry, redis, db, admin, schemaReady, close };
 }

@@ -22,6 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await kubectl(cluster, ['delete', '-f', join(repoRoot, 'manifests', 'samples'), '--ignore-not-found', '--wait=false']);
   await kubectl(cluster, ['-n', 'quickdeal-system', 'delete', 'deployment', 'quickdeal-operator', '--ignore-not-found', '--wait=false']);
+  await kubectl(cluster, ['-n', 'quickdeal-system', 'delete', 'job', 'quickdeal-migrations', '--ignore-not-found', '--wait=false']);
   if (namespace) await deleteNamespace(api, namespace);
 });
 
@@ -30,12 +31,31 @@ describe('manifests/', () => {
     const applied = await kubectl(cluster, ['apply', '-f', join(repoRoot, 'manifests'), '--recursive']);
     expect(applied.stderr).not.toMatch(/error/i); // a warning about a namespace made with `kubectl create` may appear
     expect(applied.code).toBe(0);
+    // the migration Job runs the operator image's `migrate`, as the chart's hook does
+    const job = JSON.parse(
+      (await kubectl(cluster, ['-n', 'quickdeal-system', 'get', 'job', 'quickdeal-migrations', '-o', 'json'])).stdout,
+    ) as {
+      spec: { template: { spec: { containers: Array<{ image: string; args: string[] }> } } };
+    };
+    const operatorImage = (
+      await kubectl(cluster, [
+        '-n',
+        'quickdeal-system',
+        'get',
+        'deployment',
+        'quickdeal-operator',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].image}',
+      ])
+    ).stdout;
+    expect(job.spec.template.spec.containers[0]).toMatchObject({ image: operatorImage, args: ['migrate'] });
     for (const line of [
       'customresourcedefinition.apiextensions.k8s.io/quickdeals.quickdeal.io',
       'serviceaccount/quickdeal-operator',
       'clusterrole.rbac.authorization.k8s.io/quickdeal-operator',
       'role.rbac.authorization.k8s.io/quickdeal-operator-leader-election',
       'deployment.apps/quickdeal-operator',
+      'job.batch/quickdeal-migrations',
       'quickdeal.quickdeal.io/demo-phone',
       'quickdeal.quickdeal.io/iphone-17-pro',
     ]) {

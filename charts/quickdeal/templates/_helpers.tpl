@@ -189,6 +189,13 @@ from a Secret) and, with (dict "root" $ "postgres" true), DATABASE_URL: a list o
 {{- if and .Values.admission.keda.enabled (not (or .Values.admission.keda.serverAddress .Values.operator.prometheusUrl)) }}
 {{- fail "admission.keda.enabled needs the Prometheus KEDA queries: admission.keda.serverAddress or operator.prometheusUrl" }}
 {{- end }}
+{{- $policy := .Values.networkPolicy }}
+{{- if and $policy.enabled (not $policy.ingressFrom) }}
+{{- fail "networkPolicy.ingressFrom is required with networkPolicy.enabled: the peers that carry shoppers' requests to ticketing and payment (your Gateway's data plane or ingress controller), e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: gateway-system}}}]" }}
+{{- end }}
+{{- if and $policy.enabled (not $policy.metricsFrom) (or .Values.metrics.serviceMonitor.enabled .Values.metrics.podMonitor.enabled) }}
+{{- fail "networkPolicy.metricsFrom is required with networkPolicy.enabled and a ServiceMonitor or PodMonitor, or Prometheus could not scrape: the peers Prometheus runs as, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]" }}
+{{- end }}
 {{- if and .Values.httpRoute.enabled (not .Values.httpRoute.parentRefs) }}
 {{- fail "httpRoute.parentRefs is required: the Gateway(s) the public route attaches to, e.g. [{name: shop-gateway, namespace: gateway-system}] (or set httpRoute.enabled=false)" }}
 {{- end }}
@@ -213,6 +220,24 @@ How ticketing and payment know the shopper (services/core/src/http/shopper-ident
 - name: SHOPPER_TOKEN_ALGORITHMS
   value: {{ $identity.token.algorithms | quote }}
 {{- end }}
+{{- end }}
+
+{{/* The security contexts every pod of the chart runs with (Deployments and the migration Job): non-root, read-only, no capabilities. */}}
+{{- define "quickdeal.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 1000
+runAsGroup: 1000
+fsGroup: 1000
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "quickdeal.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
 {{- end }}
 
 {{/*
@@ -272,12 +297,7 @@ spec:
       {{- end }}
       terminationGracePeriodSeconds: {{ add (div $root.Values.config.shutdownGraceMs 1000) 15 }}
       securityContext:
-        runAsNonRoot: true
-        runAsUser: 1000
-        runAsGroup: 1000
-        fsGroup: 1000
-        seccompProfile:
-          type: RuntimeDefault
+        {{- include "quickdeal.podSecurityContext" . | nindent 8 }}
       containers:
         - name: {{ .component }}
           image: {{ include "quickdeal.image" . }}
@@ -316,11 +336,7 @@ spec:
           resources:
             {{- toYaml $values.resources | nindent 12 }}
           securityContext:
-            allowPrivilegeEscalation: false
-            readOnlyRootFilesystem: true
-            runAsNonRoot: true
-            capabilities:
-              drop: [ALL]
+            {{- include "quickdeal.containerSecurityContext" . | nindent 12 }}
           volumeMounts:
             - name: tmp
               mountPath: /tmp

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { admissionConfigSchema } from '@quickdeal/admission';
-import { operatorConfigSchema } from '@quickdeal/operator';
+import { migrateConfigSchema, operatorConfigSchema } from '@quickdeal/operator';
 import { paymentConfigSchema } from '@quickdeal/payment';
 import { ticketingConfigSchema } from '@quickdeal/ticketing';
 import { repoRoot } from '@quickdeal/dev/paths';
@@ -108,6 +108,7 @@ describe.each(ciValuesFiles)('ci/%s', (valuesFile) => {
   it('runs every container as non-root with a read-only root filesystem, no capabilities and the runtime seccomp profile', () => {
     const pods = [
       ...find(objects, 'Deployment').map((deployment) => ({ name: deployment.metadata.name, spec: deployment.spec.template.spec })),
+      ...find(objects, 'Job').map((job) => ({ name: job.metadata.name, spec: job.spec.template.spec })),
       ...find(objects, 'Pod').map((pod) => ({ name: pod.metadata.name, spec: pod.spec })),
     ];
     expect(pods.length).toBeGreaterThan(0);
@@ -446,6 +447,113 @@ describe('what the chart shares with the rest of the repository', () => {
         .secret.items.map((i: { key: string }) => i.key);
     expect(items('payment')).toEqual(['verification.jwks.json']);
     expect(items('ticketing')).toEqual(['signing.jwk.json', 'verification.jwks.json']);
+  });
+});
+
+describe('the migration Job (a Helm hook)', () => {
+  const hookOf = (object: K8sObject) => ({
+    hook: object.metadata.annotations?.['helm.sh/hook'],
+    weight: Number(object.metadata.annotations?.['helm.sh/hook-weight']),
+    deletePolicy: object.metadata.annotations?.['helm.sh/hook-delete-policy'],
+  });
+
+  it('runs the operator image’s `migrate` before an install or upgrade, retried with back-off, as the other pods run', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'default-values.yaml' });
+    const job = one(objects, 'Job', 'qd-quickdeal-migrations');
+    expect(hookOf(job)).toEqual({ hook: 'pre-install,pre-upgrade', weight: 0, deletePolicy: 'before-hook-creation,hook-succeeded' });
+    expect(job.spec).toMatchObject({ backoffLimit: 6, activeDeadlineSeconds: 600, ttlSecondsAfterFinished: 86400 });
+    const pod = job.spec.template.spec;
+    const operator = one(objects, 'Deployment', 'qd-quickdeal-operator').spec.template.spec;
+    expect(pod).toMatchObject({ restartPolicy: 'Never', automountServiceAccountToken: false });
+    expect(pod.serviceAccountName).toBeUndefined(); // the chart's own ServiceAccounts do not exist yet when a pre-install hook runs
+    expect(pod.securityContext).toEqual(operator.securityContext);
+    const [container] = pod.containers;
+    expect(container.securityContext).toEqual(operator.containers[0].securityContext);
+    expect(container.image).toBe(operator.containers[0].image);
+    expect(container.args).toEqual(['migrate']);
+    // DATABASE_URL from a Secret that is itself a hook, made just before the Job (the release's Secret does not exist yet) and gone once it succeeded
+    const databaseUrl = container.env.find((variable: { name: string }) => variable.name === 'DATABASE_URL');
+    expect(databaseUrl.valueFrom.secretKeyRef).toEqual({ name: 'qd-quickdeal-migrations', key: 'database-url' });
+    const secret = one(objects, 'Secret', 'qd-quickdeal-migrations');
+    expect(hookOf(secret)).toEqual({ hook: 'pre-install,pre-upgrade', weight: -10, deletePolicy: 'before-hook-creation,hook-succeeded' });
+    expect(secret.stringData).toEqual({ 'database-url': 'postgres://quickdeal:quickdeal@postgres:5432/quickdeal' });
+    // what the Job passes is all `migrate` reads, and enough
+    const env = Object.fromEntries(
+      container.env.map((variable: { name: string; value?: string }) => [
+        variable.name,
+        variable.value ?? secret.stringData?.['database-url'],
+      ]),
+    );
+    expect(Object.keys(env).sort()).toEqual(schemaKeys(migrateConfigSchema).sort());
+    expect(migrateConfigSchema.safeParse(env).success).toBe(true);
+  });
+
+  it('reads the shop’s own Secret when it has one, and is left out when migrations are run elsewhere', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'production-values.yaml' });
+    const [container] = one(objects, 'Job', 'qd-quickdeal-migrations').spec.template.spec.containers;
+    expect(container.env[0]).toEqual({
+      name: 'DATABASE_URL',
+      valueFrom: { secretKeyRef: { name: 'quickdeal-connections', key: 'postgres-url' } },
+    });
+    expect(find(objects, 'Secret', 'qd-quickdeal-migrations')).toEqual([]);
+    const off = await render(cluster, { valuesFile: 'default-values.yaml', set: ['migrations.enabled=false'] });
+    expect(find(off.objects, 'Job')).toEqual([]);
+    expect(find(off.objects, 'Secret', 'qd-quickdeal-migrations')).toEqual([]);
+  });
+});
+
+describe('NetworkPolicies', () => {
+  const gatewayPeers = ['networkPolicy.ingressFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=gateway-system'];
+
+  it('are off by default: no namespace is the same in every cluster', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'default-values.yaml' });
+    expect(find(objects, 'NetworkPolicy')).toEqual([]);
+  });
+
+  it('need the peers named when enabled, and Prometheus’s too when it scrapes', async () => {
+    const unnamed = await render(cluster, { valuesFile: 'default-values.yaml', set: ['networkPolicy.enabled=true'] });
+    expect(unnamed.error).toContain('networkPolicy.ingressFrom is required with networkPolicy.enabled');
+    const unscraped = await render(cluster, {
+      valuesFile: 'default-values.yaml',
+      set: ['networkPolicy.enabled=true', 'metrics.serviceMonitor.enabled=true', ...gatewayPeers],
+    });
+    expect(unscraped.error).toContain('networkPolicy.metricsFrom is required');
+    const named = await render(cluster, { valuesFile: 'default-values.yaml', set: ['networkPolicy.enabled=true', ...gatewayPeers] });
+    expect(named.error).toBeUndefined();
+    expect(find(named.objects, 'NetworkPolicy')).toHaveLength(4);
+  });
+
+  it('admit exactly the peers given, never an empty `from` (which admits everyone)', async () => {
+    const { objects } = await render(cluster, { valuesFile: 'production-values.yaml' });
+    const policies = find(objects, 'NetworkPolicy');
+    expect(policies.map((policy) => policy.metadata.labels?.['app.kubernetes.io/component']).sort()).toEqual([
+      'admission',
+      'operator',
+      'payment',
+      'ticketing',
+    ]);
+    const peers = (namespace: string) => [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } } }];
+    for (const policy of policies) {
+      const component = policy.metadata.labels?.['app.kubernetes.io/component'] as string;
+      const froms = (policy.spec.ingress as Array<{ from: unknown[] }>).map((rule) => rule.from);
+      for (const from of froms) expect(from.length, component).toBeGreaterThan(0);
+      expect(froms.slice(0, -1), component).toEqual(
+        ['ticketing', 'payment'].includes(component) ? [peers('gateway-system'), peers('monitoring')] : [peers('monitoring')],
+      );
+    }
+  });
+});
+
+describe('Chart.yaml', () => {
+  it('claims the Kubernetes versions the tests run on, and helm refuses an older cluster', async () => {
+    const chart = parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')) as { kubeVersion: string };
+    const version = JSON.parse((await kubectl(cluster, ['version', '-o', 'json'])).stdout) as { serverVersion: { gitVersion: string } };
+    const [, major, minor] = /^v(\d+)\.(\d+)\./.exec(version.serverVersion.gitVersion) ?? [];
+    expect(chart.kubeVersion).toBe(`>=${major}.${minor}.0-0`);
+    const older = await render(cluster, { valuesFile: 'default-values.yaml', kubeVersion: `${major}.${Number(minor) - 1}.0` });
+    expect(older.error).toContain('incompatible with Kubernetes');
+    const tested = await render(cluster, { valuesFile: 'default-values.yaml', kubeVersion: version.serverVersion.gitVersion });
+    expect(tested.error).toBeUndefined();
   });
 });
 

@@ -83,6 +83,29 @@ describe('docs/deploy.md, as written', () => {
       'jsonpath={range .items[*]}{.metadata.labels.app\\.kubernetes\\.io/component}={.status.availableReplicas}{"\\n"}{end}',
     ]);
     expect(deployments.stdout.trim().split('\n').sort()).toEqual(['admission=1', 'operator=2', 'payment=2', 'ticketing=2']);
+    // The migrations ran first, as a hook Job that completed; helm deleted it and its Secret once it had.
+    const migrations = await kubectl(cluster, [
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      `involvedObject.kind=Job,involvedObject.name=${release}-quickdeal-migrations`,
+      '-o',
+      'jsonpath={range .items[*]}{.reason}{"\\n"}{end}',
+    ]);
+    expect(migrations.stdout.trim().split('\n')).toContain('Completed');
+    const hookLeftovers = await kubectl(cluster, [
+      'get',
+      'jobs,secrets',
+      '-n',
+      namespace,
+      '-l',
+      'app.kubernetes.io/component=migrations',
+      '-o',
+      'name',
+    ]);
+    expect(hookLeftovers.stdout.trim()).toBe('');
     const monitors = await kubectl(cluster, ['get', 'servicemonitors,prometheusrules', '-n', namespace, '-o', 'name']);
     expect(monitors.stdout.trim().split('\n').sort()).toEqual([
       `prometheusrule.monitoring.coreos.com/${release}-quickdeal`,
@@ -137,7 +160,9 @@ describe('docs/deploy.md, as written', () => {
   it('upgrades in place without restarting pods when nothing changed', async () => {
     // Pods of the release that are not on their way out (the key rotation before this rolled some).
     const livePods = async () => {
-      const listed = await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json']);
+      // The migration Job runs again on every upgrade (a hook): its pods are not the release's serving pods.
+      const selector = `app.kubernetes.io/instance=${release},app.kubernetes.io/component!=migrations`;
+      const listed = await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', selector, '-o', 'json']);
       const pods = (JSON.parse(listed.stdout) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string } }> }).items;
       return pods
         .filter((pod) => !pod.metadata.deletionTimestamp)

@@ -1,6 +1,7 @@
 /**
  * PostgreSQL 15 from Debian, as the project's own cluster: initdb'd into <state>/postgres, run as
- * the postgres user on 127.0.0.1 and a socket directory of its own, with role and database `quickdeal`.
+ * the postgres user on 127.0.0.1 and a socket directory of its own, with role and database `quickdeal`,
+ * migrated (what the chart's hook Job does before an install), so the operator finds its tables.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -8,8 +9,8 @@ import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { ensureAptPackages } from '../apt.js';
 import { SetupError } from '../errors.js';
-import { logPath, stateDir } from '../paths.js';
-import { profile, type ProfileName } from '../profiles.js';
+import { logPath, repoRoot, stateDir } from '../paths.js';
+import { endpoints, profile, type ProfileName } from '../profiles.js';
 import { report, secondsSince } from '../report.js';
 import { runLogged } from '../run.js';
 import { ensureRunning, stopServer } from '../supervisor.js';
@@ -87,6 +88,12 @@ export async function ensurePostgres(name: ProfileName): Promise<{ pid: number; 
     if (result.started) await stopServer(name, 'postgres');
     throw new SetupError(`postgres: creating role and database quickdeal failed: ${(error as Error).message} (log: ${log})`);
   }
+  try {
+    await migrate(name);
+  } catch (error) {
+    if (result.started) await stopServer(name, 'postgres');
+    throw new SetupError(`postgres: migrating database quickdeal failed: ${(error as Error).message} (log: ${log})`);
+  }
   report(
     'postgres',
     result.started
@@ -94,6 +101,21 @@ export async function ensurePostgres(name: ProfileName): Promise<{ pid: number; 
       : `already running on 127.0.0.1:${port} (pid ${result.pid})`,
   );
   return result;
+}
+
+/**
+ * The operator's `migrate` command, as the chart's hook Job runs it (nothing to do when up to date),
+ * in a process of its own: this module is loaded where workspace packages do not resolve (vitest's globalSetup).
+ */
+async function migrate(name: ProfileName): Promise<void> {
+  const log = logPath(name, 'migrate');
+  const entry = join(repoRoot, 'operator', 'src', 'main.ts');
+  const code = await runLogged(process.execPath, ['--conditions=quickdeal-source', '--import', 'tsx', entry, 'migrate'], {
+    log,
+    cwd: repoRoot,
+    env: { DATABASE_URL: endpoints(name).postgresUrl, LOG_LEVEL: 'warn' },
+  });
+  if (code !== 0) throw new Error(`the migrate command exited with ${code} (log: ${log})`);
 }
 
 async function createRoleAndDatabase(socketDir: string, port: number): Promise<void> {

@@ -12,3 +12,4 @@ export { killHard, startServiceProcess, type ServiceProcess } from './service-pr
 export { createShopSessions, type ShopSessions } from './shop-sessions.js';
 export { startFaultRoom, type FaultRoom } from './fault-room.js';
 export { applyOpenDeal, recordTicket } from './store-deal.js';
+export { startTcpGate, type TcpGate } from './tcp-gate.js';

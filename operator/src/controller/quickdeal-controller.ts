@@ -20,7 +20,7 @@ import { group, plural, quickDealFinalizer, version, type QuickDeal, type QuickD
 import type { OperatorMetrics } from '../metrics.js';
 import type { DealSchedule } from '../scaling/rush-window.js';
 import { mergeConditions, readyCondition, type ConditionInput } from './conditions.js';
-import { DealSyncError, reconcileDeal } from './deal-reconciler.js';
+import { DealSyncError, dealSyncErrorOf, reconcileDeal } from './deal-reconciler.js';
 import { EventRecorder, type EventType } from './events.js';
 import { describeApiError, fieldManager, isNotFound, mergePatch } from './kube-api.js';
 import { WorkQueue, type WorkQueueOptions } from './work-queue.js';
@@ -51,6 +51,8 @@ export interface QuickDealControllerDeps {
   consumersScaled: () => ConditionInput;
   /** The leadership fence, asked before every write; false drops the reconcile where it stands. */
   mayAct?: () => boolean;
+  /** Resolves once Postgres holds the schema the registry needs (RegistryConnection.schemaReady); none: assumed. */
+  schemaReady?: () => Promise<void>;
 }
 
 /** A reconcile stopped before a write because this process may no longer hold the Lease. */
@@ -66,6 +68,12 @@ export interface ReconcileResult {
 }
 
 /** Phases nothing but an edit of the spec leaves: sold out (sales only add to sold) and closed. */
+
+/** Reasons that report a server out of reach (deal-reconciler.ts names them). */
+const outageReasons = new Set(['KafkaUnavailable', 'PostgresUnavailable', 'RedisUnavailable']);
+
+/** The longest back-off while a server (Kafka, Redis, Postgres) is out of reach. */
+const outageRetryMaxMs = 5_000;
 
 /** The longest a timer waits; a deal opening in a month is looked at again long before. */
 const maxRequeueMs = 3_600_000;
@@ -208,7 +216,9 @@ export class QuickDealController {
           continue; // the finally below still marks the key done; the next leader reconciles it
         }
         this.deps.metrics.reconciles.inc({ result: 'error' });
-        const delay = queue.addRateLimited(key);
+        // A server out of reach is tried again every few seconds at most, so the deal recovers soon after it answers.
+        const outage = error instanceof DealSyncError && error.dependency !== undefined;
+        const delay = queue.addRateLimited(key, outage ? outageRetryMaxMs : undefined);
         this.deps.logger.warn(
           { deal: key, retryInMs: delay, error: error instanceof DealSyncError ? error.message : describeApiError(error) },
           'reconcile failed',
@@ -256,6 +266,13 @@ export class QuickDealController {
     let result;
     this.fence();
     try {
+      await this.deps.schemaReady?.().catch((error: unknown) => {
+        throw dealSyncErrorOf(error, {
+          condition: 'ConfigSynced',
+          reason: 'SchemaNotMigrated',
+          doing: 'find the QuickDeal tables in Postgres',
+        });
+      });
       result = await reconcileDeal(this.deps.registry, name, parsed.data, now);
     } catch (error) {
       if (error instanceof DealSyncError) {
@@ -263,6 +280,7 @@ export class QuickDealController {
           deal,
           { [error.condition]: { status: 'False', reason: error.reason, message: error.message } },
           'Warning',
+          error.dependency ? { status: 'False', reason: 'DependencyUnavailable', message: error.message } : undefined,
         ).catch((statusError: unknown) => {
           if (statusError instanceof NotLeaderError) throw statusError;
         });
@@ -275,6 +293,9 @@ export class QuickDealController {
     if (applied.topicCreated) await this.record(deal, 'Normal', 'TopicCreated', `Created topic ${applied.topic}`);
     if (configSynced.reason === 'StockBelowSold' && conditionOf(previous, 'ConfigSynced')?.reason !== 'StockBelowSold') {
       await this.record(deal, 'Warning', 'StockBelowSold', configSynced.message);
+    }
+    if (topicReady.status !== 'True' && conditionOf(previous, 'TopicReady')?.reason !== topicReady.reason) {
+      await this.record(deal, 'Warning', topicReady.reason, topicReady.message);
     }
     if (previous?.phase !== counts.phase) {
       await this.record(
@@ -355,15 +376,22 @@ export class QuickDealController {
     )) as QuickDeal;
   }
 
+  /** Reports a failed step: its condition, Ready (the step's, unless `ready` says otherwise) and, once per reason, an Event. */
   private async failStatus(
     deal: QuickDeal,
     failing: Partial<Record<'TopicReady' | 'ConfigSynced', ConditionInput>>,
     eventType: EventType,
+    ready?: ConditionInput,
   ): Promise<void> {
     const [type, condition] = Object.entries(failing)[0] as ['TopicReady' | 'ConfigSynced', ConditionInput];
     if (conditionOf(deal.status, type)?.reason !== condition.reason)
       await this.record(deal, eventType, condition.reason, condition.message);
-    const conditions = { ...failing, ConsumersScaled: this.deps.consumersScaled(), Ready: condition };
+    // The other step's outage is old news once this step got further or failed otherwise: it was not looked at this time.
+    const other = type === 'TopicReady' ? 'ConfigSynced' : 'TopicReady';
+    const stale = outageReasons.has(conditionOf(deal.status, other)?.reason ?? '')
+      ? { [other]: { status: 'Unknown', reason: 'NotChecked', message: `not checked since ${type} failed (${condition.reason})` } }
+      : {};
+    const conditions = { ...stale, ...failing, ConsumersScaled: this.deps.consumersScaled(), Ready: ready ?? condition };
     await this.writeStatus(deal, {
       ...deal.status,
       observedGeneration: deal.metadata.generation,

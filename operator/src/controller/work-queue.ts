@@ -60,11 +60,11 @@ export class WorkQueue {
     this.timers.set(key, { at, timer });
   }
 
-  /** Queues a key after its back-off: base × 2^(failures − 1), at most the maximum. Returns the delay. */
-  addRateLimited(key: string): number {
+  /** Queues a key after its back-off: base × 2^(failures − 1), at most the maximum (or `maxDelayMs`, when lower). Returns the delay. */
+  addRateLimited(key: string, maxDelayMs = this.options.maxDelayMs): number {
     const failures = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, failures);
-    const delay = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** Math.min(failures - 1, 30));
+    const delay = Math.min(this.options.maxDelayMs, maxDelayMs, this.options.baseDelayMs * 2 ** Math.min(failures - 1, 30));
     this.addAfter(key, delay);
     return delay;
   }

@@ -6,7 +6,7 @@ import { dealPhase, type DealPhase } from './deal-phase.js';
 import { ticketsWaiting } from './deal-line.js';
 import { newDrawSeed, seedCommitment } from './draw.js';
 import { settingsFromSpec, type DealSettings, type QuickDealSpec } from './deal-spec.js';
-import { ensureTopic, type TopicSettings } from './kafka.js';
+import { describeTopic, ensureTopic, type TopicSettings, type TopicShape } from './kafka.js';
 import type { DealStore } from './redis/deal-store.js';
 import { topicForDeal } from './topics.js';
 
@@ -61,6 +61,12 @@ export class DealRegistry {
 
   topicFor(dealId: string): string {
     return topicForDeal(dealId, this.deps.topicPrefix);
+  }
+
+  /** The deal's topic as the brokers report it (undefined: missing), beside the settings this registry creates topics with. */
+  async topicShape(dealId: string): Promise<{ topic: string; shape: TopicShape | undefined; wanted: TopicSettings }> {
+    const topic = this.topicFor(dealId);
+    return { topic, shape: await describeTopic(this.deps.admin, topic), wanted: this.deps.topicSettings };
   }
 
   async apply(dealId: string, spec: QuickDealSpec): Promise<AppliedDeal> {

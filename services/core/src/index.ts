@@ -35,7 +35,16 @@ export type {
 export { drawKey, drawOrder, newDrawSeed, seedCommitment, verifyDraw, type DrawCheck } from './draw.js';
 export { formatDuration, isDuration, parseDuration } from './duration.js';
 export { AppError, errors } from './errors.js';
-export { createKafka, decodeTicketMessage, encodeTicketMessage, ensureTopic, type TicketMessage, type TopicSettings } from './kafka.js';
+export {
+  createKafka,
+  decodeTicketMessage,
+  describeTopic,
+  encodeTicketMessage,
+  ensureTopic,
+  type TicketMessage,
+  type TopicSettings,
+  type TopicShape,
+} from './kafka.js';
 export { createLogger, type Logger } from './logger.js';
 export { checkoutsExpiredCounter, createRegistry, createServiceMetrics, type ServiceMetrics } from './metrics.js';
 export { isPaying, isPending, ticketStanding, type TicketStanding, type TicketState } from './ticket-state.js';
@@ -51,7 +60,7 @@ export {
 } from './tickets.js';
 export { dealForTopic, dealIdPattern, defaultTopicPrefix, topicForDeal } from './topics.js';
 export { connectDatabase, pgConstraint, pgErrorCode, pgErrorCodes } from './db/connect.js';
-export { migrateToLatest } from './db/migrations.js';
+export { migrateToLatest, pendingMigrations } from './db/migrations.js';
 export type { Database, DealRow, OrderRow, PaymentRow, PaymentStatus } from './db/schema.js';
 export { bearerTicketOf, headerOf, installCommon, installProbes, jsonBodyOf, shopperIdOf, type AppEnv } from './http/app-kit.js';
 export { assertTicketBelongs, ownTicketOf } from './http/own-ticket.js';

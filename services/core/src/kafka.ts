@@ -3,11 +3,12 @@ import { z } from 'zod';
 import type { Logger } from './logger.js';
 import type { QueuedTicket } from './deal-types.js';
 
-export function createKafka(options: { brokers: string[]; clientId: string; logger?: Logger }): Kafka {
+/** A Kafka client; `retries` (8: about 25 s against a broker that is down) bounds how long a call keeps trying. */
+export function createKafka(options: { brokers: string[]; clientId: string; logger?: Logger; retries?: number }): Kafka {
   const config: KafkaConfig = {
     brokers: options.brokers,
     clientId: options.clientId,
-    retry: { initialRetryTime: 100, retries: 8 },
+    retry: { initialRetryTime: 100, retries: options.retries ?? 8 },
     logLevel: logLevel.WARN,
   };
   const log = options.logger;
@@ -77,4 +78,20 @@ export async function ensureTopic(admin: Admin, topic: string, settings: TopicSe
     if ((await admin.listTopics()).includes(topic)) return false;
     throw error;
   }
+}
+
+/** What a topic is made of, as the brokers report it. */
+export interface TopicShape {
+  partitions: number;
+  /** The fewest replicas any of its partitions has. */
+  replicationFactor: number;
+}
+
+/** The topic's partition count and replication factor; undefined when it does not exist. */
+export async function describeTopic(admin: Admin, topic: string): Promise<TopicShape | undefined> {
+  if (!(await admin.listTopics()).includes(topic)) return undefined;
+  const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+  const partitions = topics.find((found) => found.name === topic)?.partitions ?? [];
+  if (partitions.length === 0) return undefined;
+  return { partitions: partitions.length, replicationFactor: Math.min(...partitions.map((partition) => partition.replicas.length)) };
 }

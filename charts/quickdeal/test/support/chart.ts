@@ -40,6 +40,7 @@ export interface RenderOptions {
   valuesFile?: string; // a file name under ci/, or an absolute path
   set?: string[]; // --set key=value
   setJson?: string[]; // --set-json key=<JSON>
+  kubeVersion?: string; // --kube-version: the cluster version helm checks Chart.yaml's kubeVersion against
 }
 
 /**
@@ -83,6 +84,7 @@ export async function render(
     args.push('--values', options.valuesFile.startsWith('/') ? options.valuesFile : join(chartDir, 'ci', options.valuesFile));
   for (const value of options.set ?? []) args.push('--set', value);
   for (const value of options.setJson ?? []) args.push('--set-json', value);
+  if (options.kubeVersion) args.push('--kube-version', options.kubeVersion);
   const result = await helm(cluster, args);
   if (result.code !== 0) return { objects: [], yaml: '', error: result.stderr.trim() };
   const objects = parseAllDocuments(result.stdout)

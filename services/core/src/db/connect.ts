@@ -6,8 +6,16 @@ import type { Database } from './schema.js';
 // bigint columns (price, amount, queue numbers) fit comfortably in a JS number here.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function connectDatabase(url: string, options: { maxConnections?: number } = {}): Kysely<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
+/**
+ * A pool of at most `maxConnections`. `connectTimeoutMs` bounds how long a query waits for a
+ * connection (a new one, or a free one of the pool); without it, forever (pg's default).
+ */
+export function connectDatabase(url: string, options: { maxConnections?: number; connectTimeoutMs?: number } = {}): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    ...(options.connectTimeoutMs ? { connectionTimeoutMillis: options.connectTimeoutMs } : {}),
+  });
   // An idle connection that Postgres closes (a restart) is dropped by the pool; unheard, its 'error' would end the process.
   pool.on('error', () => undefined);
   // A checked-out client whose server went away errors too; its query fails on its own path.

@@ -1,6 +1,10 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
-/** Migrations live in code, in order; each service runs them on start (Postgres serialises concurrent runs). */
+/**
+ * Migrations live in code, in order. On Kubernetes the chart's hook Job runs them before an install
+ * or upgrade (`node operator/dist/main.js migrate`); payment, `quickdeal apply` and the local stack
+ * run them too (Postgres serialises concurrent runs, and a run with nothing pending changes nothing).
+ */
 const migrations: Record<string, Migration> = {
   '2026-11-25-001-deals-and-orders': {
     async up(db: Kysely<unknown>) {
@@ -95,11 +99,22 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/** Runs what is pending; returns the names of the migrations it ran (none when Postgres was up to date). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** The migrations this code knows that Postgres has not run yet (all of them on an empty database). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
+  const known = await new Migrator({ db, provider }).getMigrations();
+  return known.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
 }
