@@ -1,8 +1,8 @@
 /**
  * kafkajs against @platformatic/kafka on the ticket path's own work: ticket-sized messages to one
  * single-partition topic, idempotent, acks=all, one batch in flight at a time (as ticketing's
- * TicketQueue sends them), the two clients interleaved round by round. Ticketing's producer moved
- * to @platformatic/kafka on these numbers; the comparison keeps them current (docs/scaling.md).
+ * ticket issuer sends them), the two clients interleaved round by round. Measures what would change
+ * if QuickDeal had to replace kafkajs, so that choice is made with numbers (docs/scaling.md).
  */
 import { ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';

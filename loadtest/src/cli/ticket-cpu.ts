@@ -7,6 +7,8 @@
  * routes are the bench's own (baseline-app.ts). Closed loop, `--connections` requests in flight,
  * the paths interleaved round by round; the median round is printed.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { parseArgs } from 'node:util';
 import type { Hono } from 'hono';
 import type { ProfileName } from '@quickdeal/dev/profiles';
@@ -47,6 +49,10 @@ const { values } = parseArgs({
     tickets: { type: 'string', default: '10000' },
     repeat: { type: 'string', default: '3' },
     connections: { type: 'string', default: '50' },
+    /** Only the ticket path (e.g. under `node --cpu-prof`): `issue`. */
+    only: { type: 'string' },
+    /** Writes a CPU profile of the counted rounds (not the warm-up) to this file. */
+    'cpu-prof': { type: 'string' },
   },
 });
 const count = Number(values.tickets);
@@ -55,7 +61,7 @@ const rounds = Number(values.repeat);
 
 const room = await startWaitingRoom({ profile: values.profile as ProfileName, startAdmission: false });
 try {
-  const { dealId } = await room.createDeal({ stock: 100_000_000, paused: true }) // paused, as the bench's issue deal: nobody is admitted at once;
+  const { dealId } = await room.createDeal({ stock: 100_000_000, paused: true }); // paused, as the bench's issue deal: nobody is admitted at once;
   const baseline = await createBaselineApp();
   const post = (path: string, shopperId: string) => ({ path, init: { method: 'POST', headers: { 'X-User-Id': shopperId } } });
   const paths: Path[] = [
@@ -63,8 +69,15 @@ try {
     { name: 'sign-only (node:crypto)', app: baseline, request: (i) => post('/sign', `s${i}`), ok: 201 },
     { name: 'ticket issue', app: room.ticketing, request: (i) => post(`/api/v1/deals/${dealId}/tickets`, `shopper-${i}`), ok: 201 },
   ];
+  if (values.only === 'issue') paths.splice(0, 2);
   const results = new Map(paths.map((p) => [p.name, [] as number[]]));
   for (const path of paths) await run(path, Math.min(2_000, count), connections, 0); // warm-up, not counted
+  const profiler = values['cpu-prof'] ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   for (let round = 1; round <= rounds; round++) {
     for (const path of paths) {
       const us = await run(path, count, connections, round * count);
@@ -72,7 +85,12 @@ try {
       console.log(`round ${round}/${rounds}: ${path.name}: ${us.toFixed(1)} µs CPU per answer`);
     }
   }
-  const of = (name: string) => median(results.get(name) ?? []);
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(values['cpu-prof'] as string, JSON.stringify(profile));
+    profiler.disconnect();
+  }
+  const of = (name: string) => median(results.get(name) ?? [NaN]);
   const issue = of('ticket issue');
   const batches = await room.metrics.ticketing.produceBatchSize.get();
   const sum = batches.values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
