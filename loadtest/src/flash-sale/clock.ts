@@ -9,8 +9,9 @@ export class RunClock {
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: (ran: boolean) => void }>();
   private readonly ended = new AbortController();
 
-  start(): void {
-    this.t0 = performance.now();
+  /** Starts the run's time; given an epoch time already past, time zero is then (the run is that far in). */
+  start(at: number = Date.now()): void {
+    this.t0 = performance.now() - Math.max(0, Date.now() - at);
   }
 
   /** Milliseconds since time zero. */
