@@ -1,4 +1,4 @@
-import type { ArrivalProfile } from './plan.js';
+import type { ArrivalProfile, FlashSalePlan } from './plan.js';
 import type { Random } from './random.js';
 
 /**
@@ -24,5 +24,28 @@ export function arrivalSchedule(count: number, ratePerSecond: number, profile: A
     // rate(t) = 2R(1 − t/S): the share arrived by t is 1 − (1 − t/S)², so the i-th quantile is at S(1 − √(1 − q)).
     for (let i = 0; i < count; i++) times[i] = spanMs * (1 - Math.sqrt(1 - i / count));
   }
+  return times;
+}
+
+/**
+ * The run's whole schedule. Without a pre-open time, `arrivalSchedule` of the plan. With one
+ * (`preOpenMs`), the deal opens that long after time zero: `preOpenShare` of the shoppers arrive
+ * evenly (Poisson) before the open, into the pre-queue, and the rest from the open on by the plan's
+ * profile and rate.
+ */
+export function openingSchedule(
+  plan: Pick<FlashSalePlan, 'shoppers' | 'arrivalRate' | 'arrivalProfile' | 'preOpenMs' | 'preOpenShare'>,
+  random: Random,
+): Float64Array {
+  if (plan.preOpenMs <= 0) return arrivalSchedule(plan.shoppers, plan.arrivalRate, plan.arrivalProfile, random);
+  const early = Math.round(plan.shoppers * plan.preOpenShare);
+  const times = new Float64Array(plan.shoppers);
+  const before = arrivalSchedule(early, early / (plan.preOpenMs / 1000), 'poisson', random);
+  // Poisson gaps may run past the open: squeeze them into [0, preOpen) keeping their spacing's shape.
+  const last = early > 0 ? (before[early - 1] as number) : 0;
+  const squeeze = last >= plan.preOpenMs ? (plan.preOpenMs * 0.999) / last : 1;
+  for (let i = 0; i < early; i++) times[i] = (before[i] as number) * squeeze;
+  const after = arrivalSchedule(plan.shoppers - early, plan.arrivalRate, plan.arrivalProfile, random);
+  for (let i = 0; i < after.length; i++) times[early + i] = plan.preOpenMs + (after[i] as number);
   return times;
 }

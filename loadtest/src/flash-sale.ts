@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { arrivalSchedule } from './arrivals.js';
+import { openingSchedule } from './arrivals.js';
 import { RunClock } from './flash-sale/clock.js';
 import { ShopperJourney } from './flash-sale/shopper.js';
 import { Traffic } from './flash-sale/traffic.js';
@@ -10,7 +10,7 @@ import { assignDeals } from './popularity.js';
 import { Random } from './random.js';
 import type { Transport } from './transport.js';
 
-export type Endpoint = 'ticket' | 'status' | 'checkout' | 'pay' | 'cancel';
+export type Endpoint = 'ticket' | 'challenge' | 'prequeue' | 'status' | 'checkout' | 'pay' | 'cancel';
 
 /** What the shopper does once admitted, drawn before the run from the seed. */
 export type Intent = 'pay' | 'cancel' | 'walk';
@@ -40,6 +40,13 @@ export interface ShopperRecord {
   arrivalMs: number;
   /** The ticket the shopper holds (the token), its queue number, and how many 201 answers gave them a ticket. */
   ticket: string | undefined;
+  /** Whether the shopper joined the pre-queue before the open, and the pre-queue ticket they were given. */
+  prequeued: boolean;
+  prequeueTicket: string | undefined;
+  /** 429 answers the shopper met, on any request. */
+  busyAnswers: number;
+  /** Proof-of-work challenges the shopper solved. */
+  proofsSolved: number;
   queueNumber: number | undefined;
   created: number;
   distinctTickets: number;
@@ -83,6 +90,8 @@ export interface GeneratorOptions {
   /** The deals opening together, most popular first (one for a single-deal run); the shoppers spread over them by the plan's Zipf popularity. */
   dealIds: string[];
   runId: string;
+  /** When the run's time zero is (epoch ms): the generator waits for it (a pre-queue run starts its clock `plan.preOpenMs` before the open). Now when not given. */
+  startAt?: number;
   /**
    * Asked about once a second once every arrival was sent and answered: true when the deal has
    * nothing left to do (the line drained and no checkout is open), so the run can end without
@@ -106,6 +115,7 @@ export interface GeneratorProgress {
 
 /** Ranks of ticket statuses: a later answer must never rank below an earlier one. */
 export const statusRank: Record<string, number> = {
+  PREQUEUED: -1,
   ACCESS_DENIED: 0,
   ACCESS_GRANTED: 1,
   ITEM_SOLD_OUT: 2,
@@ -153,6 +163,10 @@ export class FlashSaleGenerator {
         intent,
         arrivalMs: 0,
         ticket: undefined,
+        prequeued: false,
+        prequeueTicket: undefined,
+        busyAnswers: 0,
+        proofsSolved: 0,
         queueNumber: undefined,
         created: 0,
         distinctTickets: 0,
@@ -176,10 +190,12 @@ export class FlashSaleGenerator {
   }
 
   async run(): Promise<GeneratorResult> {
-    const schedule = arrivalSchedule(this.plan.shoppers, this.plan.arrivalRate, this.plan.arrivalProfile, new Random(this.plan.seed + 1));
+    const schedule = openingSchedule(this.plan, new Random(this.plan.seed + 1));
     const arrivalSpanMs = schedule[schedule.length - 1] ?? 0;
-    this.clock.start();
-    this.startedAt = Date.now();
+    const { startAt } = this.options;
+    if (startAt !== undefined && startAt > Date.now()) await sleep(startAt - Date.now());
+    this.startedAt = startAt ?? Date.now();
+    this.clock.start(this.startedAt);
     const arrivals = this.sendArrivals(schedule);
     const endReason = await this.untilTheEnd(arrivals);
     const durationMs = this.clock.now();
@@ -264,7 +280,8 @@ export class FlashSaleGenerator {
     this.dispatched++;
     this.journeys++;
     const draws = { thinkMs: this.think[index] as number, declineFirst: this.declineFirst[index] === 1 };
-    new ShopperJourney({ clock: this.clock, traffic: this.traffic, dealId: shopper.dealId }, shopper, draws)
+    const journey = { clock: this.clock, traffic: this.traffic, dealId: shopper.dealId, proofOfWork: this.plan.proofOfWork > 0 };
+    new ShopperJourney(journey, shopper, draws)
       .run(intendedMs)
       .catch((error: unknown) => {
         this.options.log?.(`shopper ${shopper.shopperId}: ${(error as Error).message}`);

@@ -33,6 +33,15 @@ export interface FlashSalePlan {
   deals: number;
   /** The Zipf exponent s of the deals' popularity: deal k draws a share proportional to 1/k^s (0: all alike). */
   zipf: number;
+  /**
+   * 0: the deal is open from the first arrival. Otherwise the deal opens this long after the first
+   * arrival, with a pre-queue taking shoppers from before it (spec.queue.prequeue), drawn at the open.
+   */
+  preOpenMs: number;
+  /** With a pre-open time: the share of the shoppers who arrive before the open (the rest arrive from the open on, by the arrival profile and rate). */
+  preOpenShare: number;
+  /** The deal's proof-of-work difficulty (spec.queue.proofOfWork; 0: none): every ticket request solves a challenge. */
+  proofOfWork: number;
 }
 
 const base: FlashSalePlan = {
@@ -55,6 +64,9 @@ const base: FlashSalePlan = {
   seed: 1,
   deals: 1,
   zipf: 1,
+  preOpenMs: 0,
+  preOpenShare: 0.5,
+  proofOfWork: 0,
 };
 
 /** The named scenarios of `npm run loadtest -- --scenario <name>`; any option given beside it overrides the scenario's value. */
@@ -103,6 +115,22 @@ export const scenarios: Record<string, { summary: string; plan: Partial<FlashSal
       connections: 64,
     },
   },
+  'opening-rush': {
+    summary:
+      '100,000 shoppers for 1,000 units, cap 1,000: 50,000 over the 10 minutes before the open into the pre-queue, drawn at the open, and 50,000 in its first 10 s (front-loaded)',
+    plan: {
+      shoppers: 100_000,
+      preOpenMs: 600_000,
+      preOpenShare: 0.5,
+      arrivalRate: 5_000,
+      arrivalProfile: 'spike',
+      stock: 1_000,
+      cap: 1_000,
+      windowMs: 10_000,
+      maxDurationMs: 960_000,
+      connections: 1_024,
+    },
+  },
   'expired-tickets': {
     summary: '3,000 shoppers for 50 units with 8 s tickets and cap 5: many tickets expire in line and must be skipped, in order',
     plan: { shoppers: 3_000, arrivalRate: 1_000, stock: 50, cap: 5, windowMs: 3_000, ticketTtlMs: 8_000, maxDurationMs: 120_000 },
@@ -146,6 +174,12 @@ function validatePlan(plan: FlashSalePlan): void {
   if (plan.windowMs < 1_000) problems.push('--window must be at least 1s');
   if (plan.ticketTtlMs < 1_000) problems.push('--ticket-ttl must be at least 1s');
   if (plan.thinkMs[0] < 0 || plan.thinkMs[1] < plan.thinkMs[0]) problems.push('--think must be MIN-MAX with 0 ≤ MIN ≤ MAX');
+  if (plan.preOpenMs !== 0 && plan.preOpenMs < 1_000) problems.push('--pre-open must be 0 or at least 1s');
+  if (plan.preOpenMs > 0 && plan.deals > 1) problems.push('--pre-open runs a single deal (--deals 1)');
+  if (!(plan.preOpenShare >= 0 && plan.preOpenShare <= 1))
+    problems.push(`--pre-open-share must be a share between 0 and 1 (got ${plan.preOpenShare})`);
+  if (!Number.isInteger(plan.proofOfWork) || plan.proofOfWork < 0 || plan.proofOfWork > 10_000_000)
+    problems.push(`--proof-of-work must be a whole number of rounds from 0 to 10,000,000 (got ${plan.proofOfWork})`);
   if (problems.length > 0) throw new PlanError(problems.join('; '));
 }
 
@@ -169,6 +203,9 @@ export const planOptions = {
   seed: { type: 'string' },
   deals: { type: 'string' },
   zipf: { type: 'string' },
+  'pre-open': { type: 'string' },
+  'pre-open-share': { type: 'string' },
+  'proof-of-work': { type: 'string' },
 } as const;
 
 /** Turns the string values of `planOptions` into plan fields; a value that does not parse throws a PlanError naming it. */
@@ -212,14 +249,21 @@ export function planOverrides(values: Partial<Record<keyof typeof planOptions, s
   if (v.seed !== undefined) out.seed = number('seed', v.seed);
   if (v.deals !== undefined) out.deals = number('deals', v.deals);
   if (v.zipf !== undefined) out.zipf = number('zipf', v.zipf);
+  if (v['pre-open'] !== undefined) out.preOpenMs = v['pre-open'] === '0' ? 0 : duration('pre-open', v['pre-open']);
+  if (v['pre-open-share'] !== undefined) out.preOpenShare = number('pre-open-share', v['pre-open-share']);
+  if (v['proof-of-work'] !== undefined) out.proofOfWork = number('proof-of-work', v['proof-of-work']);
   return out;
 }
 
 /** One line that says what a plan does. */
 export function describePlan(plan: FlashSalePlan): string {
   const walk = Math.max(0, 1 - plan.pay - plan.cancel);
+  const early = Math.round(plan.shoppers * plan.preOpenShare);
   return [
-    `${plan.shoppers.toLocaleString('en-US')} shoppers, ${plan.arrivalProfile} arrivals at ${plan.arrivalRate.toLocaleString('en-US')}/s on average`,
+    plan.preOpenMs > 0
+      ? `${plan.shoppers.toLocaleString('en-US')} shoppers: ${early.toLocaleString('en-US')} over the ${formatDuration(plan.preOpenMs)} before the open into the pre-queue, then ${(plan.shoppers - early).toLocaleString('en-US')} ${plan.arrivalProfile} at ${plan.arrivalRate.toLocaleString('en-US')}/s on average`
+      : `${plan.shoppers.toLocaleString('en-US')} shoppers, ${plan.arrivalProfile} arrivals at ${plan.arrivalRate.toLocaleString('en-US')}/s on average`,
+    ...(plan.proofOfWork > 0 ? [`a proof of work of ${plan.proofOfWork.toLocaleString('en-US')} SHA-256 rounds per ticket request`] : []),
     ...(plan.deals > 1 ? [`${plan.deals} deals opening together, popularity Zipf s=${plan.zipf}`] : []),
     `${plan.deals > 1 ? 'each deal: ' : ''}stock ${plan.stock.toLocaleString('en-US')}, cap ${plan.cap.toLocaleString('en-US')}, window ${formatDuration(plan.windowMs)}, ticket TTL ${formatDuration(plan.ticketTtlMs)}`,
     `admitted: pay ${share(plan.pay)}, cancel ${share(plan.cancel)}, walk away ${share(walk)}${plan.decline > 0 ? ` (${share(plan.decline)} of payers declined once)` : ''}`,

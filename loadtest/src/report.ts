@@ -4,6 +4,7 @@ import { formatDealTable, type DealReport } from './deal-report.js';
 import type { Endpoint, GeneratorResult, SecondCounts, ShopperOutcome } from './flash-sale.js';
 import type { InvariantReport } from './invariants.js';
 import type { LatencySummary } from './latency.js';
+import { formatOpening, type OpeningReport } from './opening.js';
 import { describePlan, type FlashSalePlan } from './plan.js';
 import type { ProcessUsage, TimelinePoint } from './sampler.js';
 import type { Truth } from './truth.js';
@@ -48,6 +49,8 @@ export interface FlashSaleReport {
   /** The most popular deal's counters over time. */
   timeline: Array<TimelinePoint & { admissionsPerSecond: number }>;
   perSecond: SecondCounts[];
+  /** A run with a pre-queue: the draw's invariants (also among `invariants.checks`) and the opening's times. */
+  opening?: OpeningReport;
 }
 
 export function buildReport(input: {
@@ -147,7 +150,7 @@ export function buildReport(input: {
 const n = (value: number) => value.toLocaleString('en-US');
 /** QuickDeal's own services, which the memory limit is for (the gateway is the local stand-in for an ingress). */
 export const services = ['ticketing', 'admission', 'payment'];
-const endpoints: Endpoint[] = ['ticket', 'status', 'checkout', 'pay', 'cancel'];
+const endpoints: Endpoint[] = ['challenge', 'ticket', 'prequeue', 'status', 'checkout', 'pay', 'cancel'];
 
 /** Names on the left, figures right-aligned. */
 const table = (rows: string[][]) => formatTable(rows, { rightAligned: (column) => column > 0 });
@@ -180,6 +183,7 @@ export function formatReport(report: FlashSaleReport, memoryLimitMiB = 300): str
       .map(([k, v]) => `${k} ${n(v)}`)
       .join(', ')}`,
   );
+  if (report.opening) lines.push(formatOpening(report.opening));
   lines.push('');
   lines.push('latency from the intended send time (corrected for coordinated omission), ms:');
   lines.push(

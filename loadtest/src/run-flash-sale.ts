@@ -3,6 +3,7 @@ import { FlashSaleGenerator, type GeneratorResult } from './flash-sale.js';
 import { buildDealReport, combineInvariants, mergeTruths, type DealReport } from './deal-report.js';
 import { checkInvariants } from './invariants.js';
 import type { FlashSalePlan } from './plan.js';
+import { checkOpening, type PublishedDraw } from './opening.js';
 import { buildReport, type FlashSaleReport } from './report.js';
 import { RunSampler } from './sampler.js';
 import type { Transport } from './transport.js';
@@ -34,6 +35,8 @@ export interface FlashSaleRun extends Omit<TruthSources, 'dealId' | 'topic'> {
   progressEveryMs?: number;
   /** Shoppers whose status to ask the API for after the run, per deal (besides every admitted one the generator knows), at most. */
   apiSample?: number;
+  /** When the deal opens (epoch ms), for a plan with a pre-open time: the shoppers start `plan.preOpenMs` before it. */
+  opensAt?: number;
 }
 
 /** How long a line may take to drain after the last shopper's journey ended. */
@@ -48,6 +51,7 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
   const { plan, store } = run;
   if (run.deals.length !== plan.deals) throw new Error(`the plan is for ${plan.deals} deals but the run has ${run.deals.length}`);
   const dealIds = run.deals.map((deal) => deal.dealId);
+  if (plan.preOpenMs > 0 && run.opensAt === undefined) throw new Error('a plan with a pre-open time needs the deal’s opensAt');
   const settled = async () => {
     const deals = await Promise.all(dealIds.map((dealId) => store.snapshot(dealId)));
     return deals.every((deal) => deal.served >= deal.lastQueueNumber && deal.active === 0);
@@ -60,6 +64,7 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
     log: run.log,
     signal: run.signal,
     settled,
+    startAt: plan.preOpenMs > 0 ? (run.opensAt as number) - plan.preOpenMs : undefined,
   });
   const sampler = new RunSampler(store, dealIds, [
     ...(run.processes ?? []),
@@ -107,7 +112,17 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
   const checked: Array<{ truth: Truth; report: DealReport }> = [];
   for (const deal of run.deals) checked.push(await checkDeal(run, deal, result, sampler.activeSamples.get(deal.dealId) ?? []));
   const first = run.deals[0] as SaleDeal;
-  return buildReport({
+  const opening =
+    plan.preOpenMs > 0
+      ? checkOpening({
+          opensAt: run.opensAt as number,
+          preOpenMs: plan.preOpenMs,
+          shoppers: result.shoppers,
+          truth: (checked[0] as { truth: Truth }).truth,
+          draw: await publishedDraw(run, first.dealId),
+        })
+      : undefined;
+  const report = buildReport({
     runId: run.runId,
     dealId: first.dealId,
     plan,
@@ -118,6 +133,21 @@ export async function runFlashSale(run: FlashSaleRun): Promise<FlashSaleReport> 
     processes: sampler.usage(),
     timeline: sampler.points.get(first.dealId) ?? [],
   });
+  if (!opening) return report;
+  // the opening's own invariants count like the others
+  const invariants = {
+    ...report.invariants,
+    ok: report.invariants.ok && opening.ok,
+    checks: [...report.invariants.checks, ...opening.checks],
+  };
+  return { ...report, invariants, opening };
+}
+
+/** The deal's draw as the API publishes it after the open. */
+async function publishedDraw(run: FlashSaleRun, dealId: string): Promise<PublishedDraw> {
+  const answer = await run.transport.send({ method: 'GET', path: `/api/v1/deals/${dealId}/draw`, headers: {} }, run.plan.timeoutMs);
+  if (answer.status !== 200) throw new Error(`GET …/${dealId}/draw answered ${answer.status}`);
+  return answer.body as PublishedDraw;
 }
 
 /** Reads one deal's truth and checks its invariants on its own shoppers' evidence. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkInvariants, type Evidence } from '../src/invariants.js';
-import { cleanSale, t0 } from './sale-fixture.js';
+import { cleanSale, hour, t0 } from './sale-fixture.js';
 
 const check = (evidence: Evidence, name: string) => checkInvariants(evidence).checks.find((c) => c.name === name);
 
@@ -70,6 +70,17 @@ describe('the invariant checker', () => {
     expect(check(missing.evidence(), 'no-lost-ticket')?.examples[0]).toContain(
       'ticket 5 of s5 was answered but the log holds nothing there',
     );
+  });
+
+  it('takes a second copy of a ticket in the log (written again after a takeover) for the stray it is, not a lost or passed-over ticket', () => {
+    const sale = cleanSale();
+    // s1's ticket written twice: the record points at 1; the copy at 6 was skipped by admission
+    sale.truth.log.push({ queueNumber: 6, shopperId: 's1', jti: 'jti-s1', expiresAtMs: t0 + 2 * hour, valid: true });
+    sale.truth.redis = { ...sale.truth.redis, served: 6, lastQueueNumber: 6 };
+    // and a later shopper admitted after it
+    sale.truth.log.push({ queueNumber: 7, shopperId: 's7', jti: 'jti-s7', expiresAtMs: t0 + 2 * hour, valid: true });
+    const report = checkInvariants(sale.evidence());
+    expect(report.figures).toMatchObject({ lostTickets: 0, fifoViolations: 0 });
   });
 
   it('counts tickets still in line when the run stopped as waiting, not lost', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arrivalSchedule } from '../src/arrivals.js';
+import { arrivalSchedule, openingSchedule } from '../src/arrivals.js';
 import { PlanError, planFor, planOverrides, scenarios } from '../src/plan.js';
 import { Random } from '../src/random.js';
 
@@ -24,6 +24,30 @@ describe('arrival schedules', () => {
     expect([...a]).toEqual([...b]);
     expect((a[a.length - 1] as number) / 1000).toBeGreaterThan(19);
     expect((a[a.length - 1] as number) / 1000).toBeLessThan(21);
+  });
+});
+
+describe('the opening-rush schedule', () => {
+  it('puts the pre-open share before the open and the rest from the open on, in order', () => {
+    const plan = planFor('opening-rush');
+    const times = openingSchedule(plan, new Random(1));
+    const early = times.filter((t) => t < plan.preOpenMs).length;
+    expect(early).toBe(50_000);
+    expect(times[early]).toBe(plan.preOpenMs);
+    // the first 50,000 spread over the ten minutes, the rest within ten seconds of the open
+    expect(times[early - 1]).toBeGreaterThan(plan.preOpenMs * 0.95);
+    expect((times[times.length - 1] as number) - plan.preOpenMs).toBeLessThan(10_000);
+    expect(times.every((t, i) => i === 0 || t >= (times[i - 1] as number))).toBe(true);
+  });
+
+  it('scales down with --shoppers and --pre-open, and refuses a pre-open for several deals', () => {
+    const plan = planFor('opening-rush', planOverrides({ shoppers: '400', 'pre-open': '6s', 'arrival-rate': '200' }));
+    const times = openingSchedule(plan, new Random(1));
+    expect(times.filter((t) => t < 6_000).length).toBe(200);
+    expect(times[times.length - 1]).toBeLessThan(6_000 + 1_000);
+    expect(() => planFor('opening-rush', { deals: 2 })).toThrow('--pre-open runs a single deal');
+    expect(() => planFor(undefined, planOverrides({ 'pre-open': '10ms' }))).toThrow('--pre-open must be 0 or at least 1s');
+    expect(() => planFor(undefined, planOverrides({ 'proof-of-work': '-1' }))).toThrow('--proof-of-work must be');
   });
 });
 

@@ -64,6 +64,13 @@ describe('dashboards/*.json', () => {
         'quickdeal_stock_units',
         'quickdeal_stock_remaining_units',
         'quickdeal_orders_total',
+        // the opening (issue 14)
+        'quickdeal_prequeued_shoppers',
+        'quickdeal_prequeue_drawn_total',
+        'quickdeal_prequeue_draw_state',
+        'quickdeal_prequeue_draw_duration_seconds_sum',
+        'quickdeal_admission_blocks_total',
+        'quickdeal_proof_of_work_verifications_total',
       ]),
     );
     const services = dashboardQueries()

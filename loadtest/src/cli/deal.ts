@@ -30,13 +30,26 @@ export function freshDealId(name: string): string {
 
 /**
  * Writes the run's QuickDeal as YAML next to its report and applies it with the operator's own
- * code (`quickdeal apply -f`): open from a second ago, so the sale starts with the first arrival.
+ * code (`quickdeal apply -f`): open from a second ago, so the sale starts with the first arrival,
+ * unless it is given its own opening (with a pre-queue from `prequeueMs` before it).
  */
 export async function createLoadDeal(
   target: LocalTarget,
   outDir: string,
   dealId: string,
-  deal: { stock: number; cap: number; windowMs: number; ticketTtlMs: number; paused?: boolean; product?: string },
+  deal: {
+    stock: number;
+    cap: number;
+    windowMs: number;
+    ticketTtlMs: number;
+    paused?: boolean;
+    product?: string;
+    /** Epoch ms; a second ago when not given. */
+    opensAt?: number;
+    prequeueMs?: number;
+    /** spec.queue.proofOfWork's difficulty (0 or absent: none). */
+    proofOfWork?: number;
+  },
 ): Promise<LoadDeal> {
   const manifest = join(outDir, `${dealId}.yaml`);
   const document = {
@@ -46,9 +59,13 @@ export async function createLoadDeal(
     spec: {
       product: { name: deal.product ?? `Load test ${dealId}`, price: 1_550_000, currency: 'KRW' },
       stock: deal.stock,
-      opensAt: new Date(Date.now() - 1_000).toISOString(),
+      opensAt: new Date(deal.opensAt ?? Date.now() - 1_000).toISOString(),
       admission: { maxActiveShoppers: deal.cap, checkoutWindow: formatDuration(deal.windowMs) },
-      queue: { ticketTTL: formatDuration(deal.ticketTtlMs) },
+      queue: {
+        ticketTTL: formatDuration(deal.ticketTtlMs),
+        ...(deal.prequeueMs ? { prequeue: formatDuration(deal.prequeueMs) } : {}),
+        ...(deal.proofOfWork ? { proofOfWork: { difficulty: deal.proofOfWork } } : {}),
+      },
       paused: deal.paused ?? false,
     },
   };

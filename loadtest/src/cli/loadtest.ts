@@ -12,6 +12,7 @@ import type { Cluster } from 'ioredis';
 import { renderChart } from '../chart.js';
 import { countingPolls, formatFaultTable, runFaultDrill, type FaultStall } from '../cluster/fault-drill.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
+import { formatOpening } from '../opening.js';
 import { PlanError, describePlan, planFor, planOptions, planOverrides, scenarios, type FlashSalePlan } from '../plan.js';
 import { formatReport, type FlashSaleReport } from '../report.js';
 import { runFlashSale } from '../run-flash-sale.js';
@@ -37,6 +38,8 @@ the sale:      --shoppers N  --arrival-rate PER_S  --arrival-profile constant|po
                --stock N  --cap N  --window 20m  --ticket-ttl 2h
 shoppers:      --pay 0.7  --cancel 0.1 (the rest walk away)  --decline 0.05  --think 200ms-1500ms
 many deals:    --deals N (opening together; --stock and --cap are each deal's)  --zipf 1 (popularity exponent)
+the opening:   --pre-open 10m (the deal opens this long after the first arrival, with a pre-queue drawn at the open)
+               --pre-open-share 0.5 (of the shoppers, arriving before the open)  --proof-of-work ROUNDS (0: none)
 the generator: --connections N  --max-in-flight N  --timeout 60s  --max-duration 5m  --seed N
 the stack:     --profile dev|test|cluster (default dev; cluster-faults needs cluster)  --via gateway|services (default gateway)
                --keep-stack (leave what this command started running)  --keep-deal (leave the deal in Redis and Kafka)
@@ -124,8 +127,13 @@ async function main(argv: string[]): Promise<number> {
     ),
   );
   let drill: Promise<FaultStall[] | undefined> = Promise.resolve(undefined);
+  // A pre-queue run: the deal opens once the setup is done and the pre-open time has passed; its
+  // pre-queue opens a little before the first arrival.
+  const setupMs = 30_000;
+  const opensAt = plan.preOpenMs > 0 ? Date.now() + setupMs + plan.preOpenMs : undefined;
+  const opening = opensAt ? { opensAt, prequeueMs: plan.preOpenMs + setupMs } : {};
   try {
-    for (const dealId of dealIds) deals.push(await createLoadDeal(target, outDir, dealId, plan));
+    for (const dealId of dealIds) deals.push(await createLoadDeal(target, outDir, dealId, { ...plan, ...opening }));
     log(
       plan.deals === 1
         ? `deal ${runId} applied (${relative(process.cwd(), deals[0]?.manifest ?? '')}); waiting for the admission consumers to pick up ${deals[0]?.topic} …`
@@ -136,8 +144,15 @@ async function main(argv: string[]): Promise<number> {
       deals.map((deal) => deal.topic),
     );
     if (plan.deals > 1) log(`the deals' partitions, by admission consumer: ${describeAssignment(consumers)}`);
+    if (opensAt) {
+      log(
+        `the deal opens at ${new Date(opensAt).toISOString()}; the first shoppers arrive at ${new Date(opensAt - plan.preOpenMs).toISOString()}, into the pre-queue`,
+      );
+      if (opensAt - plan.preOpenMs < Date.now())
+        log(`the setup took longer than ${setupMs / 1000} s: the arrivals due already go out at once`);
+    }
     log(
-      `open: ${plan.shoppers.toLocaleString('en-US')} shoppers arrive via ${values.via === 'gateway' ? stack.gatewayUrl : 'the services directly'}`,
+      `${opensAt ? 'pre-queue' : 'open'}: ${plan.shoppers.toLocaleString('en-US')} shoppers arrive via ${values.via === 'gateway' ? stack.gatewayUrl : 'the services directly'}`,
     );
     if (drilled) {
       const arrivalsEndAt = Date.now() + (plan.shoppers / plan.arrivalRate) * 1_000;
@@ -171,6 +186,7 @@ async function main(argv: string[]): Promise<number> {
       log,
       signal: abort.signal,
       progressEveryMs: 5_000,
+      opensAt,
     });
     const jsonFile = join(outDir, 'report.json');
     const pngFile = join(outDir, 'chart.png');
@@ -209,7 +225,7 @@ async function main(argv: string[]): Promise<number> {
 /** A RESULTS.md section for one load-test run. */
 function loadtestSection(report: FlashSaleReport, via: string, args: string[], conditions: string): string {
   const l = (name: string) => report.latency[name];
-  const rows = ['ticket', 'status', 'checkout', 'pay', 'cancel']
+  const rows = ['challenge', 'ticket', 'prequeue', 'status', 'checkout', 'pay', 'cancel']
     .filter((name) => l(name))
     .map(
       (name) =>
@@ -227,7 +243,12 @@ ${describePlan(report.plan)}.
 - tickets: offered ${report.tickets.offeredPerSecond.toLocaleString('en-US')}/s, served ${report.tickets.servedPerSecond.toLocaleString('en-US')}/s (peak ${report.tickets.peakServedPerSecond.toLocaleString('en-US')}/s); ${report.tickets.created.toLocaleString('en-US')} issued, ${report.tickets.turnedAway.toLocaleString('en-US')} turned away sold out
 - sale: ${report.sale.sold} of ${report.sale.stock} sold, ${report.sale.timeToSellOutS === null ? 'not sold out' : `sold out after ${report.sale.timeToSellOutS.toFixed(1)} s`}; ${report.sale.admissions} admissions, ${report.sale.admissionsPerSecond.mean}/s mean, ${report.sale.admissionsPerSecond.peak}/s peak
 - invariants: ${report.invariants.ok ? 'all hold' : 'BROKEN'} — FIFO violations ${f.fifoViolations}, oversold ${f.oversoldUnits}, lost tickets ${f.lostTickets}, max active ${f.maxActiveSampled} (cap ${report.plan.cap}), still waiting at the end ${f.stillWaiting}
-- unexpected errors: ${report.errors.unexpected}${
+${
+  report.opening
+    ? `${formatOpening(report.opening).replace(/^ */gm, '- ')}
+`
+    : ''
+}- unexpected errors: ${report.errors.unexpected}${
     Object.keys(report.errors.byCode).length > 0
       ? ` (non-2xx answers: ${Object.entries(report.errors.byCode)
           .map(([k, v]) => `${k} ×${v}`)

@@ -5,17 +5,22 @@ import { performance } from 'node:perf_hooks';
  * wakes every sleeper at once (false: the run stopped) and aborts what is in flight.
  */
 export class RunClock {
-  private t0 = 0;
+  private t0: number | undefined;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: (ran: boolean) => void }>();
   private readonly ended = new AbortController();
 
-  start(): void {
-    this.t0 = performance.now();
+  /** Starts the run's time; given an epoch time already past, time zero is then (the run is that far in). */
+  start(at: number = Date.now()): void {
+    this.t0 = performance.now() - Math.max(0, Date.now() - at);
   }
 
-  /** Milliseconds since time zero. */
+  get started(): boolean {
+    return this.t0 !== undefined;
+  }
+
+  /** Milliseconds since time zero (0 until it has come). */
   now(): number {
-    return performance.now() - this.t0;
+    return this.t0 === undefined ? 0 : performance.now() - this.t0;
   }
 
   get stopped(): boolean {

@@ -1,3 +1,5 @@
+import { solveChallenge, type Challenge } from 'altcha-lib';
+import { deriveKey } from 'altcha-lib/algorithms/sha';
 import type { ShopperRecord } from '../flash-sale.js';
 import { TransportError, type LoadResponse } from '../transport.js';
 import type { RunClock } from './clock.js';
@@ -11,7 +13,12 @@ export interface JourneyContext {
   clock: RunClock;
   traffic: Traffic;
   dealId: string;
+  /** The deal asks every ticket request for a solved proof-of-work challenge (a shopper also learns it from a 428). */
+  proofOfWork?: boolean;
 }
+
+/** The header a ticket request carries its solved challenge in (ticketing's proof-of-work.ts). */
+const proofOfWorkHeader = 'x-proof-of-work';
 
 /** When to try again after an answer that was not the one hoped for: Retry-After when given, else backing off 1, 2, 4 … 16 s, as a browser's page script would. */
 function retryDelayMs(answer: LoadResponse | TransportError, attempt: number): number {
@@ -26,6 +33,7 @@ function retryDelayMs(answer: LoadResponse | TransportError, attempt: number): n
  */
 export class ShopperJourney {
   private readonly path: string;
+  private needsProof: boolean;
 
   constructor(
     private readonly context: JourneyContext,
@@ -34,6 +42,7 @@ export class ShopperJourney {
     private readonly draws: { thinkMs: number; declineFirst: boolean },
   ) {
     this.path = `${apiBase}/${context.dealId}`;
+    this.needsProof = context.proofOfWork ?? false;
   }
 
   async run(arrivalMs: number): Promise<void> {
@@ -57,14 +66,52 @@ export class ShopperJourney {
           this.shopper.outcome = 'access_expired';
           return;
       }
-      // Still in line: poll again when told.
+      // Still in line, or in the pre-queue until the draw places them: poll again when told.
       answer = await this.poll(answeredMs + Math.max(50, body.pollAfterMs ?? 1_000));
     }
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
     const { shopper } = this;
-    return { 'x-user-id': shopper.shopperId, ...(shopper.ticket ? { authorization: `Bearer ${shopper.ticket}` } : {}), ...extra };
+    const ticket = shopper.ticket ?? shopper.prequeueTicket;
+    return { 'x-user-id': shopper.shopperId, ...(ticket ? { authorization: `Bearer ${ticket}` } : {}), ...extra };
+  }
+
+  /** Takes what a ticket or poll answer hands over: a pre-queue ticket, or a ticket with a place in line. */
+  private adopt(body: { ticket?: string; queueNumber?: number; status?: string }): void {
+    const { shopper } = this;
+    if (body.status === 'PREQUEUED') {
+      shopper.prequeued = true;
+      shopper.prequeueTicket = body.ticket ?? shopper.prequeueTicket;
+      return;
+    }
+    if (body.ticket && body.ticket !== shopper.ticket) shopper.distinctTickets++;
+    shopper.ticket = body.ticket ?? shopper.ticket;
+    shopper.queueNumber = body.queueNumber ?? shopper.queueNumber;
+  }
+
+  /** A 429 met: counted per shopper (the pre-queue's promise is that its shoppers meet none). */
+  private metBusy(answer: LoadResponse | TransportError): void {
+    if (!(answer instanceof TransportError) && answer.status === 429) this.shopper.busyAnswers++;
+  }
+
+  /**
+   * GET …/challenge and solve it (altcha-lib, as the page's worker does): the X-Proof-Of-Work value,
+   * or the failed answer. A challenge is single-use, so every ticket request solves a new one.
+   */
+  private async proofOfWork(intendedMs: number): Promise<string | LoadResponse | TransportError> {
+    const answer = await this.context.traffic.call('challenge', intendedMs, {
+      method: 'GET',
+      path: `${this.path}/challenge`,
+      headers: this.headers(),
+      lane: 'tickets',
+    });
+    if (answer instanceof TransportError || answer.status !== 200) return answer;
+    const challenge = answer.body as Challenge;
+    const solution = await solveChallenge({ challenge, deriveKey });
+    if (!solution) return new TransportError('UNSOLVED', 'the proof-of-work challenge went unsolved');
+    this.shopper.proofsSolved++;
+    return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
   }
 
   private observe(status: string): void {
@@ -84,23 +131,29 @@ export class ShopperJourney {
     traffic.ticketsOutstanding++;
     try {
       for (let attempt = 1, failures = 0; ; attempt++) {
-        const answer = await traffic.call('ticket', intendedMs, {
-          method: 'POST',
-          path: `${this.path}/tickets`,
-          headers: this.headers(),
-          lane: 'tickets',
-        });
+        const proof = this.needsProof ? await this.proofOfWork(intendedMs) : undefined;
+        const answer =
+          proof === undefined || typeof proof === 'string'
+            ? await traffic.call('ticket', intendedMs, {
+                method: 'POST',
+                path: `${this.path}/tickets`,
+                headers: this.headers(proof ? { [proofOfWorkHeader]: proof } : {}),
+                lane: 'tickets',
+              })
+            : proof;
+        this.metBusy(answer);
         if (!(answer instanceof TransportError)) {
           if (answer.status === 201 || answer.status === 200) {
-            const body = answer.body as { ticket?: string; queueNumber?: number };
             if (answer.status === 201) shopper.created++;
-            if (body.ticket && body.ticket !== shopper.ticket) shopper.distinctTickets++;
-            shopper.ticket = body.ticket;
-            shopper.queueNumber = body.queueNumber;
+            this.adopt(answer.body as { ticket?: string; queueNumber?: number; status?: string });
             traffic.ticketServed();
             return answer;
           }
           const code = errorCodeOf(answer.body);
+          if (answer.status === 428 && code === 'PROOF_OF_WORK_REQUIRED' && !this.needsProof) {
+            this.needsProof = true; // learnt from the answer: solve one and ask again at once
+            continue;
+          }
           if (answer.status === 410) {
             traffic.turnedAway();
             shopper.outcome = 'turned_away';
@@ -130,8 +183,9 @@ export class ShopperJourney {
   }
 
   /**
-   * GET …/tickets/status from `intendedMs` on, until a 200 (returned); retried after errors (not
-   * after a 429) up to a limit. Undefined, with the shopper's outcome set, when the journey ends here.
+   * GET …/tickets/status (…/prequeue while the shopper holds only a pre-queue ticket) from
+   * `intendedMs` on, until a 200 (returned); retried after errors (not after a 429) up to a limit.
+   * Undefined, with the shopper's outcome set, when the journey ends here.
    */
   private async poll(intendedMs: number): Promise<LoadResponse | undefined> {
     const { clock, traffic } = this.context;
@@ -140,12 +194,17 @@ export class ShopperJourney {
         this.shopper.outcome = 'still_polling';
         return undefined;
       }
-      const polled = await traffic.call('status', intendedMs, {
+      const prequeued = this.shopper.ticket === undefined;
+      const polled = await traffic.call(prequeued ? 'prequeue' : 'status', intendedMs, {
         method: 'GET',
-        path: `${this.path}/tickets/status`,
+        path: prequeued ? `${this.path}/prequeue` : `${this.path}/tickets/status`,
         headers: this.headers(),
       });
-      if (!(polled instanceof TransportError) && polled.status === 200) return polled;
+      this.metBusy(polled);
+      if (!(polled instanceof TransportError) && polled.status === 200) {
+        if (prequeued) this.adopt(polled.body as { ticket?: string; queueNumber?: number; status?: string });
+        return polled;
+      }
       if (!(polled instanceof TransportError) && polled.status === 401 && errorCodeOf(polled.body) === 'TICKET_EXPIRED') {
         this.shopper.outcome = 'ticket_expired';
         return undefined;

@@ -16,7 +16,8 @@ export interface Sale {
   orderByShopper: Map<string, Truth['postgres']['orders'][number]>;
   /**
    * Acknowledged tickets: every ticket answered to the generator, plus any in the log whose Redis
-   * record shows it was answered (a 201 the generator missed, e.g. after its own timeout).
+   * record shows it was answered (a 201 the generator missed, e.g. after its own timeout) at that
+   * very queue number.
    */
   acknowledged: Map<number, Acknowledged>;
 }
@@ -27,7 +28,10 @@ export function indexSale(evidence: Evidence): Sale {
   for (const t of evidence.answered) acknowledged.set(t.queueNumber, { queueNumber: t.queueNumber, shopperId: t.shopperId });
   for (const entry of truth.log) {
     const record = entry.valid ? truth.records.get(entry.shopperId) : undefined;
-    if (record && record.jti === entry.jti && record.state !== 'pending' && !acknowledged.has(entry.queueNumber)) {
+    // only the copy the record points at: another copy of the same ticket (a produce written twice,
+    // a draw batch written again after a takeover) is a stray that admission skips, never acknowledged
+    const own = record?.queueNumber === entry.queueNumber;
+    if (record && own && record.jti === entry.jti && record.state !== 'pending' && !acknowledged.has(entry.queueNumber)) {
       acknowledged.set(entry.queueNumber, { queueNumber: entry.queueNumber, shopperId: entry.shopperId });
     }
   }

@@ -8,8 +8,10 @@ import { clockOffsetMs, fill, isTransient, nextDelay, parseRetryAfter, problemKe
 
 /**
  * @typedef {{ dealId: string, lang: string, locale: string, identity: 'input' | 'gateway' | 'session',
- *   roomUrl: string, checkoutUrl: string, strings: Record<string, string> }} PageConfig
- * @typedef {{ ticket: string, queueNumber: number, startPosition: number, shopperId: string | null }} StoredTicket
+ *   roomUrl: string, checkoutUrl: string, strings: Record<string, string>, proofOfWork?: boolean, powWorkerUrl?: string,
+ *   drawUrl?: string }} PageConfig
+ * @typedef {{ ticket: string, queueNumber: number, startPosition: number, shopperId: string | null,
+ *   prequeue?: boolean, drawn?: boolean }} StoredTicket
  * @typedef {{ ok: true, status: number, body: any }} ApiSuccess
  * @typedef {{ ok: false, network?: boolean, status?: number, code?: string, details?: any, retryAfterMs?: number }} ApiFailure
  * @typedef {ApiSuccess | ApiFailure} ApiResult
@@ -274,7 +276,7 @@ export function onThisClock(serverEpochMs) {
  * @param {PageConfig} page
  * @param {string} method
  * @param {string} path below /api/v1/deals/{dealId}/
- * @param {{ ticket?: string, body?: unknown, idempotencyKey?: string }} [options]
+ * @param {{ ticket?: string, body?: unknown, idempotencyKey?: string, proofOfWork?: string }} [options]
  * @returns {Promise<ApiResult>}
  */
 export async function api(page, method, path, options = {}) {
@@ -286,6 +288,7 @@ export async function api(page, method, path, options = {}) {
   if (session) headers['X-Session-Token'] = session;
   if (options.ticket) headers.Authorization = `Bearer ${options.ticket}`;
   if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
+  if (options.proofOfWork) headers['X-Proof-Of-Work'] = options.proofOfWork;
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   const sentAt = Date.now();
   let response;

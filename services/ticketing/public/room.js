@@ -1,9 +1,11 @@
 // @ts-check
-/* global document, location, HTMLInputElement, HTMLProgressElement */
+/* global document, location, HTMLInputElement, HTMLProgressElement, Worker */
 /**
  * The waiting room: takes a ticket (kept in sessionStorage, so a reload keeps the place), polls as
  * the server's pollAfterMs says, backs off on errors and honours Retry-After, and moves to the
- * checkout page when it is the shopper's turn.
+ * checkout page when it is the shopper's turn. Before a deal with a pre-queue opens, it holds a
+ * pre-queue ticket and counts down to the draw, then shows the drawn place and the revealed seed.
+ * A deal that asks for a proof of work has each ticket request's challenge solved in a Web Worker.
  */
 import { formatCountdown, formatEta, nextDelay, progressPercent, shopperIdPattern } from './lib.js';
 import {
@@ -32,7 +34,9 @@ import {
 
 /**
  * @typedef {{ status: string, ticket?: string, queueNumber: number, position: number, unitsLeft: number,
- *   etaSeconds: number, pollAfterMs: number, paused?: boolean, checkoutExpiresAt?: string, orderId?: string }} TicketView
+ *   etaSeconds: number, pollAfterMs: number, paused?: boolean, checkoutExpiresAt?: string, orderId?: string,
+ *   opensAt?: string, drawCommitment?: string, drawing?: boolean }} TicketView
+ * @typedef {import('./common.js').ApiFailure} ApiFailure
  */
 
 const page = readConfig();
@@ -45,6 +49,12 @@ let stored = loadTicket(page);
 /** Whether a rejected ticket was already swapped for the shopper's current one (at most once). */
 let recovered = false;
 let lastAnnounced = { at: 0, position: 0 };
+/** Whether ticket requests carry a solved challenge (known from the page, or learnt from a 428), and whether a spent one was already replaced. */
+let needsProof = page.proofOfWork === true;
+let proofRetried = false;
+/** The countdown to the draw while in the pre-queue, and whether the revealed seed is shown. */
+let drawCountdown = /** @type {ReturnType<typeof setInterval> | undefined} */ (undefined);
+let seedShown = false;
 
 /** One pending step at a time: the next poll, retry or countdown tick. */
 const pending = {
@@ -84,12 +94,24 @@ async function join() {
   stop();
   const joinButton = buttonById('join');
   const restore = busy(joinButton, t('joining'));
-  const result = await api(page, 'POST', 'tickets');
+  const proof = needsProof ? await solvedProof() : undefined;
+  if (proof !== undefined && typeof proof !== 'string') {
+    restore();
+    return retry.failed(proof, 'join', join);
+  }
+  const result = await api(page, 'POST', 'tickets', proof ? { proofOfWork: proof } : {});
   restore();
   if (result.ok) {
     retry.succeeded();
+    proofRetried = false;
     /** @type {TicketView} */
     const view = result.body;
+    if (view.status === 'PREQUEUED') {
+      stored = { ticket: view.ticket ?? '', queueNumber: 0, startPosition: 1, shopperId: shopperOf(page), prequeue: true };
+      saveTicket(page, stored);
+      render(view);
+      return;
+    }
     stored = {
       ticket: view.ticket ?? '',
       queueNumber: view.queueNumber,
@@ -102,7 +124,17 @@ async function join() {
   }
   switch (result.code) {
     case 'DEAL_NOT_OPEN':
-      return notOpen(Date.parse(result.details?.opensAt));
+      return notOpen(Date.parse(result.details?.opensAt), Date.parse(result.details?.prequeueOpensAt));
+    case 'PROOF_OF_WORK_REQUIRED':
+    case 'PROOF_OF_WORK_EXPIRED':
+    case 'PROOF_OF_WORK_REPLAYED':
+      // solve a (new) challenge and ask again, once; after that it is a problem like any other
+      if (!proofRetried) {
+        proofRetried = true;
+        needsProof = true;
+        return join();
+      }
+      break;
     case 'DEAL_CLOSED':
       return finish('closed');
     case 'ALREADY_PURCHASED':
@@ -115,12 +147,48 @@ async function join() {
   retry.failed(result, 'join', join);
 }
 
+/**
+ * A solved challenge for one ticket request (each is single-use): fetched from the API, solved in
+ * a Web Worker so the page stays responsive, returned as the X-Proof-Of-Work value.
+ * @returns {Promise<string | ApiFailure>}
+ */
+async function solvedProof() {
+  const challenge = await api(page, 'GET', 'challenge');
+  if (!challenge.ok) return challenge;
+  const working = byId('pow-working');
+  working.hidden = false;
+  try {
+    const solution = await new Promise((resolve, reject) => {
+      const worker = new Worker(page.powWorkerUrl ?? '');
+      worker.onmessage = (event) => {
+        worker.terminate();
+        if (event.data.solution) resolve(event.data.solution);
+        else reject(new Error(event.data.error));
+      };
+      worker.onerror = (event) => {
+        worker.terminate();
+        reject(new Error(event.message));
+      };
+      worker.postMessage({ challenge: challenge.body });
+    });
+    return btoa(JSON.stringify({ challenge: challenge.body, solution }));
+  } catch {
+    return { ok: false, status: 500 };
+  } finally {
+    working.hidden = true;
+  }
+}
+
 async function poll() {
   if (!stored) return start();
-  const result = await api(page, 'GET', 'tickets/status', { ticket: stored.ticket });
+  const inPrequeue = stored.prequeue === true;
+  const result = await api(page, 'GET', inPrequeue ? 'prequeue' : 'tickets/status', { ticket: stored.ticket });
   if (result.ok) {
     retry.succeeded();
-    render(result.body);
+    /** @type {TicketView} */
+    const view = result.body;
+    if (inPrequeue && view.status !== 'PREQUEUED') placed(view);
+    render(view);
     return;
   }
   if (result.code === 'TICKET_EXPIRED') return expired(t('ticketExpiredLead'));
@@ -137,6 +205,10 @@ async function poll() {
 /** @param {TicketView} view */
 function render(view) {
   switch (view.status) {
+    case 'PREQUEUED':
+      prequeued(view);
+      later(nextDelay({ kind: 'ok', pollAfterMs: view.pollAfterMs }), poll);
+      return;
     case 'ACCESS_DENIED':
       waiting(view);
       later(nextDelay({ kind: 'ok', pollAfterMs: view.pollAfterMs }), poll);
@@ -152,9 +224,67 @@ function render(view) {
   }
 }
 
+/** The pre-queue: the open and the draw counted down, the draw explained with its commitment. @param {TicketView} view */
+function prequeued(view) {
+  const first = document.body.dataset.showing !== 'prequeued';
+  const opensAt = Date.parse(view.opensAt ?? '');
+  const lead = t('prequeueLead', { time: Number.isFinite(opensAt) ? format.moment(onThisClock(opensAt)) : '' });
+  setText('prequeue-lead', lead);
+  byId('drawing').hidden = !view.drawing;
+  showDraw(view.drawCommitment, undefined);
+  const tick = () => {
+    const left = opensAt - serverNow();
+    setText('draw-in', formatCountdown(Math.max(0, left)));
+    if (left <= 0) clearInterval(drawCountdown);
+  };
+  clearInterval(drawCountdown);
+  if (Number.isFinite(opensAt)) {
+    tick();
+    drawCountdown = setInterval(tick, 1_000);
+  }
+  setTitle(t('titlePrequeue'));
+  showScreen('prequeued', { focus: first });
+  if (first) announce(lead);
+}
+
+/** The draw placed the shopper: from now on the ticket with the place in line. @param {TicketView} view */
+function placed(view) {
+  clearInterval(drawCountdown);
+  stored = {
+    ticket: view.ticket ?? '',
+    queueNumber: view.queueNumber,
+    startPosition: Math.max(1, view.position),
+    shopperId: shopperOf(page),
+    drawn: true,
+  };
+  saveTicket(page, stored);
+}
+
+/**
+ * The draw's box: its commitment, and the seed once revealed.
+ * @param {string | undefined} commitment
+ * @param {string | null | undefined} seed
+ */
+function showDraw(commitment, seed) {
+  if (commitment) setText('draw-commitment', commitment);
+  if (seed) {
+    setText('draw-seed', seed);
+    seedShown = true;
+  }
+  byId('drawn-note').hidden = !stored?.drawn;
+  byId('draw').hidden = false;
+}
+
+/** A drawn shopper in line: the published draw, asked again until its seed is revealed (when the last drawn shopper is in line). */
+async function revealDraw() {
+  const draw = await api(page, 'GET', 'draw');
+  if (draw.ok) showDraw(draw.body.commitment, draw.body.seed);
+}
+
 /** @param {TicketView} view */
 function waiting(view) {
   const first = document.body.dataset.showing !== 'waiting';
+  if (stored?.drawn && !seedShown) void revealDraw();
   const ahead = Math.max(0, view.position - 1);
   const aheadText = ahead === 0 ? t('next') : t('aheadCount', { n: format.number(ahead) });
   const eta = formatEta(view.etaSeconds, { etaSoon: t('etaSoon'), etaMinutes: t('etaMinutes'), etaHours: t('etaHours') }, format.number);
@@ -208,17 +338,29 @@ function expired(lead) {
 /** A screen the line has nothing more to say after (until the shopper acts). @param {string} name */
 function finish(name) {
   stop();
+  clearInterval(drawCountdown);
+  byId('draw').hidden = true;
   showOutcome(name);
 }
 
-/** @param {number} opensAt by the server's clock */
-function notOpen(opensAt) {
+/**
+ * The countdown to the open, or to the pre-queue's opening when the deal has one.
+ * @param {number} opensAt by the server's clock
+ * @param {number} prequeueOpensAt by the server's clock (NaN: no pre-queue)
+ */
+function notOpen(opensAt, prequeueOpensAt) {
   if (!Number.isFinite(opensAt)) return retry.failed({ ok: false, status: 503 }, 'join', join);
   notice();
-  setText('notopen-lead', t('notOpenLead', { time: format.moment(onThisClock(opensAt)) }));
+  const joinAt = Number.isFinite(prequeueOpensAt) ? prequeueOpensAt : opensAt;
+  setText(
+    'notopen-lead',
+    Number.isFinite(prequeueOpensAt)
+      ? t('prequeueNotOpenLead', { time: format.moment(onThisClock(prequeueOpensAt)), opens: format.moment(onThisClock(opensAt)) })
+      : t('notOpenLead', { time: format.moment(onThisClock(opensAt)) }),
+  );
   showScreen('notopen', { focus: document.body.dataset.showing !== 'notopen' });
   const tick = () => {
-    const left = opensAt - serverNow();
+    const left = joinAt - serverNow();
     setText('opens-in', formatCountdown(left));
     // Everyone's page wakes at the opening: spread the crowd's first requests over three seconds.
     if (left <= 0) later(Math.random() * 3_000, join);

@@ -37,6 +37,19 @@ export function createTicketingMetrics() {
       labelNames: ['deal'] as const,
       registers,
     }),
+    drawDuration: new Histogram({
+      name: 'quickdeal_prequeue_draw_duration_seconds',
+      help: 'Seconds from a deal’s open until its draw had placed every pre-queued shopper in line (observed by the process that placed the last batch)',
+      labelNames: ['deal'] as const,
+      buckets: [0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
+      registers,
+    }),
+    proofOfWorkVerifications: new Counter({
+      name: 'quickdeal_proof_of_work_verifications_total',
+      help: 'Proof-of-work solutions checked on ticket requests, by result (verified, missing, invalid, expired, foreign, replayed, error)',
+      labelNames: ['deal', 'result'] as const,
+      registers,
+    }),
     statusPolls: new Counter({
       name: 'quickdeal_status_polls_total',
       help: 'Ticket status polls by answered status',

@@ -114,6 +114,8 @@ export class PrequeueDraw {
       }
       this.deps.metrics?.drawnShoppers.inc({ deal: dealId }, shoppers.length);
     }
-    if (!this.stopped) this.deps.logger.info({ dealId, shoppers: order.length }, 'pre-queue drawn and written to the line');
+    if (this.stopped) return;
+    this.deps.metrics?.drawDuration.observe({ deal: dealId }, Math.max(0, Date.now() - deal.opensAt) / 1000);
+    this.deps.logger.info({ dealId, shoppers: order.length }, 'pre-queue drawn and written to the line');
   }
 }

@@ -2,6 +2,15 @@ import { createChallenge, verifySolution, type Challenge, type Payload } from 'a
 import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { AppError, errors, type DealSnapshot, type DealStore } from '@quickdeal/core';
 
+/** The metric's result for each refusal. */
+const proofResults: Record<string, string> = {
+  PROOF_OF_WORK_REQUIRED: 'missing',
+  PROOF_OF_WORK_INVALID: 'invalid',
+  PROOF_OF_WORK_EXPIRED: 'expired',
+  PROOF_OF_WORK_FOREIGN: 'foreign',
+  PROOF_OF_WORK_REPLAYED: 'replayed',
+};
+
 /** How long a challenge may be solved and used. */
 const challengeLifetimeMs = 5 * 60_000;
 
@@ -18,6 +27,8 @@ export class ProofOfWork {
   constructor(
     private readonly secret: string,
     private readonly store: DealStore,
+    /** Counts every check by result (quickdeal_proof_of_work_verifications_total). */
+    private readonly verifications?: { inc(labels: { deal: string; result: string }): void },
   ) {}
 
   /** The difficulty now: the deal's own, times (1 + waiting / 1,000), up to its maximum. */
@@ -46,6 +57,18 @@ export class ProofOfWork {
   /** Checks and spends the request's solved challenge; a clear 4xx when it is missing, broken, foreign, expired or used. */
   async spend(deal: DealSnapshot, header: string | undefined): Promise<void> {
     if (!deal.proofOfWork) return;
+    let result = 'verified';
+    try {
+      await this.check(deal, header);
+    } catch (error) {
+      result = proofResults[(error as { code?: string }).code ?? ''] ?? 'error';
+      throw error;
+    } finally {
+      this.verifications?.inc({ deal: deal.dealId, result });
+    }
+  }
+
+  private async check(deal: DealSnapshot, header: string | undefined): Promise<void> {
     if (!header) {
       throw new AppError(
         428,

@@ -106,7 +106,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     issuer,
     signer,
     prequeueTickets: new PrequeueTickets(keyring),
-    proofOfWork: new ProofOfWork(config.PROOF_OF_WORK_SECRET ?? randomBytes(32).toString('hex'), store),
+    proofOfWork: new ProofOfWork(config.PROOF_OF_WORK_SECRET ?? randomBytes(32).toString('hex'), store, metrics.proofOfWorkVerifications),
     verifier: new TicketVerifier(keyring, { cacheSize: config.VERIFIED_TICKET_CACHE_SIZE, clock }),
     keyring,
     limits: new RateLimits(

@@ -154,7 +154,13 @@ describe('the pages’ client logic (public/lib.js)', () => {
     const configPath = join(publicDir, 'tsconfig.json');
     const { config } = ts.readConfigFile(configPath, (path) => ts.sys.readFile(path));
     const parsed = ts.parseJsonConfigFileContent(config, ts.sys, publicDir);
-    expect(parsed.fileNames.map((file) => file.split('/').pop()).sort()).toEqual(['checkout.js', 'common.js', 'lib.js', 'room.js']);
+    expect(parsed.fileNames.map((file) => file.split('/').pop()).sort()).toEqual([
+      'checkout.js',
+      'common.js',
+      'lib.js',
+      'pow-worker.js',
+      'room.js',
+    ]);
     const program = ts.createProgram(parsed.fileNames, parsed.options);
     const problems = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(problems).toEqual([]);

@@ -76,7 +76,15 @@ export function installPages(app: Hono<AppEnv>, options: PagesOptions): void {
     const dealId = c.req.param('dealId') ?? '';
     const deal = dealIdPattern.test(dealId) ? await options.cache.get(dealId) : undefined;
     if (!deal) return c.html(renderNotFoundPage(ctx), 404);
-    return c.html(render(ctx, { dealId, productName: deal.productName, price: deal.price, currency: deal.currency }));
+    return c.html(
+      render(ctx, {
+        dealId,
+        productName: deal.productName,
+        price: deal.price,
+        currency: deal.currency,
+        proofOfWork: deal.proofOfWork !== null,
+      }),
+    );
   }
 
   app.get('/deals/:dealId', (c) => page(c, renderRoomPage));

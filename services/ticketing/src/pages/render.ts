@@ -13,6 +13,8 @@ export interface PageDeal {
   productName: string;
   price: number;
   currency: string;
+  /** The deal asks ticket requests for a solved proof-of-work challenge (spec.queue.proofOfWork). */
+  proofOfWork?: boolean;
 }
 
 export interface PageContext {
@@ -31,6 +33,12 @@ export interface ClientConfig {
   roomUrl: string;
   checkoutUrl: string;
   strings: Messages;
+  /** Solve a proof-of-work challenge before asking for a ticket (the page also learns it from a 428). */
+  proofOfWork: boolean;
+  /** The Web Worker that solves it, served with the other assets. */
+  powWorkerUrl: string;
+  /** The deal's published draw (its commitment, and the seed once revealed). */
+  drawUrl: string;
 }
 
 const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -49,6 +57,7 @@ export function scriptJson(value: unknown): string {
 
 export const roomUrl = (dealId: string) => `/deals/${dealId}`;
 export const checkoutUrl = (dealId: string) => `/deals/${dealId}/checkout`;
+export const drawUrl = (dealId: string) => `/api/v1/deals/${dealId}/draw`;
 
 function layout(ctx: PageContext, options: { title: string; script?: string; config?: ClientConfig; body: string }): string {
   const { lang } = ctx.locale;
@@ -108,8 +117,11 @@ function commonScreens(m: Messages): string {
 <noscript>${p(m.noscript, ' class="notice"')}</noscript>`;
 }
 
-function clientConfig(ctx: PageContext, dealId: string): ClientConfig {
+function clientConfig(ctx: PageContext, dealId: string, proofOfWork = false): ClientConfig {
   return {
+    proofOfWork,
+    powWorkerUrl: `${ctx.assetsBase}/pow-worker.js`,
+    drawUrl: drawUrl(dealId),
     dealId,
     lang: ctx.locale.lang,
     locale: ctx.locale.tag,
@@ -160,9 +172,39 @@ ${screen('soldout', m.soldOutHeading, p(m.soldOutLead))}
 ${screen('purchased', m.purchasedHeading, `${p(m.purchasedLead, ' id="purchased-lead"')}\n<p id="purchased-order" hidden>${escapeHtml(m.orderNumber)} <strong id="order-id"></strong></p>`)}
 ${screen('expired', m.expiredHeading, `${p(m.expiredLead, ' id="expired-lead"')}\n<button type="button" class="primary" id="rejoin">${escapeHtml(m.rejoin)}</button>`)}
 ${screen('notopen', m.notOpenHeading, `${p('', ' id="notopen-lead"')}\n<p class="countdown" id="opens-in" role="timer"></p>`)}
+${screen(
+  'prequeued',
+  m.prequeueHeading,
+  `${p('', ' id="prequeue-lead"')}
+<p class="deadline-label" id="draw-in-label">${escapeHtml(m.prequeueCountdown)}</p>
+<p class="countdown" id="draw-in" role="timer" aria-labelledby="draw-in-label">–</p>
+${p(m.drawingNow, ' id="drawing" class="note" hidden')}
+${p(m.keepOpen, ' class="muted"')}`,
+)}
 ${screen('closed', m.closedHeading, p(m.closedLead))}
+${drawBox(m, deal.dealId)}
+${p(m.proofOfWork, ' id="pow-working" class="note" hidden')}
 ${commonScreens(m)}`;
-  return layout(ctx, { title: `${m.roomTitle} · ${deal.productName}`, script: 'room.js', config: clientConfig(ctx, deal.dealId), body });
+  return layout(ctx, {
+    title: `${m.roomTitle} · ${deal.productName}`,
+    script: 'room.js',
+    config: clientConfig(ctx, deal.dealId, deal.proofOfWork ?? false),
+    body,
+  });
+}
+
+/** The pre-queue's draw in plain words, its commitment, the seed once revealed, and where to check it; shown beside the pre-queue and the line. */
+function drawBox(m: Messages, dealId: string): string {
+  return `<aside id="draw" class="draw" aria-labelledby="draw-heading" hidden>
+<h3 id="draw-heading">${escapeHtml(m.drawHeading)}</h3>
+${p(m.drawnNote, ' id="drawn-note" hidden')}
+${p(m.drawExplained)}
+<dl class="draw-facts">
+<div><dt>${escapeHtml(m.drawCommitment)}</dt><dd><code id="draw-commitment">–</code></dd></div>
+<div><dt>${escapeHtml(m.drawSeed)}</dt><dd><code id="draw-seed">${escapeHtml(m.drawSeedPending)}</code></dd></div>
+</dl>
+<p><a id="draw-verify" href="${drawUrl(dealId)}">${escapeHtml(m.drawVerify)}</a></p>
+</aside>`;
 }
 
 export function renderCheckoutPage(ctx: PageContext, deal: PageDeal): string {

@@ -146,7 +146,11 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
     if (inPrequeue(deal, now)) return issuePrequeueTicket(c, deps, deal, shopperId, now);
     if (now < deal.opensAt) {
       count('not_open');
-      throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', { opensAt: new Date(deal.opensAt).toISOString() });
+      throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', {
+        opensAt: new Date(deal.opensAt).toISOString(),
+        // a deal with a pre-queue takes shoppers from then on: the page counts down to it
+        ...(deal.prequeueMs > 0 ? { prequeueOpensAt: new Date(deal.opensAt - deal.prequeueMs).toISOString() } : {}),
+      });
     }
     if (soldOut(deal)) {
       count('sold_out');
