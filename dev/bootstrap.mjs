@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: npm dependencies, lint, type check, then every vitest project (the integration,
-// kubernetes and browser projects provision their servers in their globalSetup), then the process
+// kubernetes and browser projects provision their servers in their globalSetup), then the unit, process
 // and flash-sale tests again on the images' Node 24, then the cluster project on its own (it starts
 // the cluster profile). With arguments, one vitest run with them; `test-node24 [arguments]` runs the
 // Node 24 pass alone (or those test files on Node 24). Ends with one line, `tests: N passed, M failed`,
@@ -18,11 +18,12 @@ const REPORT = join(testState, 'vitest-report.json');
 const SETUP_FAILURE = join(testState, 'setup-failure.txt'); // written by dev/test-setup/setup-failure.ts
 
 /**
- * The tests that run QuickDeal's code on the images' Node 24 as well: every test that starts a
- * service's main.ts as its own process (they spawn process.execPath, so the vitest run's Node), and
- * the in-process flash sales (ticketing, admission and payment in vitest's own process).
+ * The tests that run QuickDeal's code on the images' Node 24 as well, beside the whole unit project
+ * (pure logic, a minute or two): every test that starts a service's main.ts as its own process (they
+ * spawn process.execPath, so the vitest run's Node), and the in-process flash sales (ticketing,
+ * admission and payment in vitest's own process).
  */
-const NODE24_TESTS = [
+const NODE24_INTEGRATION_TESTS = [
   'dev/test/service-processes.int.test.ts',
   'services/admission/test/crash.int.test.ts',
   'dev/test/flash-sale.int.test.ts',
@@ -83,19 +84,22 @@ function countResults(report) {
   return { passed: report.numPassedTests, failed: report.numFailedTests + emptyFailedFiles };
 }
 
-/** The pass that runs NODE24_TESTS (or the given vitest arguments) with vitest itself on Node 24. */
-function node24Pass(vitestArgs = []) {
+/** The passes that run vitest itself on Node 24: the unit project and NODE24_INTEGRATION_TESTS, or the given vitest arguments. */
+function node24Passes(vitestArgs = []) {
   let node;
   try {
     node = ensureNode24();
   } catch (error) {
     fail(error.message);
   }
-  const args = vitestArgs.length > 0 ? vitestArgs : ['--project', 'integration', ...NODE24_TESTS];
-  const what = vitestArgs.length > 0 ? vitestArgs.join(' ') : 'the process and flash-sale tests again';
   // Anything a test starts by the name `node` is that Node too; the process tests check the version their services report.
   const env = { PATH: `${dirname(node)}:${process.env.PATH ?? ''}`, QUICKDEAL_TEST_NODE_VERSION: `v${NODE24_VERSION}` };
-  return { node, args, env, title: `${what}, on Node ${NODE24_VERSION} (${node})` };
+  const pass = (args, what) => ({ node, args, env, title: `${what}, on Node ${NODE24_VERSION} (${node})` });
+  if (vitestArgs.length > 0) return [pass(vitestArgs, vitestArgs.join(' '))];
+  return [
+    pass(['--project', 'unit'], 'the unit tests again'),
+    pass(['--project', 'integration', ...NODE24_INTEGRATION_TESTS], 'the process and flash-sale tests again'),
+  ];
 }
 
 async function test(vitestArgs, { node24Only = false } = {}) {
@@ -110,10 +114,10 @@ async function test(vitestArgs, { node24Only = false } = {}) {
   // The cluster profile's tests kill brokers, Redis primaries and service processes and time the
   // stalls, so a whole `npm test` runs them after the rest, alone on the machine's cores.
   let passes;
-  if (node24Only) passes = [node24Pass(vitestArgs)];
+  if (node24Only) passes = node24Passes(vitestArgs);
   else if (vitestArgs.length > 0) passes = [{ args: vitestArgs, env: {} }];
   else {
-    passes = [{ args: [], env: {} }, node24Pass(), { args: ['--project', 'cluster'], env: { QUICKDEAL_CLUSTER_TESTS: '1' } }];
+    passes = [{ args: [], env: {} }, ...node24Passes(), { args: ['--project', 'cluster'], env: { QUICKDEAL_CLUSTER_TESTS: '1' } }];
   }
   let passed = 0;
   let failed = 0;
