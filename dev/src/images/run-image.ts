@@ -8,7 +8,7 @@
  * the test profile's servers on 127.0.0.1.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SetupError } from '../errors.js';
@@ -18,9 +18,8 @@ const RUNC_ROOT = join(imagesDir, 'runc');
 const run = promisify(execFile);
 
 export interface Bundle {
-  home: string; // the OCI layout and the bundle, removed by removeBundle
+  home: string; // the OCI layout, the bundle and the mounted files, removed by removeBundle
   dir: string; // <dir>/config.json and <dir>/rootfs
-  compressedSize: number; // bytes: the image's layers gzip-compressed, as a registry stores and a node pulls them
 }
 
 /** Exports `image` as an OCI layout and unpacks it into a fresh runtime bundle named `name`. */
@@ -29,7 +28,8 @@ export async function unpackImage(image: string, name: string): Promise<Bundle> 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const layout = join(dir, 'oci');
-  await buildah(['push', image, `oci:${layout}:latest`], `exporting ${image} as an OCI layout`);
+  // Uncompressed: the layout is unpacked at once, and compressing 400 MB costs a minute.
+  await buildah(['push', '--disable-compression', image, `oci:${layout}:latest`], `exporting ${image} as an OCI layout`);
   const bundle = join(dir, 'bundle');
   try {
     await run('umoci', ['unpack', '--image', `${layout}:latest`, bundle]);
@@ -38,21 +38,17 @@ export async function unpackImage(image: string, name: string): Promise<Bundle> 
       `images: umoci unpack ${image} failed: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`,
     );
   }
-  const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> };
-  const manifest = JSON.parse(readFileSync(blobPath(layout, index.manifests[0]!.digest), 'utf8')) as { layers: Array<{ size: number }> };
-  return { home: dir, dir: bundle, compressedSize: manifest.layers.reduce((sum, layer) => sum + layer.size, 0) };
+  return { home: dir, dir: bundle };
 }
 
 export function removeBundle(bundle: Bundle): void {
   rmSync(bundle.home, { recursive: true, force: true });
 }
 
-const blobPath = (layout: string, digest: string) => join(layout, 'blobs', ...digest.split(':'));
-
 export interface RunOptions {
   id: string; // the container's name for runc
   env?: Record<string, string>; // added to the image's environment (the pod's env)
-  files?: Record<string, string>; // container path → host file, mounted read-only (the pod's Secret and ConfigMap volumes)
+  files?: Record<string, string>; // container path → host file, mounted read-only and world-readable as a Secret volume projects it
 }
 
 export interface RunningContainer {
@@ -69,7 +65,7 @@ export interface RunningContainer {
 }
 
 /** What the bundle's config.json becomes: the chart's securityContext and the pod's env, volumes and network. */
-function podSpec(config: RuntimeSpec, options: RunOptions): RuntimeSpec {
+function podSpec(config: RuntimeSpec, options: RunOptions, files: Record<string, string>): RuntimeSpec {
   const env = new Map(config.process.env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry] as const));
   for (const [name, value] of Object.entries(options.env ?? {})) env.set(name, `${name}=${value}`);
   const none: string[] = [];
@@ -86,7 +82,7 @@ function podSpec(config: RuntimeSpec, options: RunOptions): RuntimeSpec {
     mounts: [
       ...config.mounts,
       { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777', 'size=64m'] },
-      ...Object.entries(options.files ?? {}).map(([destination, source]) => ({
+      ...Object.entries(files).map(([destination, source]) => ({
         destination,
         type: 'bind',
         source,
@@ -108,7 +104,15 @@ interface RuntimeSpec {
 /** Starts the bundle's entry point with runc; the container lives until it exits or `remove()`. */
 export function runContainer(bundle: Bundle, options: RunOptions): RunningContainer {
   const configFile = join(bundle.dir, 'config.json');
-  const config = podSpec(JSON.parse(readFileSync(configFile, 'utf8')) as RuntimeSpec, options);
+  // Copies with mode 0444 (a Secret volume's default 0644, read-only): the host's may be root's alone, and the container runs as uid 1000.
+  const files: Record<string, string> = {};
+  mkdirSync(join(bundle.home, 'files'), { recursive: true });
+  for (const [index, [destination, source]] of Object.entries(options.files ?? {}).entries()) {
+    files[destination] = join(bundle.home, 'files', String(index));
+    copyFileSync(source, files[destination]);
+    chmodSync(files[destination], 0o444);
+  }
+  const config = podSpec(JSON.parse(readFileSync(configFile, 'utf8')) as RuntimeSpec, options, files);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
   mkdirSync(RUNC_ROOT, { recursive: true });
   const runc = (args: string[]) => ['--root', RUNC_ROOT, ...args];
