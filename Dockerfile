@@ -4,12 +4,13 @@
 #
 #   docker build --target ticketing -t quickdeal/ticketing .     (also: admission, payment, operator)
 #
-# skaffold.yaml builds all four. Each image runs `node <entrypoint>` as uid 1000 with nothing to
-# write outside /tmp, so it works with a read-only root filesystem; there is no HEALTHCHECK
-# because Kubernetes probes /healthz and /readyz (charts/quickdeal). The chart's tests check what
-# can be checked without a Docker engine: the files copied here exist, each ENTRYPOINT is what the
-# build produces, and the built service starts from it with node
-# (charts/quickdeal/test/dockerfile.int.test.ts).
+# skaffold.yaml builds all four. Without Docker, `npm run images` builds them with buildah on a
+# locally made base (--build-arg NODE_IMAGE=…) and `npm run test:images` runs each with runc.
+# Each image runs `node <entrypoint>` as uid 1000 with nothing to write outside /tmp, so it works
+# with a read-only root filesystem; there is no HEALTHCHECK because Kubernetes probes /healthz and
+# /readyz (charts/quickdeal). The chart's tests also check, without any image tool, that the files
+# copied here exist, that each ENTRYPOINT is what the build produces and that the built service
+# starts from it with node (charts/quickdeal/test/dockerfile.k8s.test.ts).
 
 ARG NODE_IMAGE=node:24-slim
 

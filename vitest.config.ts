@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // Where tests live; the file name says what a test needs (see the projects below).
 const TEST_ROOTS = ['services/*/test', 'operator/test', 'loadtest/test', 'dev/test', 'charts/**/test'];
 const files = (suffix: string) => TEST_ROOTS.map((root) => `${root}/**/*${suffix}`);
-const NEEDS_SERVERS = ['.int.test.ts', '.k8s.test.ts', '.browser.test.ts', '.cluster.test.ts'];
+const NEEDS_SERVERS = ['.int.test.ts', '.k8s.test.ts', '.browser.test.ts', '.cluster.test.ts', '.image.test.ts'];
 
 // Workspace packages resolve to their TypeScript sources, as with `node --conditions=quickdeal-source`.
 const SERVER_CONDITIONS = ['quickdeal-source', 'module', 'node', 'development|production'];
@@ -31,6 +31,22 @@ export default defineConfig({
                 globalSetup: ['dev/test-setup/cluster.ts'],
                 testTimeout: 240_000,
                 hookTimeout: 300_000,
+              },
+            },
+          ]
+        : []),
+      // The Dockerfile built into real images with buildah and each run with runc (root, and minutes
+      // for a first build): opt-in, `npm run test:images` (QUICKDEAL_IMAGE_TESTS=1).
+      ...(process.env.QUICKDEAL_IMAGE_TESTS === '1'
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'images', // the kubernetes project's servers: the operator's image needs an API server
+                include: files('.image.test.ts'),
+                globalSetup: ['dev/test-setup/kubernetes.ts'],
+                testTimeout: 180_000,
+                hookTimeout: 2_400_000,
               },
             },
           ]

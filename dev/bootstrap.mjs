@@ -1,18 +1,34 @@
 #!/usr/bin/env node
 // `npm test`: npm dependencies, lint, type check, then every vitest project (the integration,
-// kubernetes and browser projects provision their servers in their globalSetup), then the cluster
-// project on its own (it starts the cluster profile). With arguments, one vitest run with them. Ends with one line,
-// `tests: N passed, M failed`, and a non-zero exit on any failure. Plain JavaScript with no dependencies.
+// kubernetes and browser projects provision their servers in their globalSetup), then the unit, process
+// and flash-sale tests again on the images' Node 24, then the cluster project on its own (it starts
+// the cluster profile). With arguments, one vitest run with them; `test-node24 [arguments]` runs the
+// Node 24 pass alone (or those test files on Node 24). Ends with one line, `tests: N passed, M failed`,
+// and a non-zero exit on any failure. Plain JavaScript with no dependencies.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NODE24_VERSION, ensureNode24 } from './node-runtime.mjs';
 import { ensureNpmDeps } from './npm-deps.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const testState = join(root, '.quickdeal', 'test');
 const REPORT = join(testState, 'vitest-report.json');
 const SETUP_FAILURE = join(testState, 'setup-failure.txt'); // written by dev/test-setup/setup-failure.ts
+
+/**
+ * The tests that run QuickDeal's code on the images' Node 24 as well, beside the whole unit project
+ * (pure logic, a minute or two): every test that starts a service's main.ts as its own process (they
+ * spawn process.execPath, so the vitest run's Node), and the in-process flash sales (ticketing,
+ * admission and payment in vitest's own process).
+ */
+const NODE24_INTEGRATION_TESTS = [
+  'dev/test/service-processes.int.test.ts',
+  'services/admission/test/crash.int.test.ts',
+  'dev/test/flash-sale.int.test.ts',
+  'loadtest/test/flash-sale.int.test.ts',
+];
 
 function fail(line) {
   console.error(`npm test: ${line}`);
@@ -68,7 +84,25 @@ function countResults(report) {
   return { passed: report.numPassedTests, failed: report.numFailedTests + emptyFailedFiles };
 }
 
-async function test(vitestArgs) {
+/** The passes that run vitest itself on Node 24: the unit project and NODE24_INTEGRATION_TESTS, or the given vitest arguments. */
+function node24Passes(vitestArgs = []) {
+  let node;
+  try {
+    node = ensureNode24();
+  } catch (error) {
+    fail(error.message);
+  }
+  // Anything a test starts by the name `node` is that Node too; the process tests check the version their services report.
+  const env = { PATH: `${dirname(node)}:${process.env.PATH ?? ''}`, QUICKDEAL_TEST_NODE_VERSION: `v${NODE24_VERSION}` };
+  const pass = (args, what) => ({ node, args, env, title: `${what}, on Node ${NODE24_VERSION} (${node})` });
+  if (vitestArgs.length > 0) return [pass(vitestArgs, vitestArgs.join(' '))];
+  return [
+    pass(['--project', 'unit'], 'the unit tests again'),
+    pass(['--project', 'integration', ...NODE24_INTEGRATION_TESTS], 'the process and flash-sale tests again'),
+  ];
+}
+
+async function test(vitestArgs, { node24Only = false } = {}) {
   try {
     ensureNpmDeps(root);
   } catch (error) {
@@ -79,18 +113,18 @@ async function test(vitestArgs) {
 
   // The cluster profile's tests kill brokers, Redis primaries and service processes and time the
   // stalls, so a whole `npm test` runs them after the rest, alone on the machine's cores.
-  const passes =
-    vitestArgs.length > 0
-      ? [{ args: vitestArgs, env: {} }]
-      : [
-          { args: [], env: {} },
-          { args: ['--project', 'cluster'], env: { QUICKDEAL_CLUSTER_TESTS: '1' } },
-        ];
+  let passes;
+  if (node24Only) passes = node24Passes(vitestArgs);
+  else if (vitestArgs.length > 0) passes = [{ args: vitestArgs, env: {} }];
+  else {
+    passes = [{ args: [], env: {} }, ...node24Passes(), { args: ['--project', 'cluster'], env: { QUICKDEAL_CLUSTER_TESTS: '1' } }];
+  }
   let passed = 0;
   let failed = 0;
   let code = 0;
   for (const pass of passes) {
-    const result = await runVitest(pass.args, pass.env);
+    if (pass.title) console.log(`\n${'node 24'.padEnd(11)} ${pass.title}`);
+    const result = await runVitest(pass.args, pass.env, pass.node);
     passed += result.passed;
     failed += result.failed;
     code ||= result.code;
@@ -99,14 +133,14 @@ async function test(vitestArgs) {
   process.exit(code !== 0 || failed > 0 ? 1 : 0);
 }
 
-async function runVitest(vitestArgs, env) {
+async function runVitest(vitestArgs, env, node = process.execPath) {
   mkdirSync(testState, { recursive: true });
   rmSync(REPORT, { force: true });
   rmSync(SETUP_FAILURE, { force: true });
   // kafkajs 2.2.4 schedules negative timeouts, which Node 24 warns about (tulios/kafkajs#1751): harmless.
   const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --conditions=quickdeal-source --disable-warning=TimeoutNegativeWarning`.trim();
   const vitest = await run(
-    process.execPath,
+    node,
     [
       join(root, 'node_modules', 'vitest', 'vitest.mjs'),
       'run',
@@ -127,4 +161,5 @@ async function runVitest(vitestArgs, env) {
 
 const [command, ...rest] = process.argv.slice(2);
 if (command === 'test') await test(rest);
-else fail(`unknown command '${command ?? ''}' (usage: node dev/bootstrap.mjs test [vitest arguments])`);
+else if (command === 'test-node24') await test(rest, { node24Only: true });
+else fail(`unknown command '${command ?? ''}' (usage: node dev/bootstrap.mjs test|test-node24 [vitest arguments])`);

@@ -4,6 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** How to run npm: under `npm test`/`npm start`, npm_execpath names the npm that is running us. */
+export function npmCommand() {
+  const npmCli = process.env.npm_execpath;
+  return npmCli && npmCli.endsWith('.js') ? [process.execPath, [npmCli]] : ['npm', []];
+}
+
 /** Throws an Error with a one-line message when npm fails. */
 export function ensureNpmDeps(root) {
   const lock = join(root, 'package-lock.json');
@@ -16,9 +22,7 @@ export function ensureNpmDeps(root) {
   process.stdout.write(
     `${'npm'.padEnd(11)} ${args[0] === 'ci' ? 'node_modules is missing' : 'package-lock.json changed'}: npm ${args[0]} …\n`,
   );
-  // Under `npm test`/`npm start`, npm_execpath names the npm that is running us.
-  const npmCli = process.env.npm_execpath;
-  const [command, prefix] = npmCli && npmCli.endsWith('.js') ? [process.execPath, [npmCli]] : ['npm', []];
+  const [command, prefix] = npmCommand();
   const result = spawnSync(command, [...prefix, ...args, '--no-audit', '--no-fund'], {
     cwd: root,
     stdio: 'inherit',

@@ -8,13 +8,14 @@ import type { Command } from './commands/command.js';
 import { apply } from './commands/apply.js';
 import { down } from './commands/down.js';
 import { get } from './commands/get.js';
+import { images } from './commands/images.js';
 import { status } from './commands/status.js';
 import { up } from './commands/up.js';
 import { verifyDrawCommand } from './commands/verify-draw.js';
 import { SetupError } from './errors.js';
 import type { ProfileName } from './profiles.js';
 
-const commands: Record<string, Command> = { up, down, status, apply, get, 'verify-draw': verifyDrawCommand };
+const commands: Record<string, Command> = { up, down, status, apply, get, images, 'verify-draw': verifyDrawCommand };
 
 const PROFILES: readonly ProfileName[] = ['dev', 'test', 'fault', 'cluster'];
 

@@ -5,9 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TicketKeyring } from '@quickdeal/core';
 import { repoRoot } from '../src/paths.js';
 import { endpoints } from '../src/profiles.js';
-import { startServiceProcess } from '../src/testing/index.js';
+import { metricValue, startServiceProcess } from '../src/testing/index.js';
 
 const stack = endpoints('test');
+/** The Node every service process must run on: the one running the tests, or the one npm test's Node 24 pass names. */
+const expectedNode = process.env.QUICKDEAL_TEST_NODE_VERSION ?? process.version;
 const running: ChildProcess[] = [];
 
 afterEach(async () => {
@@ -49,6 +51,8 @@ describe.each(['ticketing', 'admission', 'payment'])('the %s service as a proces
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('quickdeal_http_request_duration_seconds_bucket');
     expect(metrics).toContain(`service="${service}"`);
+    const onNode = metricValue(metrics, 'quickdeal_process_nodejs_version_info', { version: expectedNode });
+    expect(onNode, `runs on Node ${expectedNode}`).toBe(1);
     // headers are read from the real Node request: the caller's request id comes back, and the shopper and ticket headers count
     const traced = await fetch(`${base}/no-such-path`, { headers: { 'X-Request-Id': 'trace-42' } });
     expect(traced.headers.get('x-request-id')).toBe('trace-42');

@@ -7,14 +7,12 @@
  * Kafka, Redis, Postgres and API server, writes nothing outside /tmp, and stops cleanly on SIGTERM.
  * In the kubernetes project because the operator's image needs an API server.
  */
-import { lstatSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TicketKeyring } from '@quickdeal/core';
 import { repoRoot } from '@quickdeal/dev/paths';
-import { endpoints } from '@quickdeal/dev/profiles';
-import { freePort, startProcess, uniqueName, waitForHttp } from '@quickdeal/dev/testing';
+import { freePort, startProcess, waitForHttp } from '@quickdeal/dev/testing';
 import { clients, createNamespace, deleteNamespace, type Clients } from '@quickdeal/dev/testing/kubernetes';
 import {
   dockerBuilder,
@@ -26,6 +24,7 @@ import {
   stageByName,
   type BuiltStage,
 } from './support/dockerfile.js';
+import { imageEnv } from './support/image-env.js';
 
 const cluster = inject('kubernetes');
 const dockerfile = parseDockerfile(readFileSync(join(repoRoot, 'Dockerfile'), 'utf8'));
@@ -146,7 +145,7 @@ describe('Dockerfile, built', () => {
       // As in the container: no loader options, a home that cannot be written, the image's own ENV.
       const env = {
         ...image.env,
-        ...(await serviceEnv(target)),
+        ...(await imageEnv(target, { keyDir, kubeconfig: cluster.kubeconfig, namespace })),
         PORT: String(port),
         HOST: '127.0.0.1',
         HOME: '/nonexistent',
@@ -173,40 +172,6 @@ describe('Dockerfile, built', () => {
     },
     120_000,
   );
-
-  async function serviceEnv(target: (typeof targets)[number]): Promise<Record<string, string>> {
-    const stack = endpoints('test');
-    const id = uniqueName('image');
-    const signing = await TicketKeyring.generateSigningJwk();
-    const signingFile = join(keyDir, `${target}-signing.jwk.json`);
-    const publicFile = join(keyDir, `${target}-verification.jwks.json`);
-    writeFileSync(signingFile, JSON.stringify(signing));
-    writeFileSync(publicFile, JSON.stringify({ keys: [{ ...signing, d: undefined }] }));
-    const kafka = { KAFKA_BROKERS: stack.kafkaBrokers.join(','), KAFKA_TOPIC_PREFIX: `qdimage.${id}.` };
-    switch (target) {
-      case 'ticketing':
-        return { ...kafka, REDIS_URL: stack.redisUrl, TICKET_SIGNING_KEY_FILE: signingFile, SHOPPER_IDENTITY: 'header' };
-      case 'admission':
-        return { ...kafka, REDIS_URL: stack.redisUrl, ADMISSION_GROUP_ID: id };
-      case 'payment':
-        return {
-          REDIS_URL: stack.redisUrl,
-          DATABASE_URL: stack.postgresUrl,
-          TICKET_VERIFICATION_KEYS_FILE: publicFile,
-          SHOPPER_IDENTITY: 'header',
-        };
-      case 'operator':
-        return {
-          ...kafka,
-          REDIS_URL: stack.redisUrl,
-          DATABASE_URL: stack.postgresUrl,
-          KUBECONFIG: cluster.kubeconfig,
-          POD_NAMESPACE: namespace,
-          WATCH_NAMESPACE: namespace,
-          LEASE_NAME: id,
-        };
-    }
-  }
 });
 
 /** Every path under the image's filesystem with its size and modification time. */

@@ -1,4 +1,4 @@
-import { KeyObject, randomBytes, sign } from 'node:crypto';
+import { KeyObject, createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { calculateJwkThumbprint, compactVerify, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import { LRUCache } from 'lru-cache';
@@ -26,7 +26,7 @@ type Key = CryptoKey | KeyObject;
 /** The keys that sign tickets (one) and verify them (several, so keys rotate without dropping tickets). */
 export class TicketKeyring {
   private constructor(
-    readonly signing: { kid: string; key: Key } | undefined,
+    readonly signing: { kid: string; key: KeyObject } | undefined,
     private readonly verifying: Map<string, Key>,
     private readonly publicJwks: JWK[],
   ) {}
@@ -41,11 +41,18 @@ export class TicketKeyring {
       verifying.set(kid, (await importJWK({ ...publicJwk, alg: algorithm }, algorithm)) as Key);
       publicJwks.push({ ...publicJwk, kid, alg: algorithm, use: 'sig' });
     };
-    let signing: { kid: string; key: Key } | undefined;
+    let signing: { kid: string; key: KeyObject } | undefined;
     if (signingJwk) {
       if (!signingJwk.d) throw new Error('the ticket signing key must be a private Ed25519 JWK (it has no "d")');
+      if (signingJwk.kty !== 'OKP' || signingJwk.crv !== 'Ed25519') {
+        throw new Error(`the ticket signing key must be a private Ed25519 JWK (it is ${signingJwk.kty} ${signingJwk.crv ?? ''})`.trim());
+      }
       const kid = signingJwk.kid ?? (await calculateJwkThumbprint({ ...signingJwk, d: undefined }));
-      signing = { kid, key: (await importJWK({ ...signingJwk, alg: algorithm }, algorithm)) as Key };
+      // A node:crypto key, as TicketSigner signs with: Node 24 deprecates turning a WebCrypto key into one (DEP0204).
+      signing = {
+        kid,
+        key: createPrivateKey({ key: { kty: signingJwk.kty, crv: signingJwk.crv, x: signingJwk.x, d: signingJwk.d }, format: 'jwk' }),
+      };
       await addPublic({ ...signingJwk, kid });
     }
     for (const jwk of verificationJwks) await addPublic(jwk);
@@ -117,7 +124,7 @@ export class TicketSigner {
   constructor(keyring: TicketKeyring) {
     const signing = keyring.signing;
     if (!signing) throw new Error('this keyring has no signing key');
-    this.key = signing.key instanceof KeyObject ? signing.key : KeyObject.from(signing.key);
+    this.key = signing.key;
     this.encodedHeader = Buffer.from(JSON.stringify({ alg: algorithm, kid: signing.kid, typ: 'JWT' })).toString('base64url');
   }
 

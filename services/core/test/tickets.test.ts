@@ -10,6 +10,20 @@ async function signedTicket(keyring: TicketKeyring, exp: number) {
 }
 
 describe('tickets', () => {
+  // First in the file: Node prints a deprecation once per process.
+  it('are signed with no runtime warning (Node 24 deprecates KeyObject.from of a non-extractable CryptoKey, DEP0204)', async () => {
+    const warnings: string[] = [];
+    const collect = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', collect);
+    try {
+      await signedTicket(await TicketKeyring.create(await TicketKeyring.generateSigningJwk()), 10_000);
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', collect);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('verify under every live key, so signing keys rotate without dropping tickets', async () => {
     const oldJwk = await TicketKeyring.generateSigningJwk();
     const newJwk = await TicketKeyring.generateSigningJwk();
