@@ -36,7 +36,7 @@ export default defineConfig({
           ]
         : []),
       // The Dockerfile built into real images with buildah and each run with runc (root, and minutes
-      // for a first build): opt-in, `npm run test:images` (QUICKDEAL_IMAGE_TESTS=1).
+      // for a first build): the last pass of `npm test`, or alone `npm run test:images` (QUICKDEAL_IMAGE_TESTS=1).
       ...(process.env.QUICKDEAL_IMAGE_TESTS === '1'
         ? [
             {

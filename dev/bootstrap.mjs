@@ -2,7 +2,8 @@
 // `npm test`: npm dependencies, lint, type check, then every vitest project (the integration,
 // kubernetes and browser projects provision their servers in their globalSetup), then the unit, process
 // and flash-sale tests again on the images' Node 24, then the cluster project on its own (it starts
-// the cluster profile). With arguments, one vitest run with them; `test-node24 [arguments]` runs the
+// the cluster profile), then the images project (the Dockerfile built with buildah and each image run
+// with runc; a first build takes minutes, later ones reuse ~/.cache/quickdeal/images). With arguments, one vitest run with them; `test-node24 [arguments]` runs the
 // Node 24 pass alone (or those test files on Node 24). Ends with one line, `tests: N passed, M failed`,
 // and a non-zero exit on any failure. Plain JavaScript with no dependencies.
 import { spawn } from 'node:child_process';
@@ -117,7 +118,12 @@ async function test(vitestArgs, { node24Only = false } = {}) {
   if (node24Only) passes = node24Passes(vitestArgs);
   else if (vitestArgs.length > 0) passes = [{ args: vitestArgs, env: {} }];
   else {
-    passes = [{ args: [], env: {} }, ...node24Passes(), { args: ['--project', 'cluster'], env: { QUICKDEAL_CLUSTER_TESTS: '1' } }];
+    passes = [
+      { args: [], env: {} },
+      ...node24Passes(),
+      { args: ['--project', 'cluster'], env: { QUICKDEAL_CLUSTER_TESTS: '1' } },
+      { args: ['--project', 'images'], env: { QUICKDEAL_IMAGE_TESTS: '1' } },
+    ];
   }
   let passed = 0;
   let failed = 0;
