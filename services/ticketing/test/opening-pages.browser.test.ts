@@ -4,60 +4,18 @@
  * deal's immediate grant, and a proof of work solved in a Web Worker. A whole waiting room (real
  * Kafka, Redis, Postgres) behind the local gateway; screenshots in .quickdeal/screenshots/.
  */
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { drawOrder, seedCommitment } from '@quickdeal/core';
-import {
-  launchChromium,
-  screenshotDir,
-  startHttpStack,
-  startWaitingRoom,
-  uniqueName,
-  type HttpStack,
-  type WaitingRoom,
-} from '@quickdeal/dev/testing';
+import { uniqueName } from '@quickdeal/dev/testing';
 import { messages } from '../src/pages/index.js';
+import { pagesInChromium, shows, snap, text } from './pages-in-chromium.js';
 
-const PHONE = { width: 390, height: 844 };
-
-let room: WaitingRoom;
-let stack: HttpStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-const shots = screenshotDir();
-
-beforeAll(async () => {
-  [room, browser] = await Promise.all([startWaitingRoom({ sweepIntervalMs: 100 }), launchChromium(inject('chromiumPath'))]);
-  stack = await startHttpStack(room);
-});
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  expect(pageErrors.splice(0)).toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  await room?.close();
-});
+const chromium = pagesInChromium();
 
 /** A shopper's tab; `gatewayUser` stands in for a gateway that names the shopper (the page then joins by itself). */
 async function shopperTab(locale: 'ko-KR' | 'en-US', gatewayUser?: string): Promise<Page> {
-  const context = await browser.newContext({
-    locale,
-    viewport: PHONE,
-    deviceScaleFactor: 1,
-    ...(gatewayUser ? { extraHTTPHeaders: { 'X-User-Id': gatewayUser } } : {}),
-  });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`${error.name}: ${error.message}`));
-  page.on('console', (message) => {
-    if (/Content Security Policy|Uncaught/i.test(message.text())) pageErrors.push(message.text());
-  });
+  const page = await chromium.shopperTab(locale, { gatewayUser });
   // every screen the page shows, in order, and the longest the main thread went without running a timer while solving a proof of work
   await page.addInitScript(() => {
     const w = window as unknown as { screens: string[]; longestStallMs: number };
@@ -77,21 +35,17 @@ async function shopperTab(locale: 'ko-KR' | 'en-US', gatewayUser?: string): Prom
   return page;
 }
 
-const screen = (page: Page, name: string) => page.locator(`section[data-screen="${name}"]`);
-const shows = (page: Page, name: string, timeout = 30_000) => screen(page, name).waitFor({ state: 'visible', timeout });
-const text = async (page: Page, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
-const snap = (page: Page, name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 const screensOf = (page: Page) => page.evaluate(() => (window as unknown as { screens: string[] }).screens);
 
 async function joinLine(page: Page, dealId: string, shopperId: string): Promise<void> {
-  await page.goto(`${stack.url}/deals/${dealId}`);
+  await page.goto(`${chromium.stack.url}/deals/${dealId}`);
   await shows(page, 'join');
   await page.locator('#shopper').fill(shopperId);
   await page.locator('#join').click();
 }
 
 const published = async (dealId: string) =>
-  (await (await room.ticketing.request(`/api/v1/deals/${dealId}/draw`)).json()) as {
+  (await (await chromium.room.ticketing.request(`/api/v1/deals/${dealId}/draw`)).json()) as {
     commitment: string;
     seed: string | null;
     state: string;
@@ -108,13 +62,13 @@ describe('the opening in Chromium', () => {
       admission: { maxActiveShoppers: 1, checkoutWindow: '30s' },
       queue: { prequeue: '17s' },
     };
-    const { dealId } = await room.createDeal(spec);
+    const { dealId } = await chromium.room.createDeal(spec);
     const { commitment } = await published(dealId);
 
     // Behind a gateway, the page counts down to the pre-queue's opening and joins it by itself.
     const signedIn = uniqueName('early');
     const en = await shopperTab('en-US', signedIn);
-    await en.goto(`${stack.url}/deals/${dealId}`);
+    await en.goto(`${chromium.stack.url}/deals/${dealId}`);
     await shows(en, 'notopen');
     expect(await text(en, '#notopen-lead')).toMatch(/^The pre-queue opens at .+, before the sale opens at /);
     expect(await text(en, '#opens-in')).toMatch(/^0:0\d$/);
@@ -140,7 +94,7 @@ describe('the opening in Chromium', () => {
     expect(await text(ko, '#draw-commitment')).toBe(commitment);
     await snap(ko, 'prequeue-ko');
     const others = [uniqueName('api'), uniqueName('api')];
-    for (const shopperId of others) expect((await room.takeTicket(dealId, shopperId)).body.status).toBe('PREQUEUED');
+    for (const shopperId of others) expect((await chromium.room.takeTicket(dealId, shopperId)).body.status).toBe('PREQUEUED');
 
     // At the open the draw places everyone; the pages show their drawn place and, once all are in line, the seed.
     await shows(en, 'waiting', 30_000);
@@ -166,7 +120,7 @@ describe('the opening in Chromium', () => {
   }, 120_000);
 
   it('a WhenBusy deal with free slots lets the shopper in at once; its proof of work is solved in a worker without freezing the page', async () => {
-    const { dealId } = await room.createDeal({
+    const { dealId } = await chromium.room.createDeal({
       stock: 2,
       admission: { maxActiveShoppers: 2, checkoutWindow: '30s' },
       queue: { mode: 'WhenBusy', proofOfWork: { difficulty: 20_000 } },

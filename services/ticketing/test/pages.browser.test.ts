@@ -3,15 +3,12 @@
  * Kafka, Redis and Postgres; ticketing and payment over HTTP behind the local gateway). Screenshots
  * of each screen land in .quickdeal/screenshots/ for a person to look at.
  */
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet } from 'jose';
 import { tokenIdentity } from '@quickdeal/core';
 import {
   createShopSessions,
-  launchChromium,
-  screenshotDir,
   startHttpStack,
   startWaitingRoom,
   uniqueName,
@@ -20,78 +17,18 @@ import {
   type WaitingRoom,
 } from '@quickdeal/dev/testing';
 import { messages } from '../src/pages/index.js';
+import { pagesInChromium, screen, shows, snap, text } from './pages-in-chromium.js';
 
-const PHONE = { width: 390, height: 844 };
+const chromium = pagesInChromium();
 const KOREAN_PHONE = { name: '퀵딜 데모폰 256GB', price: 1_550_000, currency: 'KRW' };
 
-let room: WaitingRoom;
-let stack: HttpStack;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-const pageErrors: string[] = [];
-const shots = screenshotDir();
-
-beforeAll(async () => {
-  [room, browser] = await Promise.all([startWaitingRoom({ sweepIntervalMs: 100 }), launchChromium(inject('chromiumPath'))]);
-  stack = await startHttpStack(room);
-});
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((context) => context.close()));
-  expect(pageErrors.splice(0)).toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-  await room?.close();
-});
-
-/**
- * A shopper's browser tab: its own context, so its own sessionStorage, like a separate person.
- * `gatewayUser` stands in for an authenticating gateway that adds X-User-Id to every request.
- */
-async function shopperTab(locale: 'ko-KR' | 'en-US', viewport = PHONE, gatewayUser?: string): Promise<Page> {
-  const context = await browser.newContext({
-    locale,
-    viewport,
-    deviceScaleFactor: 1,
-    ...(gatewayUser ? { extraHTTPHeaders: { 'X-User-Id': gatewayUser } } : {}),
-  });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.on('pageerror', (error) => pageErrors.push(`${error.name}: ${error.message}`));
-  page.on('console', (message) => {
-    if (/Content Security Policy|Uncaught/i.test(message.text())) pageErrors.push(message.text());
-  });
-  return page;
-}
-
-const screen = (page: Page, name: string) => page.locator(`section[data-screen="${name}"]`);
-
-async function shows(page: Page, name: string, timeout = 30_000): Promise<void> {
-  try {
-    await screen(page, name).waitFor({ state: 'visible', timeout });
-  } catch (error) {
-    const showing = await page
-      .evaluate(() => `${document.body.dataset.showing} (${document.querySelector('#notice')?.textContent ?? ''})`)
-      .catch(() => '?');
-    throw new Error(`expected the ${name} screen, the page shows ${showing}: ${(error as Error).message.split('\n')[0]}`);
-  }
-}
-
 async function joinLine(page: Page, dealId: string, shopperId: string): Promise<void> {
-  await page.goto(`${stack.url}/deals/${dealId}`);
+  await page.goto(`${chromium.stack.url}/deals/${dealId}`);
   await shows(page, 'join');
   await page.locator('#shopper').fill(shopperId);
   await page.locator('#join').click();
 }
 
-async function snap(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-const text = async (page: Page, selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
 const storedTicket = (page: Page, dealId: string) =>
   page.evaluate(
     (key) => JSON.parse(sessionStorage.getItem(key) ?? 'null') as { ticket: string; queueNumber: number } | null,
@@ -100,16 +37,16 @@ const storedTicket = (page: Page, dealId: string) =>
 
 /** Waits until an API shopper's checkout is open, then gives it up, letting the next one in. */
 async function admitAndCancel(dealId: string, shopperId: string, ticket: string): Promise<void> {
-  await room.waitFor(
-    () => room.status(dealId, shopperId, ticket),
+  await chromium.room.waitFor(
+    () => chromium.room.status(dealId, shopperId, ticket),
     (r) => r.body.status === 'ACCESS_GRANTED',
     30_000,
   );
-  expect((await room.cancel(dealId, shopperId, ticket)).status).toBe(204);
+  expect((await chromium.room.cancel(dealId, shopperId, ticket)).status).toBe(204);
 }
 
 async function soldCount(dealId: string): Promise<number> {
-  const row = await room.db
+  const row = await chromium.room.db
     .selectFrom('orders')
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .where('deal_id', '=', dealId)
@@ -119,7 +56,7 @@ async function soldCount(dealId: string): Promise<number> {
 
 describe('the waiting room and checkout in Chromium', () => {
   it('a shopper joins, waits behind others, is admitted and pays (after a declined card)', async () => {
-    const { dealId } = await room.createDeal({
+    const { dealId } = await chromium.room.createDeal({
       stock: 5,
       product: KOREAN_PHONE,
       admission: { maxActiveShoppers: 1, checkoutWindow: '15s' },
@@ -127,16 +64,16 @@ describe('the waiting room and checkout in Chromium', () => {
     const ko = messages.ko;
 
     // Alice is first: admitted at once, she is taken to checkout.
-    const alice = await shopperTab('ko-KR');
+    const alice = await chromium.shopperTab('ko-KR');
     await joinLine(alice, dealId, uniqueName('alice'));
     await alice.waitForFunction((key) => sessionStorage.getItem(key) !== null, `quickdeal.ticket.${dealId}`);
 
     // Two shoppers (through the API) and then Bob, in a tab of his own, queue behind her.
     const xavier = uniqueName('xavier');
     const yuna = uniqueName('yuna');
-    const x = await room.takeTicket(dealId, xavier);
-    const y = await room.takeTicket(dealId, yuna);
-    const bob = await shopperTab('ko-KR');
+    const x = await chromium.room.takeTicket(dealId, xavier);
+    const y = await chromium.room.takeTicket(dealId, yuna);
+    const bob = await chromium.shopperTab('ko-KR');
     await joinLine(bob, dealId, uniqueName('bob'));
     await shows(bob, 'waiting');
     expect(await text(bob, '#queue-number')).toBe('4');
@@ -188,25 +125,25 @@ describe('the waiting room and checkout in Chromium', () => {
   });
 
   it('a shopper waiting for the last unit meets sold out, and so does one who comes later', async () => {
-    const { dealId } = await room.createDeal({ stock: 1, admission: { maxActiveShoppers: 1, checkoutWindow: '30s' } });
+    const { dealId } = await chromium.room.createDeal({ stock: 1, admission: { maxActiveShoppers: 1, checkoutWindow: '30s' } });
     const first = uniqueName('first');
-    const ticket = (await room.takeTicket(dealId, first)).body.ticket as string;
-    await room.waitFor(
-      () => room.status(dealId, first, ticket),
+    const ticket = (await chromium.room.takeTicket(dealId, first)).body.ticket as string;
+    await chromium.room.waitFor(
+      () => chromium.room.status(dealId, first, ticket),
       (r) => r.body.status === 'ACCESS_GRANTED',
     );
 
-    const waiting = await shopperTab('ko-KR');
+    const waiting = await chromium.shopperTab('ko-KR');
     await joinLine(waiting, dealId, uniqueName('waiting'));
     await shows(waiting, 'waiting');
     expect(await text(waiting, '#ahead')).toBe(messages.ko.next);
 
-    expect((await room.pay(dealId, first, ticket)).status).toBe(201);
+    expect((await chromium.room.pay(dealId, first, ticket)).status).toBe(201);
     await shows(waiting, 'soldout');
     expect(await text(waiting, '#soldout-heading')).toBe(messages.ko.soldOutHeading);
     await snap(waiting, 'soldout-ko');
 
-    const late = await shopperTab('en-US');
+    const late = await chromium.shopperTab('en-US');
     await joinLine(late, dealId, uniqueName('late'));
     await shows(late, 'soldout');
     expect(await text(late, '#soldout-heading')).toBe('Sold out');
@@ -214,11 +151,11 @@ describe('the waiting room and checkout in Chromium', () => {
   });
 
   it('a reload keeps the place in line: the same ticket and queue number, no new ticket', async () => {
-    const { dealId } = await room.createDeal({ stock: 5, admission: { maxActiveShoppers: 1, checkoutWindow: '30s' } });
+    const { dealId } = await chromium.room.createDeal({ stock: 5, admission: { maxActiveShoppers: 1, checkoutWindow: '30s' } });
     const holder = uniqueName('holder');
-    await room.takeTicket(dealId, holder);
+    await chromium.room.takeTicket(dealId, holder);
 
-    const page = await shopperTab('en-US', { width: 1024, height: 768 });
+    const page = await chromium.shopperTab('en-US', { viewport: { width: 1024, height: 768 } });
     await joinLine(page, dealId, uniqueName('reloader'));
     await shows(page, 'waiting');
     const number = await text(page, '#queue-number');
@@ -231,16 +168,16 @@ describe('the waiting room and checkout in Chromium', () => {
     expect(await text(page, '#queue-number')).toBe(number);
     expect((await storedTicket(page, dealId))?.ticket).toBe(saved?.ticket);
     expect(await screen(page, 'join').isVisible()).toBe(false);
-    const offsets = await room.admin.fetchTopicOffsets(room.registry.topicFor(dealId));
+    const offsets = await chromium.room.admin.fetchTopicOffsets(chromium.room.registry.topicFor(dealId));
     expect(offsets[0]?.high).toBe('2'); // two tickets in the line, not three
   });
 
   it('when the countdown runs out the unit goes to the next shopper in line', async () => {
-    const { dealId } = await room.createDeal({ stock: 1, admission: { maxActiveShoppers: 1, checkoutWindow: '5s' } });
-    const slow = await shopperTab('en-US');
+    const { dealId } = await chromium.room.createDeal({ stock: 1, admission: { maxActiveShoppers: 1, checkoutWindow: '5s' } });
+    const slow = await chromium.shopperTab('en-US');
     const slowId = uniqueName('slow');
     await joinLine(slow, dealId, slowId);
-    const next = await shopperTab('en-US');
+    const next = await chromium.shopperTab('en-US');
     await joinLine(next, dealId, uniqueName('next'));
     await shows(next, 'waiting');
     expect(await text(next, '#ahead')).toBe(messages.en.next);
@@ -252,7 +189,7 @@ describe('the waiting room and checkout in Chromium', () => {
     await shows(slow, 'timeup', 10_000);
     expect(await text(slow, '#countdown')).toBe('0:00');
     await snap(slow, 'timeup-en');
-    expect((await room.pay(dealId, slowId, slowTicket)).status).toBe(410);
+    expect((await chromium.room.pay(dealId, slowId, slowTicket)).status).toBe(410);
 
     await shows(next, 'granted');
     await shows(next, 'checkout');
@@ -263,14 +200,14 @@ describe('the waiting room and checkout in Chromium', () => {
 
   it('behind an authenticating gateway: waits for the opening by itself, joins, and can give the unit up', async () => {
     // (The server's pollAfterMs at the front is a fifth of the estimate, which a lone slot's window sets: keep it short.)
-    const { dealId } = await room.createDeal({
+    const { dealId } = await chromium.room.createDeal({
       stock: 1,
       opensAt: new Date(Date.now() + 3_000).toISOString(),
       admission: { maxActiveShoppers: 1, checkoutWindow: '15s' },
     });
     const shopperId = uniqueName('signed-in');
-    const page = await shopperTab('en-US', PHONE, shopperId);
-    await page.goto(`${stack.url}/deals/${dealId}`);
+    const page = await chromium.shopperTab('en-US', { gatewayUser: shopperId });
+    await page.goto(`${chromium.stack.url}/deals/${dealId}`);
     await shows(page, 'notopen');
     expect(await page.locator('#shopper').count()).toBe(0);
     expect(await text(page, '#opens-in')).toMatch(/^0:0[0-3]$/);
@@ -279,7 +216,7 @@ describe('the waiting room and checkout in Chromium', () => {
     // At the opening the page asks for its ticket by itself (within a few seconds' spread) and is let in.
     await shows(page, 'granted', 15_000);
     const ticket = (await storedTicket(page, dealId))?.ticket ?? '';
-    expect((await room.status(dealId, shopperId, ticket)).body.status).toBe('ACCESS_GRANTED');
+    expect((await chromium.room.status(dealId, shopperId, ticket)).body.status).toBe('ACCESS_GRANTED');
     await shows(page, 'checkout');
     expect(await page.locator('input[name="card"]').count()).toBe(0); // test cards only in the local demo
 
@@ -292,21 +229,21 @@ describe('the waiting room and checkout in Chromium', () => {
     await page.locator('#cancel-yes').click();
     await shows(page, 'cancelled');
     const after = uniqueName('after');
-    const next = await room.takeTicket(dealId, after);
-    await room.waitFor(
-      () => room.status(dealId, after, next.body.ticket),
+    const next = await chromium.room.takeTicket(dealId, after);
+    await chromium.room.waitFor(
+      () => chromium.room.status(dealId, after, next.body.ticket),
       (r) => r.body.status === 'ACCESS_GRANTED',
     );
   });
 
   it('speaks Korean or English as Accept-Language asks', async () => {
-    const { dealId } = await room.createDeal({ stock: 3, product: KOREAN_PHONE });
+    const { dealId } = await chromium.room.createDeal({ stock: 3, product: KOREAN_PHONE });
     for (const [locale, lang] of [
       ['ko-KR', 'ko'],
       ['en-US', 'en'],
     ] as const) {
-      const page = await shopperTab(locale);
-      await page.goto(`${stack.url}/deals/${dealId}`);
+      const page = await chromium.shopperTab(locale);
+      await page.goto(`${chromium.stack.url}/deals/${dealId}`);
       await shows(page, 'join');
       expect(await page.locator('html').getAttribute('lang')).toBe(lang);
       expect(await text(page, '#join-heading')).toBe(messages[lang].joinHeading);
@@ -338,7 +275,7 @@ describe('a shopper signed in at the shop (token mode)', () => {
   it('uses the session the shop hands over in the fragment to join by itself and pay; without one, asks to sign in', async () => {
     const { dealId } = await tokenRoom.createDeal({ stock: 2 });
     const shopperId = uniqueName('member');
-    const page = await shopperTab('en-US');
+    const page = await chromium.shopperTab('en-US');
     await page.goto(`${tokenStack.url}/deals/${dealId}#session=${await shop.sign(shopperId)}`);
     await page.waitForURL(`**/deals/${dealId}/checkout`, { timeout: 30_000 });
     await shows(page, 'checkout');
@@ -349,7 +286,7 @@ describe('a shopper signed in at the shop (token mode)', () => {
     await shows(page, 'paid');
     expect((await tokenRoom.store.shopperTicket(dealId, shopperId))?.state).toBe('purchased');
 
-    const stranger = await shopperTab('en-US');
+    const stranger = await chromium.shopperTab('en-US');
     await stranger.goto(`${tokenStack.url}/deals/${dealId}`);
     await shows(stranger, 'problem');
     expect(await text(stranger, '#problem-text')).toBe(messages.en.identity);
