@@ -77,12 +77,27 @@ async function staticChecks() {
   console.log(`lint, format and typecheck passed in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 
-/** The counts from vitest's JSON report; a file that failed without running a test counts as one failure. */
+/**
+ * The counts from vitest's JSON report, and one line per failure (the file, the test and the first
+ * line of its error); a file that failed without running a test counts as one failure.
+ */
 function countResults(report) {
-  const emptyFailedFiles = report.testResults.filter(
-    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
-  ).length;
-  return { passed: report.numPassedTests, failed: report.numFailedTests + emptyFailedFiles };
+  const failures = [];
+  let emptyFailedFiles = 0;
+  for (const file of report.testResults) {
+    const path = file.name.startsWith(root) ? file.name.slice(root.length + 1) : file.name;
+    const failedTests = file.assertionResults.filter((test) => test.status === 'failed');
+    for (const test of failedTests) failures.push(`${path} > ${test.fullName}: ${firstLine(test.failureMessages[0])}`);
+    if (file.status === 'failed' && failedTests.length === 0) {
+      emptyFailedFiles += 1;
+      failures.push(`${path}: ${firstLine(file.message)}`);
+    }
+  }
+  return { passed: report.numPassedTests, failed: report.numFailedTests + emptyFailedFiles, failures };
+}
+
+function firstLine(text) {
+  return (text ?? 'no message').trim().split('\n')[0].slice(0, 300);
 }
 
 /** The passes that run vitest itself on Node 24: the unit project and NODE24_INTEGRATION_TESTS, or the given vitest arguments. */
@@ -128,13 +143,17 @@ async function test(vitestArgs, { node24Only = false } = {}) {
   let passed = 0;
   let failed = 0;
   let code = 0;
+  const failures = [];
   for (const pass of passes) {
     if (pass.title) console.log(`\n${'node 24'.padEnd(11)} ${pass.title}`);
     const result = await runVitest(pass.args, pass.env, pass.node);
     passed += result.passed;
     failed += result.failed;
+    failures.push(...result.failures.map((failure) => (pass.node ? `[Node ${NODE24_VERSION}] ${failure}` : failure)));
     code ||= result.code;
   }
+  // Repeated at the very end, where a CI log's tail is read.
+  if (failures.length > 0) console.log(`\nfailed:\n${failures.map((failure) => `  ${failure}`).join('\n')}`);
   console.log(`tests: ${passed} passed, ${failed} failed`);
   process.exit(code !== 0 || failed > 0 ? 1 : 0);
 }
@@ -160,9 +179,9 @@ async function runVitest(vitestArgs, env, node = process.execPath) {
 
   if (existsSync(SETUP_FAILURE)) fail(readFileSync(SETUP_FAILURE, 'utf8').trim().split('\n')[0]);
   if (!existsSync(REPORT)) fail(`vitest exited with code ${vitest.code} before reporting any result (output above)`);
-  const { passed, failed } = countResults(JSON.parse(readFileSync(REPORT, 'utf8')));
+  const { passed, failed, failures } = countResults(JSON.parse(readFileSync(REPORT, 'utf8')));
   if (vitest.code !== 0 && failed === 0) console.log('vitest reported errors outside the tests (output above)');
-  return { passed, failed, code: vitest.code };
+  return { passed, failed, failures, code: vitest.code };
 }
 
 const [command, ...rest] = process.argv.slice(2);
