@@ -9,7 +9,15 @@ export type ReserveResult =
   /** Pre-queued, not yet placed by the draw: the pre-queue ticket again. */
   | { outcome: 'prequeued'; token: string }
   | { outcome: 'not_open'; opensAt: number }
-  | { outcome: 'closed'; closesAt: number };
+  | { outcome: 'closed'; closesAt: number }
+  /** Over the shopper's limit on asking: nothing else changed. */
+  | { outcome: 'rate_limited'; retryInMs: number };
+
+/** How many ticket requests one shopper may make per deal in a window (0: no limit). */
+export interface AskLimit {
+  asks: number;
+  windowMs: number;
+}
 
 /** A ticket as read from Kafka, ready for admission. `valid` is false when the message did not parse. */
 export interface QueuedTicket {
@@ -126,7 +134,8 @@ export type PrequeueResult =
   | { outcome: 'prequeued' }
   | { outcome: 'existing'; token: string }
   | { outcome: 'purchased' | 'unknown_deal' }
-  | { outcome: 'not_prequeue'; opensAt: number };
+  | { outcome: 'not_prequeue'; opensAt: number }
+  | { outcome: 'rate_limited'; retryInMs: number };
 
 export type DrawClaim =
   | { outcome: 'claimed'; fence: string; placedBatches: number; seed: string }

@@ -20,6 +20,7 @@ export {
 export type {
   Admission,
   AdmitResult,
+  AskLimit,
   BlockReason,
   ClaimResult,
   CompleteResult,

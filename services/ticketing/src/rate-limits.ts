@@ -1,8 +1,8 @@
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { errors, type RedisClient } from '@quickdeal/core';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { errors, type AskLimit } from '@quickdeal/core';
 
 export interface RateLimitSettings {
-  /** Ticket requests one shopper may make per minute, counted across every replica when Redis is shared (0: no limit). */
+  /** Ticket requests one shopper may make per deal and minute, counted across every replica (0: no limit). */
   ticketsPerShopperPerMinute: number;
   /** Status polls one shopper may make per 10 seconds, per process (0: no limit). */
   pollsPerShopperPer10s: number;
@@ -15,34 +15,36 @@ function limiter(keyPrefix: string, points: number, duration: number): RateLimit
   return points > 0 ? new RateLimiterMemory({ keyPrefix, points, duration }) : undefined;
 }
 
+/** 429 with Retry-After, in whole seconds of at least one. */
+export function rateLimited(retryInMs: number): Error {
+  return errors.tooManyRequests(Math.max(1, Math.ceil(retryInMs / 1000)));
+}
+
 /**
  * Per-shopper and per-client limits of ticketing.
- * - Ticket requests are counted in Redis (`qd:rl:tickets:<deal>/<shopper>`, no hash tag, so the
- *   counters spread over a cluster's slots), so the limit holds across all replicas; the request
- *   goes to Redis and Kafka anyway. If Redis does not answer, each process counts on its own.
+ * - Ticket requests are counted in Redis by the script that answers them (the batch reserve, or the
+ *   pre-queue's), in the deal's slot (`qd:{deal}:asks:<shopper>`): the limit holds across every
+ *   replica and costs no Redis command of its own. It counts the asks that reach the line; those
+ *   the door turns away, or that a closed, sold-out or not-yet-open deal answers from the cache,
+ *   cost nothing to count. `asksPerShopper` is what those scripts are given.
  * - Polls and the per-client flood guard are counted in each process: a poll must not cost a Redis
  *   round trip. With N replicas behind a balancer that spreads requests, a shopper may make up to
  *   N times those limits.
  */
 export class RateLimits {
-  private readonly tickets: RateLimiterAbstract | undefined;
+  readonly asksPerShopper: AskLimit;
   private readonly polls: RateLimiterMemory | undefined;
   private readonly clients: RateLimiterMemory | undefined;
 
-  constructor(settings: RateLimitSettings, shared?: RedisClient) {
-    const tickets = { keyPrefix: 'qd:rl:tickets', points: settings.ticketsPerShopperPerMinute, duration: 60 };
-    if (tickets.points > 0) {
-      this.tickets = shared
-        ? new RateLimiterRedis({ ...tickets, storeClient: shared, insuranceLimiter: new RateLimiterMemory(tickets) })
-        : new RateLimiterMemory(tickets);
-    }
+  constructor(settings: RateLimitSettings) {
+    this.asksPerShopper = { asks: settings.ticketsPerShopperPerMinute, windowMs: 60_000 };
     this.polls = limiter('polls', settings.pollsPerShopperPer10s, 10);
     this.clients = limiter('clients', settings.requestsPerClientPerSecond, 1);
   }
 
-  async ticketRequest(dealId: string, shopperId: string, client: string | undefined): Promise<void> {
+  /** The per-client flood guard; the per-shopper limit is counted where the ask is answered. */
+  async ticketRequest(client: string | undefined): Promise<void> {
     await this.consume(this.clients, client);
-    await this.consume(this.tickets, `${dealId}/${shopperId}`);
   }
 
   async statusPoll(dealId: string, shopperId: string, client: string | undefined): Promise<void> {
@@ -50,12 +52,12 @@ export class RateLimits {
     await this.consume(this.polls, `${dealId}/${shopperId}`);
   }
 
-  private async consume(limiter: RateLimiterAbstract | undefined, key: string | undefined): Promise<void> {
+  private async consume(limiter: RateLimiterMemory | undefined, key: string | undefined): Promise<void> {
     if (!limiter || !key) return;
     try {
       await limiter.consume(key);
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) throw errors.tooManyRequests(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+      if (rejection instanceof RateLimiterRes) throw rateLimited(rejection.msBeforeNext);
       throw rejection;
     }
   }

@@ -1,4 +1,4 @@
-import { encodeTicketMessage, type DealStore, type ReserveResult, type TicketSigner } from '@quickdeal/core';
+import { encodeTicketMessage, type AskLimit, type DealStore, type ReserveResult, type TicketSigner } from '@quickdeal/core';
 import type { TicketingMetrics } from './metrics.js';
 import { appendInOrder, type BatchSender } from './ticket-producer.js';
 
@@ -72,6 +72,8 @@ export class TicketIssuer {
     private readonly producer: BatchSender,
     private readonly signer: Pick<TicketSigner, 'sign'>,
     private readonly options: {
+      /** Each shopper's limit on asking, counted by the reserve script. */
+      askLimit?: AskLimit;
       lingerMs?: number;
       maxBatch?: number;
       metrics?: TicketingMetrics;
@@ -131,6 +133,7 @@ export class TicketIssuer {
           results = await this.ledger.reserveTickets(
             dealId,
             group.map((p) => p.request),
+            this.options.askLimit,
           );
         } catch (error) {
           for (const pending of group) pending.fail(error);

@@ -79,7 +79,13 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
   let cacheStarted = false;
   const keyring = overrides.keyring;
   const signer = new TicketSigner(keyring);
+  const limits = new RateLimits({
+    ticketsPerShopperPerMinute: config.TICKETS_PER_SHOPPER_PER_MINUTE,
+    pollsPerShopperPer10s: config.POLLS_PER_SHOPPER_PER_10S,
+    requestsPerClientPerSecond: config.REQUESTS_PER_CLIENT_PER_SECOND,
+  });
   const issuer = new TicketIssuer(store, producer, signer, {
+    askLimit: limits.asksPerShopper,
     lingerMs: config.PRODUCE_LINGER_MS,
     maxBatch: config.PRODUCE_MAX_BATCH,
     metrics,
@@ -109,14 +115,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     proofOfWork: new ProofOfWork(config.PROOF_OF_WORK_SECRET ?? randomBytes(32).toString('hex'), store, metrics.proofOfWorkVerifications),
     verifier: new TicketVerifier(keyring, { cacheSize: config.VERIFIED_TICKET_CACHE_SIZE, clock }),
     keyring,
-    limits: new RateLimits(
-      {
-        ticketsPerShopperPerMinute: config.TICKETS_PER_SHOPPER_PER_MINUTE,
-        pollsPerShopperPer10s: config.POLLS_PER_SHOPPER_PER_10S,
-        requestsPerClientPerSecond: config.REQUESTS_PER_CLIENT_PER_SECOND,
-      },
-      redis,
-    ),
+    limits,
     metrics,
     logger,
     identity: overrides.identity ?? shopperIdentityFromConfig(config, { clock }),

@@ -4,6 +4,7 @@ import type { DealSettings } from '../deal-spec.js';
 import type {
   Admission,
   AdmitResult,
+  AskLimit,
   BlockReason,
   ClaimResult,
   CompleteResult,
@@ -42,6 +43,8 @@ const scripts = {
 type ScriptName = keyof typeof scripts;
 type ScriptCall = (numberOfKeys: number, ...keysAndArgs: (string | number)[]) => Promise<unknown>;
 
+const noAskLimit: AskLimit = { asks: 0, windowMs: 60_000 };
+
 /** How long a reservation may wait for Kafka's acknowledgement before a retry may take a new ticket. */
 export const pendingTicketTtlMs = 30_000;
 
@@ -75,6 +78,8 @@ function reserveResultOf([outcome, a, b]: string[]): ReserveResult {
       return { outcome, closesAt: toNumber(a) };
     case 'prequeued':
       return { outcome, token: a as string };
+    case 'rate_limited':
+      return { outcome, retryInMs: toNumber(a) };
     default:
       return { outcome: outcome as 'reserved' | 'pending' | 'purchased' | 'sold_out' | 'unknown_deal' | 'drawing' };
   }
@@ -112,21 +117,27 @@ export class DealStore {
   }
 
   /** Times in the scripts are Redis's own (`TIME`), so replicas with skewed clocks agree on deadlines and leases. */
-  async reserveTicket(dealId: string, shopperId: string, jti: string): Promise<ReserveResult> {
-    return (await this.reserveTickets(dealId, [{ shopperId, jti }]))[0] as ReserveResult;
+  async reserveTicket(dealId: string, shopperId: string, jti: string, askLimit?: AskLimit): Promise<ReserveResult> {
+    return (await this.reserveTickets(dealId, [{ shopperId, jti }], askLimit))[0] as ReserveResult;
   }
 
-  /** Reserves a batch of one deal's ticket requests in one script call: one result per request, in order. */
-  async reserveTickets(dealId: string, requests: ReadonlyArray<{ shopperId: string; jti: string }>): Promise<ReserveResult[]> {
+  /**
+   * Reserves a batch of one deal's ticket requests in one script call: one result per request, in
+   * order. Each request counts against its shopper's `askLimit` in the same call.
+   */
+  async reserveTickets(
+    dealId: string,
+    requests: ReadonlyArray<{ shopperId: string; jti: string }>,
+    askLimit: AskLimit = noAskLimit,
+  ): Promise<ReserveResult[]> {
     const keys = dealKeys(dealId);
-    const args: (string | number)[] = [pendingTicketTtlMs];
-    for (const request of requests) args.push(request.jti);
-    const results = (await this.run(
-      'qdReserveTickets',
-      dealId,
-      requests.map((request) => keys.ticket(request.shopperId)),
-      args,
-    )) as string[][];
+    const args: (string | number)[] = [pendingTicketTtlMs, askLimit.asks, askLimit.windowMs];
+    const shopperKeys: string[] = [];
+    for (const request of requests) {
+      args.push(request.jti);
+      shopperKeys.push(keys.ticket(request.shopperId), keys.asks(request.shopperId));
+    }
+    const results = (await this.run('qdReserveTickets', dealId, shopperKeys, args)) as string[][];
     return results.map(reserveResultOf);
   }
 
@@ -316,15 +327,17 @@ export class DealStore {
   }
 
   /** Takes a shopper into a deal's pre-queue with their signed pre-queue ticket (one per shopper). */
-  async prequeueTicket(dealId: string, shopperId: string, jti: string, token: string): Promise<PrequeueResult> {
+  async prequeueTicket(dealId: string, shopperId: string, jti: string, token: string, askLimit = noAskLimit): Promise<PrequeueResult> {
+    const keys = dealKeys(dealId);
     const [outcome, value] = (await this.run(
       'qdPrequeueTicket',
       dealId,
-      [dealKeys(dealId).ticket(shopperId)],
-      [jti, token, shopperId],
+      [keys.ticket(shopperId), keys.asks(shopperId)],
+      [jti, token, shopperId, askLimit.asks, askLimit.windowMs],
     )) as [string, string | undefined];
     if (outcome === 'existing') return { outcome, token: value ?? '' };
     if (outcome === 'not_prequeue') return { outcome, opensAt: toNumber(value) };
+    if (outcome === 'rate_limited') return { outcome, retryInMs: toNumber(value) };
     return { outcome: outcome as 'prequeued' | 'purchased' | 'unknown_deal' };
   }
 

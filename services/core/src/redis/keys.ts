@@ -38,6 +38,8 @@ export function dealKeys(dealId: string) {
     applied: `${prefix}applied`,
     /** hash per shopper: jti, qn, token, state, exp, deadline, payingUntil, fence, orderId */
     ticket: (shopperId: string) => `${prefix}ticket:${shopperId}`,
+    /** a shopper's ticket requests in the current window of the per-shopper limit (expires with it) */
+    asks: (shopperId: string) => `${prefix}asks:${shopperId}`,
   };
 }
 

@@ -68,21 +68,44 @@ end
 `;
 
 /**
- * ARGV: pendingTtlMs, then one jti per ticket. KEYS: fixed…, one ticket key per ticket. Reserves a
- * whole batch of ticket requests in one call, each as if alone and in order (a shopper asking twice
- * in one batch finds their own first request pending). Returns one {outcome, …} per ticket.
+ * The per-shopper limit on asking for a ticket, counted where the ask is answered (so across every
+ * replica, and without a Redis command of its own): a fixed window of `window` ms, opened by the
+ * first ask. Returns nil while within `limit` asks (0: no limit), else the ms until the window ends.
  */
-export const reserveTicketsLua = `${prelude}
-local now, pending_ttl = redis_now(), tonumber(ARGV[1])
+const askLimitLua = `
+local function over_ask_limit(akey, limit, window)
+  if limit <= 0 then return nil end
+  local asks = redis.call('INCR', akey)
+  local left = redis.call('PTTL', akey)
+  if left < 0 then
+    redis.call('PEXPIRE', akey, window)
+    left = window
+  end
+  if asks > limit then return left end
+  return nil
+end
+`;
+
+/**
+ * ARGV: pendingTtlMs, askLimit, askWindowMs, then one jti per ticket. KEYS: fixed…, then per ticket
+ * its ticket key and its shopper's asks key. Reserves a whole batch of ticket requests in one call,
+ * each as if alone and in order (a shopper asking twice in one batch finds their own first request
+ * pending). Every ask counts against its shopper's limit; one over it changes nothing else. Returns
+ * one {outcome, …} per ticket.
+ */
+export const reserveTicketsLua = `${prelude}${askLimitLua}
+local now, pending_ttl, ask_limit, ask_window = redis_now(), tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local cfg = redis.call('HMGET', K_CFG, 'stock', 'opensAt', 'closesAt')
 local sold_out = num(redis.call('GET', K_SOLD), 0) >= num(cfg[1], 0)
 -- Arrivals after the open join behind the drawn pre-queue: held back until the draw is written.
 local drawing = num(redis.call('HGET', K_CFG, 'prequeueMs'), 0) > 0 and redis.call('HGET', K_DRAW, 'state') ~= 'done'
 local results = {}
-for i = 8, #KEYS do
-  local tkey, jti = KEYS[i], ARGV[i - 6]
+for j = 1, (#KEYS - 7) / 2 do
+  local tkey, akey, jti = KEYS[6 + 2 * j], KEYS[7 + 2 * j], ARGV[3 + j]
   local result
-  if cfg[1] == false then result = {'unknown_deal'} else
+  local wait_ms = cfg[1] and over_ask_limit(akey, ask_limit, ask_window)
+  if cfg[1] == false then result = {'unknown_deal'}
+  elseif wait_ms then result = {'rate_limited', wait_ms} else
     local t = redis.call('HMGET', tkey, 'state', 'token', 'qn', 'exp', 'jti')
     local state = t[1]
     if state == 'purchased' then result = {'purchased'}
@@ -415,16 +438,20 @@ return {
 `;
 
 /**
- * ARGV: jti, token (the signed pre-queue ticket), shopper. KEYS: fixed…, ticket. Takes a shopper into the
- * deal's pre-queue while it is open (from opensAt − prequeue until opensAt): one per shopper, so
- * asking again returns the same ticket. Returns {'prequeued'}, {'existing', token}, {'purchased'},
- * {'not_prequeue', opensAt} (no pre-queue, not yet open, or the open has come) or {'unknown_deal'}.
+ * ARGV: jti, token (the signed pre-queue ticket), shopper, askLimit, askWindowMs. KEYS: fixed…,
+ * ticket, the shopper's asks. Takes a shopper into the deal's pre-queue while it is open (from
+ * opensAt − prequeue until opensAt): one per shopper, so asking again returns the same ticket. The
+ * ask counts against the shopper's limit, as in reserveTicketsLua. Returns {'prequeued'},
+ * {'existing', token}, {'purchased'}, {'not_prequeue', opensAt} (no pre-queue, not yet open, or the
+ * open has come), {'rate_limited', ms} or {'unknown_deal'}.
  */
-export const prequeueTicketLua = `${prelude}
+export const prequeueTicketLua = `${prelude}${askLimitLua}
 local now, jti, token, shopper = redis_now(), ARGV[1], ARGV[2], ARGV[3]
 local tkey = KEYS[8]
 local cfg = redis.call('HMGET', K_CFG, 'opensAt', 'prequeueMs', 'ticketTtlMs', 'windowMs')
 if cfg[1] == false then return {'unknown_deal'} end
+local wait_ms = over_ask_limit(KEYS[9], tonumber(ARGV[4]), tonumber(ARGV[5]))
+if wait_ms then return {'rate_limited', wait_ms} end
 local opens, prequeue = num(cfg[1], 0), num(cfg[2], 0)
 local t = redis.call('HMGET', tkey, 'state', 'token')
 if t[1] == 'prequeued' then return {'existing', t[2]} end

@@ -15,6 +15,7 @@ import { admitAtOnce } from '../admit-at-once.js';
 import { proofOfWorkHeader } from '../proof-of-work.js';
 import { drawnTicket } from '../drawn-ticket.js';
 import type { TicketingDeps } from '../ticketing-deps.js';
+import { rateLimited } from '../rate-limits.js';
 import { processedView, soldOut, waitingView, type TicketView } from '../ticket-view.js';
 import { inPrequeue, issuePrequeueTicket, prequeueView } from './prequeue.js';
 import { clientAddressOf, dealOf } from './request-context.js';
@@ -113,6 +114,9 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
         count('unavailable');
         throw errors.unavailable('TICKET_PENDING', 'Your ticket is still being queued; try again in a moment');
       }
+      case 'rate_limited':
+        count('rate_limited');
+        throw rateLimited(result.retryInMs);
       case 'purchased':
         count('already_purchased');
         throw errors.conflict('ALREADY_PURCHASED', 'You have already bought this deal');
@@ -136,7 +140,7 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
     const deal = await dealOf(deps.cache, dealId);
     const count = (result: string) => deps.metrics.ticketRequests.inc({ deal: dealId, result });
     try {
-      await deps.limits.ticketRequest(dealId, shopperId, clientAddressOf(c, deps.trustProxy ?? false));
+      await deps.limits.ticketRequest(clientAddressOf(c, deps.trustProxy ?? false));
     } catch (error) {
       count('rate_limited');
       throw error;

@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { bearerTicketOf, errors, newTicketId, shopperIdOf, systemClock, type AppEnv, type DealSnapshot } from '@quickdeal/core';
 import { drawnTicket, drawnTicketTimes } from '../drawn-ticket.js';
+import { rateLimited } from '../rate-limits.js';
 import type { TicketingDeps } from '../ticketing-deps.js';
 import { processedView, type TicketView } from '../ticket-view.js';
 import { dealOf } from './request-context.js';
@@ -46,7 +47,7 @@ export async function issuePrequeueTicket(
   const jti = newTicketId();
   const iat = Math.floor(now / 1000);
   const token = await deps.prequeueTickets.sign({ sub: shopperId, deal: deal.dealId, jti, iat, ...{ exp: drawnTicketTimes(deal).exp } });
-  const result = await deps.store.prequeueTicket(deal.dealId, shopperId, jti, token);
+  const result = await deps.store.prequeueTicket(deal.dealId, shopperId, jti, token, deps.limits.asksPerShopper);
   const count = (outcome: string) => deps.metrics.ticketRequests.inc({ deal: deal.dealId, result: outcome });
   switch (result.outcome) {
     case 'prequeued':
@@ -57,6 +58,9 @@ export async function issuePrequeueTicket(
       return c.json({ ticket: result.token, ...prequeueView(deal, now) }, 200);
     case 'purchased':
       throw errors.conflict('ALREADY_PURCHASED', 'You have already bought this deal');
+    case 'rate_limited':
+      count('rate_limited');
+      throw rateLimited(result.retryInMs);
     case 'unknown_deal':
       throw errors.notFound('DEAL_NOT_FOUND', `There is no deal "${deal.dealId}"`);
     case 'not_prequeue':
