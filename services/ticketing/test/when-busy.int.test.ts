@@ -66,7 +66,7 @@ describe('queue only when busy (spec.queue.mode: WhenBusy)', () => {
         (a) => a.length === 3,
       );
       expect((await room.store.admissions(dealId)).map((a) => a.shopperId)).toEqual(['cap-1', 'cap-2', 'cap-3']);
-      expect((await room.status(dealId, 'cap-4', fourth.body.ticket)).body).toMatchObject({ status: 'ACCESS_DENIED', position: 1 });
+      expect(await positionOf('cap-4', fourth.body.ticket, 1)).toMatchObject({ status: 'ACCESS_DENIED', position: 1 });
     } finally {
       await consumer.stop();
       await room.stopAdmission();
