@@ -153,7 +153,8 @@ export class DealStore {
     const args: (string | number)[] = [];
     for (const { ticket, ttlMs } of tickets)
       args.push(ticket.jti, ticket.queueNumber, ticket.token, ticket.expiresAtMs, Math.max(1, Math.round(ttlMs)));
-    const keys = [...fixedKeys(dealKeys(dealId)), ...tickets.map((t) => dealKeys(dealId).ticket(t.shopperId))];
+    const dealKeyNames = dealKeys(dealId);
+    const keys = [...fixedKeys(dealKeyNames), ...tickets.map((t) => dealKeyNames.ticket(t.shopperId))];
     const results = (await this.replicated('ticket', 'qdFinalizeTickets', keys, args)) as number[];
     return results.map((recorded) => recorded === 1);
   }
