@@ -179,8 +179,11 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     redis,
     store,
     kafka,
+    kafkaBrokers: brokers,
     admin,
     producer: producer as Producer,
+    /** Ticketing's own producer (@platformatic/kafka), the one tickets and the draw go out on. */
+    ticketProducer: ticketing.producer,
     db,
     keyring,
     registry,

@@ -6,7 +6,7 @@ export { pollAfterMs, queuePosition } from './queue-position.js';
 export { PrequeueDraw, type DrawFaults, type DrawOptions } from './prequeue-draw.js';
 export { ProofOfWork, proofOfWorkHeader } from './proof-of-work.js';
 export { RateLimits } from './rate-limits.js';
-export { TicketProducer, type BatchSender } from './ticket-producer.js';
+export { TicketProducer, platformaticProducer, type BatchSender, type ProducerRetry } from './ticket-producer.js';
 export { TicketIssuer, type IssueResult, type TicketRequest } from './ticket-issuer.js';
 export { processedView, waitingView, type TicketStatus, type TicketView } from './ticket-view.js';
 export { createTicketing, type Ticketing, type TicketingOverrides } from './ticketing.js';

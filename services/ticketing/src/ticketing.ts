@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { RetryOptions } from 'kafkajs';
 import {
   shopperIdentityFromConfig,
   DealCache,
@@ -8,7 +7,6 @@ import {
   TicketVerifier,
   connectRedis,
   redisTopology,
-  createKafka,
   createLogger,
   redisAnswers,
   type BuiltService,
@@ -24,14 +22,14 @@ import { PrequeueDraw, type DrawFaults, type DrawOptions } from './prequeue-draw
 import { PrequeueTickets } from './prequeue-ticket.js';
 import { ProofOfWork } from './proof-of-work.js';
 import { RateLimits } from './rate-limits.js';
-import { TicketProducer } from './ticket-producer.js';
+import { TicketProducer, platformaticProducer, type ProducerRetry } from './ticket-producer.js';
 import { TicketIssuer } from './ticket-issuer.js';
 
 export interface TicketingOverrides extends ServiceOverrides {
   /** The keys that sign and verify tickets (main.ts loads them from the environment). */
   keyring: TicketKeyring;
   /** How the ticket producer retries a failed send. */
-  producerRetry?: RetryOptions;
+  producerRetry?: ProducerRetry;
   /** The pre-queue draw's timing (tests), or false for none in this process. */
   draw?: Partial<DrawOptions> | false;
   drawFaults?: DrawFaults;
@@ -44,6 +42,8 @@ export interface Ticketing extends BuiltService {
   store: DealStore;
   cache: DealCache;
   issuer: TicketIssuer;
+  /** The idempotent producer the tickets and the draw go out on. */
+  producer: TicketProducer;
   metrics: TicketingMetrics;
   draw: PrequeueDraw | undefined;
 }
@@ -58,10 +58,13 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
   const clock = overrides.clock;
   const redis = connectRedis(redisTopology(config));
   const subscriber = connectRedis(redisTopology(config), 'subscriber');
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-ticketing`, logger });
   const producer = new TicketProducer(
-    kafka,
-    { maxInFlightRequests: 1, retry: overrides.producerRetry ?? { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 } },
+    () =>
+      platformaticProducer({
+        brokers: config.KAFKA_BROKERS,
+        clientId: `${config.KAFKA_CLIENT_ID}-ticketing`,
+        retry: overrides.producerRetry ?? { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+      }),
     logger,
   );
   await producer.connect();
@@ -133,6 +136,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     store,
     cache,
     issuer,
+    producer,
     metrics,
     draw,
     async start() {

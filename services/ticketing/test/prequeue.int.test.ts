@@ -56,7 +56,7 @@ function drawerOf(own: WaitingRoom, options: { batchSize?: number; leaseMs?: num
   return new PrequeueDraw(
     {
       store: own.store,
-      producer: own.producer,
+      producer: own.ticketProducer,
       topicPrefix: own.topicPrefix,
       logger: createLogger('draw-test', 'silent'),
       faults: options.faults,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketSigner, createLogger, newTicketId } from '@quickdeal/core';
 import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 import { TicketIssuer, type TicketRequest } from '../src/ticket-issuer.js';
-import { TicketProducer } from '../src/ticket-producer.js';
+import { TicketProducer, platformaticProducer } from '../src/ticket-producer.js';
 
 /* Tickets reserved, produced and recorded a batch at a time, against the test profile's Redis and Kafka. */
 
@@ -35,7 +35,10 @@ async function deleteTopic(topic: string): Promise<void> {
 /** An issuer on the room's Redis and Kafka that gathers for `lingerMs`, so that requests made together share a batch. */
 function batchingIssuer(lingerMs: number) {
   const retry = { retries: 2, initialRetryTime: 100, maxRetryTime: 300 };
-  const producer = new TicketProducer(room.kafka, { maxInFlightRequests: 1, retry }, createLogger('test', 'silent'));
+  const producer = new TicketProducer(
+    () => platformaticProducer({ brokers: room.kafkaBrokers, clientId: `${room.id}-batches`, retry }),
+    createLogger('test', 'silent'),
+  );
   const issuer = new TicketIssuer(room.store, producer, new TicketSigner(room.keyring), { lingerMs });
   return { issuer, close: async () => (await issuer.drain(), await producer.disconnect()) };
 }

@@ -1,29 +1,31 @@
-import type { Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { FinalTicket, ReserveResult } from '@quickdeal/core';
 import { TicketIssuer, type TicketLedger, type TicketRequest } from '../src/ticket-issuer.js';
+import type { BatchMessage, BatchSender } from '../src/ticket-producer.js';
 
 /** An in-memory stand-in for a producer: appends to per-topic logs and answers with base offsets, like a broker. */
 function memoryProducer(options: { failNext?: boolean } = {}) {
   const logs = new Map<string, string[]>();
   const requests: number[] = [];
-  const producer = {
-    async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+  const producer: BatchSender = {
+    async send({ messages }: { messages: BatchMessage[] }) {
       await new Promise((resolve) => setTimeout(resolve, 2));
       if (options.failNext) {
         options.failNext = false;
         throw new Error('broker unavailable');
       }
-      requests.push(batch.topicMessages!.reduce((n, t) => n + t.messages.length, 0));
-      return batch.topicMessages!.map(({ topic, messages }) => {
+      requests.push(messages.length);
+      const offsets = new Map<string, bigint>();
+      for (const { topic, partition, value } of messages) {
+        expect(partition).toBe(0);
         const log = logs.get(topic) ?? [];
-        const baseOffset = log.length;
-        log.push(...messages.map((m) => JSON.parse(String(m.value)).sub as string));
+        if (!offsets.has(topic)) offsets.set(topic, BigInt(log.length));
+        log.push(JSON.parse(String(value)).sub as string);
         logs.set(topic, log);
-        return { topicName: topic, partition: 0, errorCode: 0, baseOffset: String(baseOffset) };
-      });
+      }
+      return { offsets: [...offsets].map(([topic, offset]) => ({ topic, partition: 0, offset })) };
     },
-  } as unknown as Producer;
+  };
   return { producer, logs, requests };
 }
 
