@@ -1,3 +1,4 @@
+import type { Producer } from '@platformatic/kafka';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketSigner, createLogger, newTicketId } from '@quickdeal/core';
@@ -151,6 +152,27 @@ describe('tickets issued in batches', () => {
       expect(answer.body.error.code).toBe('QUEUE_UNAVAILABLE');
       expect(Number(answer.headers.get('Retry-After'))).toBeGreaterThan(0);
       expect(await room.store.shopperTicket(dealId, `h${i}`)).toBeUndefined();
+    }
+  });
+});
+
+describe('the ticket producer', () => {
+  it('is idempotent (the broker gave it a producer id) and never creates a missing deal topic', async () => {
+    const retry = { retries: 2, initialRetryTime: 50, maxRetryTime: 100 };
+    const client = platformaticProducer({ brokers: room.kafkaBrokers, clientId: `${room.id}-idempotence`, retry }) as Producer<
+      Buffer,
+      Buffer,
+      Buffer,
+      Buffer
+    >;
+    try {
+      await client.initIdempotentProducer({});
+      expect(typeof client.producerId).toBe('bigint');
+      const topic = `${room.topicPrefix}never-created`;
+      await expect(client.send({ messages: [{ topic, partition: 0, value: Buffer.from('x') }] })).rejects.toThrow();
+      expect(await room.admin.listTopics()).not.toContain(topic);
+    } finally {
+      await client.close();
     }
   });
 });
