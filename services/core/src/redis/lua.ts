@@ -76,13 +76,15 @@ const askLimitLua = `
 local function over_ask_limit(akey, limit, window)
   if limit <= 0 then return nil end
   local asks = redis.call('INCR', akey)
+  if asks == 1 then redis.call('PEXPIRE', akey, window) end
+  if asks <= limit then return nil end
   local left = redis.call('PTTL', akey)
+  -- a count that somehow lost its expiry must not lock the shopper out for good
   if left < 0 then
     redis.call('PEXPIRE', akey, window)
     left = window
   end
-  if asks > limit then return left end
-  return nil
+  return left
 end
 `;
 
