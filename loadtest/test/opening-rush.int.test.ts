@@ -26,6 +26,21 @@ async function saleDeal(spec: Parameters<WaitingRoom['createDeal']>[0]): Promise
   };
 }
 
+/** The generator's sale of `plan` on a new deal of `spec`, in this room, through the apps in-process. */
+async function runSale(plan: ReturnType<typeof planFor>, runId: string, spec: Parameters<typeof saleDeal>[0], opensAt?: number) {
+  const deals = [await saleDeal(spec)];
+  return runFlashSale({
+    plan,
+    transport: transport(),
+    runId,
+    deals,
+    store: room.store,
+    db: room.db,
+    kafka: room.kafka,
+    ...(opensAt === undefined ? {} : { opensAt }),
+  });
+}
+
 describe('the opening-rush scenario, scaled down', () => {
   // Asserts invariants and the draw, never timings: a slow machine makes a slower opening, not a failure.
   it('pre-queues the early shoppers, draws them into line at the open by the published seed, and puts later arrivals behind', async () => {
@@ -49,16 +64,7 @@ describe('the opening-rush scenario, scaled down', () => {
       admission: { maxActiveShoppers: plan.cap, checkoutWindow: '2s' },
       queue: { prequeue: '10s' },
     };
-    const report = await runFlashSale({
-      plan,
-      transport: transport(),
-      runId: `rush-${room.id}`,
-      deals: [await saleDeal(spec)],
-      store: room.store,
-      db: room.db,
-      kafka: room.kafka,
-      opensAt,
-    });
+    const report = await runSale(plan, `rush-${room.id}`, spec, opensAt);
     if (process.env.FLASH_SALE_REPORT) console.log(formatReport(report));
     const opening = report.opening;
     expect(opening, formatReport(report)).toBeDefined();
@@ -112,15 +118,7 @@ describe('the opening-rush scenario, scaled down', () => {
       admission: { maxActiveShoppers: plan.cap, checkoutWindow: '2s' },
       queue: { proofOfWork: { difficulty: plan.proofOfWork } },
     };
-    const generatorReport = await runFlashSale({
-      plan,
-      transport: transport(),
-      runId: `pow-${room.id}`,
-      deals: [await saleDeal(spec)],
-      store: room.store,
-      db: room.db,
-      kafka: room.kafka,
-    });
+    const generatorReport = await runSale(plan, `pow-${room.id}`, spec);
     expect(generatorReport.invariants.ok, formatReport(generatorReport)).toBe(true);
     const ticketAnswers = generatorReport.answers.ticket ?? {};
     // no ticket request went without a solved challenge, and none was refused for its proof
