@@ -1,11 +1,11 @@
 /**
  * kafkajs against @platformatic/kafka on the ticket path's own work: ticket-sized messages to one
  * single-partition topic, idempotent, acks=all, one batch in flight at a time (as ticketing's
- * ticket issuer sends them), the two clients interleaved round by round. Measures what would change
- * if QuickDeal had to replace kafkajs, so that choice is made with numbers (docs/scaling.md).
+ * ticket issuer sends them), the two clients interleaved round by round: kafkajs as admission and
+ * ticketing used it, @platformatic/kafka as ticketing's producer now is (docs/scaling.md).
  */
-import { ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
+import { platformaticProducer } from '@quickdeal/ticketing';
 import { median, n } from './measure.js';
 
 export interface KafkaClientResult {
@@ -41,19 +41,13 @@ async function kafkajsClient(brokers: string[], topic: string): Promise<ClientUn
   };
 }
 
+/** Ticketing's own producer (idempotent, acks=all, no topic creation, its retries). */
 async function platformaticClient(brokers: string[], topic: string): Promise<ClientUnderTest> {
-  const producer = new Producer({
-    clientId: 'qd-bench-platformatic',
-    bootstrapBrokers: brokers,
-    serializers: stringSerializers,
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    autocreateTopics: false,
-  });
+  const producer = platformaticProducer({ brokers, clientId: 'qd-bench-platformatic' });
   return {
     name: '@platformatic/kafka 1.x',
     send: async (messages) => {
-      await producer.send({ messages: messages.map((value) => ({ topic, value })) });
+      await producer.send({ messages: messages.map((value) => ({ topic, partition: 0, value: Buffer.from(value) })) });
     },
     close: () => producer.close(),
   };
