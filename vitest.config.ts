@@ -14,6 +14,9 @@ export default defineConfig({
   ssr: { resolve: { conditions: SERVER_CONDITIONS, externalConditions: ['quickdeal-source', 'node'] } },
   test: {
     testTimeout: 60_000,
+    // An assertion's message shows the values it compared (chai cuts them at 40 characters by default),
+    // so the failure list at the end of `npm test` says what differed.
+    chaiConfig: { truncateThreshold: 400 },
     hookTimeout: 120_000,
     // Integration tests mostly wait on the servers: two files at a time even on two cores (vitest's default is cores - 1).
     maxWorkers: Math.max(2, availableParallelism()),

@@ -97,7 +97,7 @@ function countResults(report) {
 }
 
 function firstLine(text) {
-  return (text ?? 'no message').trim().split('\n')[0].slice(0, 300);
+  return (text ?? 'no message').trim().split('\n')[0].slice(0, 1000);
 }
 
 /** The passes that run vitest itself on Node 24: the unit project and NODE24_INTEGRATION_TESTS, or the given vitest arguments. */

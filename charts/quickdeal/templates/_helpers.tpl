@@ -261,7 +261,8 @@ spec:
   {{- end }}
   revisionHistoryLimit: 5
   {{- /* A rollout never takes a serving pod away before its replacement is ready, so shoppers see
-  no capacity dip (and `helm install --wait` waits for every replica, not replicas - 25%). */}}
+  no capacity dip (and `helm install --wait` waits for every replica the Deployment asks for, not
+  replicas - 25%; an autoscaled one asks for 1 until its autoscaler raises it). */}}
   strategy:
     type: RollingUpdate
     rollingUpdate:

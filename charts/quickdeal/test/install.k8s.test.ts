@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadKeyring } from '@quickdeal/core';
 import { repoRoot } from '@quickdeal/dev/paths';
-import { kubectl, startProcess, uniqueName } from '@quickdeal/dev/testing';
+import { eventually, kubectl, startProcess, uniqueName } from '@quickdeal/dev/testing';
 import { deleteNamespace, setUpTestNamespace, type Clients } from '@quickdeal/dev/testing/kubernetes';
 import { chartDir, helm, installGatewayApiCrds, installMonitoringCrds } from './support/chart.js';
 
@@ -72,17 +72,25 @@ describe('docs/deploy.md, as written', () => {
     await sh(block('cat > quickdeal-values.yaml'));
     const installed = await sh(block('helm install quickdeal'));
     expect(installed.stdout).toContain('STATUS: deployed');
-    const deployments = await kubectl(cluster, [
-      'get',
-      'deployments',
-      '-n',
-      namespace,
-      '-l',
-      `app.kubernetes.io/instance=${release}`,
-      '-o',
-      'jsonpath={range .items[*]}{.metadata.labels.app\\.kubernetes\\.io/component}={.status.availableReplicas}{"\\n"}{end}',
-    ]);
-    expect(deployments.stdout.trim().split('\n').sort()).toEqual(['admission=1', 'operator=2', 'payment=2', 'ticketing=2']);
+    // Ticketing's and payment's autoscalers own their counts, so `--wait` saw their first pod; the
+    // autoscalers raise them to their minimum of 2 right after.
+    const expected = ['admission=1', 'operator=2', 'payment=2', 'ticketing=2'];
+    let available: string[] = [];
+    await eventually('every component available at its count', async () => {
+      const deployments = await kubectl(cluster, [
+        'get',
+        'deployments',
+        '-n',
+        namespace,
+        '-l',
+        `app.kubernetes.io/instance=${release}`,
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.labels.app\\.kubernetes\\.io/component}={.status.availableReplicas}{"\\n"}{end}',
+      ]);
+      available = deployments.stdout.trim().split('\n').sort();
+      return available.join() === expected.join() ? true : undefined;
+    }).catch(() => undefined);
+    expect(available).toEqual(expected);
     // The migrations ran first, as a hook Job that completed; helm deleted it and its Secret once it had.
     const migrations = await kubectl(cluster, [
       'get',
