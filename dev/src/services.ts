@@ -62,7 +62,10 @@ async function startGateway(profile: ProfileName, gatewayUrl: string, urls: Map<
       payment: processes('payment').map((url) => new URL(url).host),
     };
     try {
-      await ensureNginxGateway(profile, { host: '127.0.0.1', port: ports.gateway, upstreams }, ready);
+      // Twice what the ticketing processes' doors take in (MAX_TICKETS_IN_PROGRESS, 256 each): the
+      // doors answer BUSY with the Retry-After they measure, the proxy only the overflow beyond that.
+      const ticketRequestsInProgress = 2 * 256 * upstreams.ticketing.length;
+      await ensureNginxGateway(profile, { host: '127.0.0.1', port: ports.gateway, upstreams, ticketRequestsInProgress }, ready);
       return;
     } catch (error) {
       if (!(error instanceof SetupError)) throw error;

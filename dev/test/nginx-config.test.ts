@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nginxLocations, renderNginxConfig, upstreamKeepalive } from '../src/gateway/nginx-config.js';
+import { nginxLocations, renderNginxConfig, ticketDoorPath, upstreamKeepalive } from '../src/gateway/nginx-config.js';
 import { publicRoutes, upstreamFor } from '../src/gateway/routes.js';
 
 const config = renderNginxConfig({
@@ -51,8 +51,27 @@ describe('the nginx gateway’s configuration', () => {
     expect(config).toContain('proxy_http_version 1.1;');
     expect(config).toContain('proxy_set_header Connection "";');
     expect(config).toContain('proxy_set_header X-Forwarded-For $remote_addr;');
+    expect(config).not.toContain('limit_conn ');
     expect(() => renderNginxConfig({ host: '127.0.0.1', port: 1, upstreams: { ticketing: [], payment: ['x:1'] }, dir: '/tmp' })).toThrow(
       /ticketing upstream/,
     );
+  });
+
+  it('limits the ticket door’s requests in progress when asked, in a location of its own ahead of the route table’s', () => {
+    const limited = renderNginxConfig({
+      host: '127.0.0.1',
+      port: 8080,
+      upstreams: { ticketing: ['127.0.0.1:8081'], payment: ['127.0.0.1:8082'] },
+      dir: '/tmp/qd-nginx',
+      ticketRequestsInProgress: 512,
+    });
+    const door = limited.indexOf(
+      `location ~* "${ticketDoorPath}" {\n      limit_conn ticket_door 512;\n      proxy_pass http://ticketing;`,
+    );
+    expect(door).toBeGreaterThan(0);
+    expect(door).toBeLessThan(limited.indexOf('location ~* "^/api/v1/deals/[^/]+/(tickets|prequeue|draw|challenge)(/.*)?$"'));
+    expect(new RegExp(ticketDoorPath, 'i').test('/api/v1/deals/iphone-17-pro/tickets')).toBe(true);
+    expect(new RegExp(ticketDoorPath, 'i').test('/api/v1/deals/iphone-17-pro/tickets/status')).toBe(false);
+    expect(upstreamFor('/api/v1/deals/iphone-17-pro/tickets')).toBe('ticketing');
   });
 });

@@ -20,13 +20,21 @@ const servers: Server[] = [];
 let nginx: ChildProcess | undefined;
 let dir: string;
 
+/** Ticket requests (POST …/tickets) the upstreams hold until the test lets them go. */
+const heldTickets: Array<() => void> = [];
+let holdTickets = false;
+
 /** An upstream process that answers with what it received and on which connection. */
 async function echo(name: string): Promise<string> {
   let connections = 0;
   const server = createServer((req, res) => {
     const seen: Seen = { name, url: req.url, headers: req.headers, connection: (req.socket as unknown as { id: number }).id };
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(seen));
+    const answer = () => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(seen));
+    };
+    if (holdTickets && req.method === 'POST' && req.url?.endsWith('/tickets')) heldTickets.push(answer);
+    else answer();
   });
   server.on('connection', (socket) => Object.assign(socket, { id: ++connections }));
   servers.push(server);
@@ -37,7 +45,7 @@ async function echo(name: string): Promise<string> {
 async function startNginx(upstreams: { ticketing: string[]; payment: string[] }): Promise<string> {
   const command = await installNginx();
   const port = await freePort();
-  const file = writeNginxConfig(command, { host: '127.0.0.1', port, upstreams, dir, workers: 1 });
+  const file = writeNginxConfig(command, { host: '127.0.0.1', port, upstreams, dir, workers: 2, ticketRequestsInProgress: 3 });
   nginx = spawn(command, ['-p', dir, '-c', file], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
@@ -106,6 +114,27 @@ describe('the nginx gateway, over real HTTP', () => {
       expect(status, path).toBe(404);
       expect(body.error?.code).toBe('NOT_FOUND');
     }
+  });
+
+  it('answers ticket requests beyond its limit in progress 429 BUSY with Retry-After itself, and lets polls through', async () => {
+    holdTickets = true;
+    const post = () => fetch(`${url}/api/v1/deals/phone/tickets`, { method: 'POST' });
+    const first = [post(), post(), post()];
+    await expect.poll(() => heldTickets.length).toBe(3);
+    const turnedAway = await Promise.all(Array.from({ length: 5 }, post)); // answered while the three are held
+    for (const response of turnedAway) {
+      expect(response.status).toBe(429);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(4);
+      expect(((await response.json()) as { error?: { code: string } }).error?.code).toBe('BUSY');
+    }
+    expect((await get('/api/v1/deals/phone/tickets/status')).status).toBe(200);
+    expect((await get('/api/v1/deals/phone/prequeue')).status).toBe(200);
+    holdTickets = false;
+    for (const release of heldTickets.splice(0)) release();
+    expect((await Promise.all(first)).map((r) => r.status)).toEqual([200, 200, 200]);
+    // their places are free again
+    expect((await post()).status).toBe(200);
   });
 
   it('answers 503 in JSON with Retry-After when no process of the service answers', async () => {

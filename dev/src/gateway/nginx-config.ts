@@ -19,7 +19,17 @@ export interface NginxGatewayOptions {
   dir: string;
   /** nginx workers (ingress-nginx runs one per core: `auto`). */
   workers?: number | 'auto';
+  /** How many ticket requests the proxy lets through to ticketing at once (all processes together); 0 for no limit. */
+  ticketRequestsInProgress?: number;
 }
+
+/**
+ * The ticket door's path. Beyond `ticketRequestsInProgress` of them at once the proxy answers 429
+ * BUSY itself, as a cluster's data plane sheds a backend's overflow (Envoy's circuit breaker: 1,024
+ * requests in progress per backend by default), so a crowd larger than ticketing can read is told
+ * to come back in microseconds instead of waiting in sockets until it times out.
+ */
+export const ticketDoorPath = '^/api/v1/deals/[^/]+/tickets$';
 
 /** ingress-nginx's defaults; the idle timeout stays below the services' HTTP_KEEP_ALIVE_TIMEOUT_MS (65 s). */
 export const upstreamKeepalive = { connections: 320, timeoutSeconds: 60, requests: 10_000 };
@@ -49,9 +59,22 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
       '  }',
     ].join('\n'),
   );
-  const locations = nginxLocations().map(({ path, upstream }) =>
-    [`    location ~* ${quoted(path)} {`, `      proxy_pass http://${upstream};`, '    }'].join('\n'),
-  );
+  const doorLimit = options.ticketRequestsInProgress ?? 0;
+  const door =
+    doorLimit > 0
+      ? [
+          `    location ~* ${quoted(ticketDoorPath)} {`,
+          `      limit_conn ticket_door ${doorLimit};`,
+          '      proxy_pass http://ticketing;',
+          '    }',
+        ]
+      : [];
+  const locations = [
+    ...door,
+    ...nginxLocations().map(({ path, upstream }) =>
+      [`    location ~* ${quoted(path)} {`, `      proxy_pass http://${upstream};`, '    }'].join('\n'),
+    ),
+  ];
   const temp = (name: string) => quoted(join(options.dir, 'temp', name));
   return `# Rendered by dev/src/gateway/nginx-config.ts from the route table (dev/src/gateway/routes.ts); do not edit.
 worker_processes ${options.workers ?? 'auto'};
@@ -75,6 +98,19 @@ http {
   scgi_temp_path ${temp('scgi')};
   default_type application/json;
 
+  # The ticket door's limit counts every ticket request in progress under one key; the proxy's own
+  # BUSY tells each to come back after 1 to 4 s (spread by the request id's first digit), and the
+  # page backs off further on each BUSY in a row.
+  limit_conn_zone $server_port zone=ticket_door:1m;
+  limit_conn_status 429;
+  limit_conn_log_level info;
+  map $request_id $busy_retry_after {
+    ~^[0-3] 1;
+    ~^[4-7] 2;
+    ~^[89ab] 3;
+    default 4;
+  }
+
 ${upstreams.join('\n\n')}
 
   server {
@@ -89,6 +125,7 @@ ${upstreams.join('\n\n')}
     proxy_set_header X-Forwarded-Proto $scheme;
     proxy_buffering off;
     error_page 502 504 = @upstream_unavailable;
+    error_page 429 = @busy;
 
     location = /healthz {
       return 200 '{"status":"ok"}';
@@ -98,6 +135,11 @@ ${locations.join('\n')}
 
     location / {
       return 404 '${errorBody('NOT_FOUND', 'No route for this path')}';
+    }
+
+    location @busy {
+      add_header Retry-After $busy_retry_after always;
+      return 429 '${errorBody('BUSY', 'So many shoppers are joining right now that we could not take you in yet; try again in a moment')}';
     }
 
     # An outage is 503 with Retry-After, as the Node gateway and a cluster's proxy answer: the page

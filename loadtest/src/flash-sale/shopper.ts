@@ -3,6 +3,7 @@ import { deriveKey } from 'altcha-lib/algorithms/sha';
 import type { ShopperRecord } from '../flash-sale.js';
 import { TransportError, type LoadResponse } from '../transport.js';
 import type { RunClock } from './clock.js';
+import { retryDelayMs } from './page-retry.js';
 import { errorCodeOf, type Traffic } from './traffic.js';
 
 const apiBase = '/api/v1/deals';
@@ -19,12 +20,6 @@ export interface JourneyContext {
 
 /** The header a ticket request carries its solved challenge in (ticketing's proof-of-work.ts). */
 const proofOfWorkHeader = 'x-proof-of-work';
-
-/** When to try again after an answer that was not the one hoped for: Retry-After when given, else backing off 1, 2, 4 … 16 s, as a browser's page script would. */
-function retryDelayMs(answer: LoadResponse | TransportError, attempt: number): number {
-  if (!(answer instanceof TransportError) && answer.retryAfterS !== undefined) return Math.max(0.2, answer.retryAfterS) * 1_000;
-  return Math.min(16_000, 1_000 * 2 ** Math.max(0, attempt - 1));
-}
 
 /**
  * One shopper's visit, as the waiting room's pages make it: takes a ticket, polls when
