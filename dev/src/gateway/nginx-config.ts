@@ -26,7 +26,7 @@ export interface NginxGatewayOptions {
 /**
  * The ticket door's path. Beyond `ticketRequestsInProgress` of them at once the proxy answers 429
  * BUSY itself, as a cluster's data plane sheds a backend's overflow (Envoy's circuit breaker: 1,024
- * requests in progress per backend by default), so a crowd larger than ticketing can read is told
+ * requests in progress and 1,024 waiting per backend by default, 503 beyond), so a crowd larger than ticketing can read is told
  * to come back in microseconds instead of waiting in sockets until it times out.
  */
 export const ticketDoorPath = '^/api/v1/deals/[^/]+/tickets$';
