@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { promisify } from 'node:util';
 import type { Server } from 'node:http';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +9,7 @@ import { createLogger } from '../src/logger.js';
 import { httpTimeouts, runService, type RunningService } from '../src/http/serve.js';
 
 const logger = createLogger('test', 'silent');
+const run = promisify(execFile);
 let running: RunningService | undefined;
 
 afterEach(async () => {
@@ -63,6 +67,16 @@ describe('a service behind a keep-alive proxy', () => {
     expect((server as Server).keepAliveTimeout).toBe(75_000);
     expect((server as Server).headersTimeout).toBe(76_000);
     expect(httpTimeouts({})).toMatchObject({ keepAliveTimeout: 65_000, headersTimeout: 66_000 });
+  });
+
+  it('listens with a backlog of 4,096 connections (Node’s 511 overflows when a proxy opens a burst of them), as ss shows it', async () => {
+    const { port } = await serveHello();
+    const { stdout } = await run('ss', ['-ltnH', `sport = :${port}`]);
+    const [state, , backlog] = stdout.trim().split(/\s+/);
+    expect(state).toBe('LISTEN');
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    expect(Number(backlog)).toBe(Math.min(4_096, somaxconn));
+    expect(Number(backlog)).toBeGreaterThan(511);
   });
 
   it('refuses a headers timeout that is not above the keep-alive timeout', () => {

@@ -1,4 +1,5 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
 import { ConfigError, parseConfig } from '../config.js';
@@ -59,6 +60,14 @@ export function httpTimeouts(config: HttpTimeouts): { keepAliveTimeout: number; 
   return { keepAliveTimeout, headersTimeout, requestTimeout: Math.max(300_000, headersTimeout) };
 }
 
+/**
+ * How many connections the kernel holds for the process to accept. A proxy opens connections in
+ * bursts when a crowd arrives; Node's default (511) overflows while the event loop is busy, and an
+ * overflowed connection the proxy already wrote to is reset (a 502 for the shopper). The kernel
+ * caps it at net.core.somaxconn (4,096 on Linux since 5.4).
+ */
+const listenBacklog = 4_096;
+
 export interface RunningService {
   server: ServerType;
   port: number;
@@ -89,7 +98,9 @@ export async function runService(options: {
   const serverOptions = httpTimeouts(options.config);
   const service = await options.compose({ isShuttingDown });
   const running = await new Promise<RunningService>((resolve) => {
-    const server = serve({ fetch: service.app.fetch, port, hostname, serverOptions }, (info) => {
+    const server = createAdaptorServer({ fetch: service.app.fetch, hostname, serverOptions });
+    server.listen({ port, host: hostname, backlog: listenBacklog }, () => {
+      const info = server.address() as AddressInfo;
       options.logger.info({ port: info.port }, 'listening');
       const shutdown = async (reason: string) => {
         if (shuttingDown) return;
