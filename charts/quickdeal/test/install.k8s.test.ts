@@ -47,6 +47,11 @@ async function sh(commands: string) {
   return { stdout: started.output() };
 }
 
+/** `kubectl get deployments` of this test's release, in the given output format. */
+function releaseDeployments(output: string) {
+  return kubectl(cluster, ['get', 'deployments', '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', output]);
+}
+
 beforeAll(async () => {
   ({ api, namespace } = await setUpTestNamespace(cluster, 'qd-install'));
   await installMonitoringCrds(cluster); // the doc's values enable a ServiceMonitor and a PrometheusRule
@@ -77,16 +82,9 @@ describe('docs/deploy.md, as written', () => {
     const expected = ['admission=1', 'operator=2', 'payment=2', 'ticketing=2'];
     let available: string[] = [];
     await eventually('every component available at its count', async () => {
-      const deployments = await kubectl(cluster, [
-        'get',
-        'deployments',
-        '-n',
-        namespace,
-        '-l',
-        `app.kubernetes.io/instance=${release}`,
-        '-o',
+      const deployments = await releaseDeployments(
         'jsonpath={range .items[*]}{.metadata.labels.app\\.kubernetes\\.io/component}={.status.availableReplicas}{"\\n"}{end}',
-      ]);
+      );
       available = deployments.stdout.trim().split('\n').sort();
       return available.join() === expected.join() ? true : undefined;
     }).catch(() => undefined);
@@ -179,16 +177,7 @@ describe('docs/deploy.md, as written', () => {
     };
     // Wait for the rotation's rollout to settle: every Deployment updated and only its current pods left.
     const settled = async () => {
-      const listed = await kubectl(cluster, [
-        'get',
-        'deployments',
-        '-n',
-        namespace,
-        '-l',
-        `app.kubernetes.io/instance=${release}`,
-        '-o',
-        'json',
-      ]);
+      const listed = await releaseDeployments('json');
       const deployments = (
         JSON.parse(listed.stdout) as {
           items: Array<{
