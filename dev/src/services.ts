@@ -46,6 +46,9 @@ function nodeProcess(entry: string): { command: string; args: string[]; cwd: str
   };
 }
 
+/** Ticket requests each local ticketing process works on at once (its MAX_TICKETS_IN_PROGRESS); the proxy's door limit follows it. */
+const ticketDoorSize = 256;
+
 /**
  * The local stack's gateway in front of the services: nginx, configured from the route table as a
  * cluster's ingress would be, or the Node gateway where nginx cannot be installed (or
@@ -62,9 +65,9 @@ async function startGateway(profile: ProfileName, gatewayUrl: string, urls: Map<
       payment: processes('payment').map((url) => new URL(url).host),
     };
     try {
-      // Twice what the ticketing processes' doors take in (MAX_TICKETS_IN_PROGRESS, 256 each): the
-      // doors answer BUSY with the Retry-After they measure, the proxy only the overflow beyond that.
-      const ticketRequestsInProgress = 2 * 256 * upstreams.ticketing.length;
+      // Twice what the ticketing processes' doors take in: the doors answer BUSY with the
+      // Retry-After they measure, the proxy only the overflow beyond that.
+      const ticketRequestsInProgress = 2 * ticketDoorSize * upstreams.ticketing.length;
       await ensureNginxGateway(profile, { host: '127.0.0.1', port: ports.gateway, upstreams, ticketRequestsInProgress }, ready);
       return;
     } catch (error) {
@@ -93,7 +96,12 @@ function serviceSpecs(profile: ProfileName): Array<{ name: ServiceName; entry: s
       name: 'ticketing',
       entry: 'services/ticketing/src/main.ts',
       port: ports.ticketing,
-      env: { TRUST_PROXY: 'true', REQUESTS_PER_CLIENT_PER_SECOND: '0', PAGES_SHOPPER_ID_INPUT: 'true' },
+      env: {
+        TRUST_PROXY: 'true',
+        REQUESTS_PER_CLIENT_PER_SECOND: '0',
+        PAGES_SHOPPER_ID_INPUT: 'true',
+        MAX_TICKETS_IN_PROGRESS: String(ticketDoorSize),
+      },
     },
     { name: 'admission', entry: 'services/admission/src/main.ts', port: ports.admission, env: {} },
   ];
