@@ -75,9 +75,30 @@ export async function ensureTopic(admin: Admin, topic: string, settings: TopicSe
       ],
     });
   } catch (error) {
+    // The topic was created, but the broker kafkajs asks for its leaders had not learnt of it yet
+    // (KRaft brokers learn of a new topic a moment after the controller): kafkajs gives up on that
+    // answer instead of asking again, so wait for the leader here.
+    if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+      await waitForLeader(admin, topic, error);
+      return true;
+    }
     if ((await admin.listTopics()).includes(topic)) return false;
     throw error;
   }
+}
+
+/** Resolves once the topic's partitions have leaders; rejects with `cause` when they have none within `timeoutMs`. */
+async function waitForLeader(admin: Pick<Admin, 'fetchTopicMetadata'>, topic: string, cause: unknown, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const partitions = await admin
+      .fetchTopicMetadata({ topics: [topic] })
+      .then(({ topics }) => topics.find((found) => found.name === topic)?.partitions ?? [])
+      .catch(() => []);
+    if (partitions.length > 0 && partitions.every((partition) => partition.leader >= 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw cause;
 }
 
 /** What a topic is made of, as the brokers report it. */
