@@ -26,8 +26,9 @@ export interface NginxGatewayOptions {
 /**
  * The ticket door's path. Beyond `ticketRequestsInProgress` of them at once the proxy answers 429
  * BUSY itself, as a cluster's data plane sheds a backend's overflow (Envoy's circuit breaker: 1,024
- * requests in progress and 1,024 waiting per backend by default, 503 beyond), so a crowd larger than ticketing can read is told
- * to come back in microseconds instead of waiting in sockets until it times out.
+ * requests in progress and 1,024 waiting per backend by default, 503 beyond), so a crowd larger
+ * than ticketing can read is told to come back in microseconds instead of waiting in sockets until
+ * it times out.
  */
 export const ticketDoorPath = '^/api/v1/deals/[^/]+/tickets$';
 
@@ -59,21 +60,14 @@ export function renderNginxConfig(options: NginxGatewayOptions): string {
       '  }',
     ].join('\n'),
   );
+  const location = (path: string, upstream: Upstream, ...directives: string[]) =>
+    [`    location ~* ${quoted(path)} {`, ...directives.map((d) => `      ${d}`), `      proxy_pass http://${upstream};`, '    }'].join(
+      '\n',
+    );
   const doorLimit = options.ticketRequestsInProgress ?? 0;
-  const door =
-    doorLimit > 0
-      ? [
-          `    location ~* ${quoted(ticketDoorPath)} {`,
-          `      limit_conn ticket_door ${doorLimit};`,
-          '      proxy_pass http://ticketing;',
-          '    }',
-        ]
-      : [];
   const locations = [
-    ...door,
-    ...nginxLocations().map(({ path, upstream }) =>
-      [`    location ~* ${quoted(path)} {`, `      proxy_pass http://${upstream};`, '    }'].join('\n'),
-    ),
+    ...(doorLimit > 0 ? [location(ticketDoorPath, 'ticketing', `limit_conn ticket_door ${doorLimit};`)] : []),
+    ...nginxLocations().map(({ path, upstream }) => location(path, upstream)),
   ];
   const temp = (name: string) => quoted(join(options.dir, 'temp', name));
   return `# Rendered by dev/src/gateway/nginx-config.ts from the route table (dev/src/gateway/routes.ts); do not edit.

@@ -63,7 +63,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
       platformaticProducer({
         brokers: config.KAFKA_BROKERS,
         clientId: `${config.KAFKA_CLIENT_ID}-ticketing`,
-        retry: overrides.producerRetry ?? { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+        retry: overrides.producerRetry,
       }),
     logger,
   );
