@@ -4,12 +4,11 @@
  * a free port of 127.0.0.1.
  */
 import type { Server } from 'node:http';
-import { serve } from '@hono/node-server';
+import { createServiceServer, type ComposedService } from '@quickdeal/core';
 import { createGateway } from '../gateway/gateway.js';
 
-interface FetchApp {
-  fetch: (request: Request, env?: unknown) => Response | Promise<Response>;
-}
+/** A service as the stack serves it: its app, and its node routes ahead of it as the running service has them. */
+type ServedApp = Pick<ComposedService, 'app' | 'nodeRoutes'>;
 
 export interface HttpStack {
   /** The gateway's origin, e.g. http://127.0.0.1:43121: open `${url}/deals/<dealId>`. */
@@ -19,13 +18,9 @@ export interface HttpStack {
   close(): Promise<void>;
 }
 
-async function listen(app: FetchApp): Promise<{ url: string; server: Server }> {
-  return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) =>
-      resolve({ url: `http://127.0.0.1:${info.port}`, server: server as Server }),
-    );
-    server.once('error', reject);
-  });
+async function listen(service: ServedApp): Promise<{ url: string; server: Server }> {
+  const server = createServiceServer(service, { hostname: '127.0.0.1' });
+  return { url: await listenLocally(server), server };
 }
 
 /** Listens on a free port of 127.0.0.1; resolves with the server's origin. */
@@ -46,10 +41,10 @@ function close(server: Server): Promise<void> {
   });
 }
 
-/** Serves `room.ticketing` and `room.payment` (see waiting-room.ts) behind a gateway. */
-export async function startHttpStack(room: { ticketing: FetchApp; payment: FetchApp }): Promise<HttpStack> {
-  const ticketing = await listen(room.ticketing);
-  const payment = await listen(room.payment);
+/** Serves a room's ticketing and payment (`room.services`, see waiting-room.ts) behind a gateway. */
+export async function startHttpStack(room: { services: { ticketing: ServedApp; payment: ServedApp } }): Promise<HttpStack> {
+  const ticketing = await listen(room.services.ticketing);
+  const payment = await listen(room.services.payment);
   const gatewayServer = createGateway({ ticketing: ticketing.url, payment: payment.url });
   const gateway = { url: await listenLocally(gatewayServer), server: gatewayServer };
   return {

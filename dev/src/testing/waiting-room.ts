@@ -188,6 +188,8 @@ export async function startWaitingRoom(options: WaitingRoomOptions = {}) {
     keyring,
     registry,
     ticketing: ticketing.app,
+    /** The services as a server runs them (their node routes ahead of their apps): startHttpStack serves these. */
+    services: { ticketing, payment },
     /** The store ticketing reads through (to watch what a poll costs). */
     ticketingStore: ticketing.store,
     payment: payment.app,

@@ -63,8 +63,29 @@ export { dealForTopic, dealIdPattern, defaultTopicPrefix, topicForDeal } from '.
 export { connectDatabase, pgConstraint, pgErrorCode, pgErrorCodes } from './db/connect.js';
 export { migrateToLatest, pendingMigrations } from './db/migrations.js';
 export type { Database, DealRow, OrderRow, PaymentRow, PaymentStatus } from './db/schema.js';
-export { bearerTicketOf, headerOf, installCommon, installProbes, jsonBodyOf, shopperIdOf, type AppEnv } from './http/app-kit.js';
-export { assertTicketBelongs, ownTicketOf } from './http/own-ticket.js';
+export {
+  bearerTicket,
+  bearerTicketOf,
+  errorAnswer,
+  headerOf,
+  installCommon,
+  installProbes,
+  jsonBodyOf,
+  requestIdFor,
+  shopperIdOf,
+  type AppEnv,
+  type ErrorAnswer,
+} from './http/app-kit.js';
+export { assertTicketBelongs, ownTicket, ownTicketOf } from './http/own-ticket.js';
+export {
+  installShopperRoute,
+  nodeRoutes,
+  type JsonAnswer,
+  type NodeRoutes,
+  type ShopperAsk,
+  type ShopperRoute,
+} from './http/node-routes.js';
+export { incomingHeaderOf, type HeaderReader } from './http/request-headers.js';
 export { DependencyUnavailableError, outageOf, type Dependency, type Outage } from './http/dependency-outage.js';
 export {
   headerIdentity,
@@ -78,6 +99,7 @@ export {
   type TokenIdentityOptions,
 } from './http/shopper-identity.js';
 export {
+  createServiceServer,
   httpTimeouts,
   runService,
   serviceMain,

@@ -8,12 +8,13 @@ import {
   connectRedis,
   redisTopology,
   createLogger,
+  nodeRoutes,
   redisAnswers,
   type BuiltService,
   type ServiceOverrides,
   type TicketKeyring,
 } from '@quickdeal/core';
-import { createApp } from './app.js';
+import { createApp, shopperRoutes, type TicketingDeps } from './app.js';
 import type { TicketingConfig } from './config.js';
 import { Door } from './door.js';
 import { registerLineGauge } from './line-gauge.js';
@@ -109,7 +110,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
           },
           { intervalMs: 250, leaseMs: 10_000, batchSize: 1_000, ...overrides.draw },
         );
-  const app = createApp({
+  const deps: TicketingDeps = {
     store,
     cache,
     issuer,
@@ -129,10 +130,12 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     clock,
     readiness: async () => ({ redis: cacheStarted && (await redisAnswers(redis)), kafka: producer.isReady() }),
     isShuttingDown: overrides.isShuttingDown,
-  });
+  };
+  const app = createApp(deps);
 
   return {
     app,
+    nodeRoutes: nodeRoutes(deps, shopperRoutes(deps)),
     store,
     cache,
     issuer,

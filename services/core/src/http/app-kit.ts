@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { z } from 'zod';
 import { AppError, errors } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -19,11 +20,15 @@ const nextRequestId = () => `${requestIdPrefix}-${(++requestCount).toString(36)}
 
 const requestIdPattern = /^[\w\-=.:]{1,128}$/;
 
+/** The caller's X-Request-Id when it is a sane one, else a new one. */
+export function requestIdFor(given: string | undefined): string {
+  return given && requestIdPattern.test(given) ? given : nextRequestId();
+}
+
 /** Keeps the caller's X-Request-Id when it is a sane one, else makes one; echoes it on the answer. */
 function requestIds(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const given = headerOf(c, 'X-Request-Id');
-    const id = given && requestIdPattern.test(given) ? given : nextRequestId();
+    const id = requestIdFor(headerOf(c, 'X-Request-Id'));
     c.set('requestId', id);
     // On Node, straight onto the response: a header set through Hono makes every answer build a WHATWG
     // Headers object and leave @hono/node-server's fast path (measured in RESULTS.md).
@@ -31,6 +36,44 @@ function requestIds(): MiddlewareHandler<AppEnv> {
     if (outgoing) outgoing.setHeader('X-Request-Id', id);
     else c.header('X-Request-Id', id);
     await next();
+  };
+}
+
+/** An error answer: its status, its headers and the one error body. */
+export interface ErrorAnswer {
+  status: ContentfulStatusCode;
+  headers: Record<string, string>;
+  body: { error: { code: string; message: string; requestId: string } & Record<string, unknown> };
+}
+
+/**
+ * What a request that threw is answered: an AppError as it says, a dependency's outage 503 with
+ * Retry-After, anything else 500 (logged).
+ */
+export function errorAnswer(error: unknown, request: { requestId: string; path: string }, logger: Logger): ErrorAnswer {
+  const { requestId, path } = request;
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      headers: error.headers,
+      body: { error: { code: error.code, message: error.message, requestId, ...error.details } },
+    };
+  }
+  const outage = outageOf(error);
+  if (outage) {
+    logger.warn({ err: error, requestId, path, dependency: outage.dependency }, 'dependency unavailable');
+    const message = `A service we depend on (${outage.dependency}) is unavailable just now; please try again in a moment`;
+    return {
+      status: 503,
+      headers: { 'Retry-After': String(outage.retryAfterSeconds) },
+      body: { error: { code: outage.code, message, requestId, retryAfterSeconds: outage.retryAfterSeconds } },
+    };
+  }
+  logger.error({ err: error, requestId, path }, 'request failed');
+  return {
+    status: 500,
+    headers: {},
+    body: { error: { code: 'INTERNAL', message: 'Something went wrong on our side; please try again', requestId } },
   };
 }
 
@@ -43,20 +86,9 @@ export function installCommon(app: Hono<AppEnv>, deps: { logger: Logger; metrics
   app.use(requestMetrics(deps.metrics));
   if (deps.identity) app.use('/api/*', identifyShopper(deps.identity));
   app.onError((error, c) => {
-    const id = c.get('requestId');
-    if (error instanceof AppError) {
-      for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-      return c.json({ error: { code: error.code, message: error.message, requestId: id, ...error.details } }, error.status);
-    }
-    const outage = outageOf(error);
-    if (outage) {
-      deps.logger.warn({ err: error, requestId: id, path: c.req.path, dependency: outage.dependency }, 'dependency unavailable');
-      c.header('Retry-After', String(outage.retryAfterSeconds));
-      const message = `A service we depend on (${outage.dependency}) is unavailable just now; please try again in a moment`;
-      return c.json({ error: { code: outage.code, message, requestId: id, retryAfterSeconds: outage.retryAfterSeconds } }, 503);
-    }
-    deps.logger.error({ err: error, requestId: id, path: c.req.path }, 'request failed');
-    return c.json({ error: { code: 'INTERNAL', message: 'Something went wrong on our side; please try again', requestId: id } }, 500);
+    const answer = errorAnswer(error, { requestId: c.get('requestId'), path: c.req.path }, deps.logger);
+    for (const [name, value] of Object.entries(answer.headers)) c.header(name, value);
+    return c.json(answer.body, answer.status);
   });
   app.notFound((c) =>
     c.json({ error: { code: 'NOT_FOUND', message: `No route for ${c.req.method} ${c.req.path}`, requestId: c.get('requestId') } }, 404),
@@ -100,9 +132,13 @@ export function shopperIdOf(c: Context): string {
 
 /** The ticket from `Authorization: Bearer <ticket>`. */
 export function bearerTicketOf(c: Context): string {
-  const header = headerOf(c, 'Authorization');
-  if (!header) throw errors.unauthorized('TICKET_MISSING', 'Send the ticket as Authorization: Bearer <ticket>');
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return bearerTicket(headerOf(c, 'Authorization'));
+}
+
+/** The ticket in an Authorization header's value (`Bearer <ticket>`). */
+export function bearerTicket(authorization: string | undefined): string {
+  if (!authorization) throw errors.unauthorized('TICKET_MISSING', 'Send the ticket as Authorization: Bearer <ticket>');
+  const match = /^Bearer\s+(\S+)$/i.exec(authorization);
   if (!match?.[1]) throw errors.unauthorized('TICKET_INVALID', 'The Authorization header must be Bearer <ticket>');
   return match[1];
 }

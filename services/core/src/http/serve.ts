@@ -1,4 +1,5 @@
-import { createAdaptorServer, type ServerType } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
+import { createServer, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
@@ -6,6 +7,7 @@ import { ConfigError, parseConfig } from '../config.js';
 import type { Clock } from '../clock.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { AppEnv } from './app-kit.js';
+import type { NodeRoutes } from './node-routes.js';
 import type { ShopperIdentity } from './shopper-identity.js';
 
 /** What a service's composition function builds: its app, and how its work starts and stops. */
@@ -16,6 +18,8 @@ export interface ComposedService {
   start?: () => Promise<void>;
   /** Flushes and closes what the service holds (producer, consumer commits, connections). */
   stop: () => Promise<void>;
+  /** Its hottest routes, answered on node:http ahead of the app (see nodeRoutes). */
+  nodeRoutes?: NodeRoutes;
 }
 
 /** A service as its composition function hands it over: tests call its app and start it themselves. */
@@ -68,8 +72,25 @@ export function httpTimeouts(config: HttpTimeouts): { keepAliveTimeout: number; 
  */
 const listenBacklog = 4_096;
 
+/** The HTTP server of a service: what @hono/node-server's createAdaptorServer builds, with the service's node routes (if any) ahead of its app. */
+export function createServiceServer(
+  service: Pick<ComposedService, 'app' | 'nodeRoutes'>,
+  options: { hostname?: string; serverOptions?: ServerOptions } = {},
+): Server {
+  const appListener = getRequestListener(service.app.fetch, { hostname: options.hostname });
+  const { nodeRoutes } = service;
+  return createServer(
+    options.serverOptions ?? {},
+    nodeRoutes
+      ? (request, response) => {
+          if (!nodeRoutes(request, response)) void appListener(request, response);
+        }
+      : appListener,
+  );
+}
+
 export interface RunningService {
-  server: ServerType;
+  server: Server;
   port: number;
   isShuttingDown: () => boolean;
   shutdown: (reason: string) => Promise<void>;
@@ -98,7 +119,7 @@ export async function runService(options: {
   const serverOptions = httpTimeouts(options.config);
   const service = await options.compose({ isShuttingDown });
   const running = await new Promise<RunningService>((resolve) => {
-    const server = createAdaptorServer({ fetch: service.app.fetch, hostname, serverOptions });
+    const server = createServiceServer(service, { hostname, serverOptions });
     server.listen({ port, host: hostname, backlog: listenBacklog }, () => {
       const info = server.address() as AddressInfo;
       options.logger.info({ port: info.port }, 'listening');

@@ -13,14 +13,14 @@
  * the context; `shopperIdOf(c)` reads it where a route needs the shopper.
  */
 import { readFileSync } from 'node:fs';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { systemClock, type Clock } from '../clock.js';
 import { ConfigError } from '../config.js';
 import { AppError, errors } from '../errors.js';
-import { headerOf } from './request-headers.js';
+import { headerOf, type HeaderReader } from './request-headers.js';
 
 export const shopperIdPattern = /^[A-Za-z0-9._:@-]{1,128}$/;
 export const sessionTokenHeader = 'X-Session-Token';
@@ -30,8 +30,8 @@ export type ShopperIdentityMode = 'token' | 'header';
 
 export interface ShopperIdentity {
   readonly mode: ShopperIdentityMode;
-  /** The shopper id of a request, or an AppError (4xx when refused, 503 when the shop's keys cannot be fetched). */
-  shopperOf(c: Context): string | Promise<string>;
+  /** The shopper id of a request, from its headers, or an AppError (4xx when refused, 503 when the shop's keys cannot be fetched). */
+  shopperOf(header: HeaderReader): string | Promise<string>;
 }
 
 /** What the middleware leaves on the context: the shopper, or why there is none. */
@@ -41,7 +41,7 @@ export type ShopperResolution = { shopperId: string } | { refusal: unknown };
 export function identifyShopper(identity: ShopperIdentity): MiddlewareHandler<{ Variables: { shopper: ShopperResolution } }> {
   return async (c, next) => {
     try {
-      c.set('shopper', { shopperId: await identity.shopperOf(c) });
+      c.set('shopper', { shopperId: await identity.shopperOf((name) => headerOf(c, name)) });
     } catch (refusal) {
       c.set('shopper', { refusal });
     }
@@ -59,7 +59,7 @@ function validShopperId(value: string | undefined, source: string): string {
 
 /** `X-User-Id` as a trusted gateway in front sets it (or a person on a loopback-only local stack). */
 export function headerIdentity(): ShopperIdentity {
-  return { mode: 'header', shopperOf: (c) => validShopperId(headerOf(c, userIdHeader), `${userIdHeader} header`) };
+  return { mode: 'header', shopperOf: (header) => validShopperId(header(userIdHeader), `${userIdHeader} header`) };
 }
 
 export interface TokenIdentityOptions {
@@ -116,14 +116,14 @@ export function tokenIdentity(options: TokenIdentityOptions): ShopperIdentity {
 
   return {
     mode: 'token',
-    async shopperOf(c) {
-      if (headerOf(c, userIdHeader) !== undefined) {
+    async shopperOf(header) {
+      if (header(userIdHeader) !== undefined) {
         throw errors.badRequest(
           'SHOPPER_ID_NOT_ACCEPTED',
           `Shoppers are identified by their session token here; do not send ${userIdHeader}`,
         );
       }
-      const token = headerOf(c, sessionTokenHeader)?.trim();
+      const token = header(sessionTokenHeader)?.trim();
       if (!token) throw errors.unauthorized('SESSION_MISSING', `Send the shop's session token in the ${sessionTokenHeader} header`);
       if (token.length > 8192) throw errors.unauthorized('SESSION_INVALID', 'The session token is too long');
       let session = verified?.get(token);

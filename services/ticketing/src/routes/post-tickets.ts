@@ -1,14 +1,13 @@
-import type { Context, Hono } from 'hono';
 import {
   errors,
-  headerOf,
   isPending,
   newTicketId,
-  shopperIdOf,
   systemClock,
   topicForDeal,
-  type AppEnv,
   type DealSnapshot,
+  type JsonAnswer,
+  type ShopperAsk,
+  type ShopperRoute,
   type ShopperTicket,
 } from '@quickdeal/core';
 import { admitAtOnce } from '../admit-at-once.js';
@@ -18,7 +17,7 @@ import type { TicketingDeps } from '../ticketing-deps.js';
 import { rateLimited } from '../rate-limits.js';
 import { processedView, soldOut, waitingView, type TicketView } from '../ticket-view.js';
 import { inPrequeue, issuePrequeueTicket, prequeueView } from './prequeue.js';
-import { clientAddressOf, dealOf } from './request-context.js';
+import { clientAddress, dealOf } from './request-context.js';
 
 /** A ticket answer: the signed ticket and where it stands. */
 export type TicketAnswer = TicketView & { ticket: string };
@@ -27,7 +26,7 @@ export type TicketAnswer = TicketView & { ticket: string };
  * `POST /api/v1/deals/{dealId}/tickets`: takes the shopper into the deal's line. 201 with a new
  * ticket, 200 with the one they already hold.
  */
-export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void {
+export function ticketRoute(deps: TicketingDeps): ShopperRoute {
   const clock = deps.clock ?? systemClock;
 
   async function waitForPendingTicket(dealId: string, shopperId: string): Promise<ShopperTicket | undefined> {
@@ -41,13 +40,7 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
   }
 
   /** Takes the shopper into the line through the ticket issuer; 201 for a new ticket, 200 for the one they have. */
-  async function issueTicket(
-    c: Context<AppEnv>,
-    deal: DealSnapshot,
-    shopperId: string,
-    now: number,
-    count: (result: string) => void,
-  ): Promise<Response> {
+  async function issueTicket(deal: DealSnapshot, shopperId: string, now: number, count: (result: string) => void): Promise<JsonAnswer> {
     const dealId = deal.dealId;
     const issuedAt = Math.floor(now / 1000);
     const expiresAt = issuedAt + Math.ceil(deal.ticketTtlMs / 1000);
@@ -61,7 +54,7 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
       expiresAt,
       recordTtlMs: expiresAt * 1000 - now + deal.windowMs,
     });
-    const existing = async (token: string, queueNumber: number) => {
+    const existing = async (token: string, queueNumber: number): Promise<JsonAnswer> => {
       count('existing');
       const { claims } = await deps.verifier.verify(token);
       const record = await deps.store.shopperTicket(dealId, shopperId);
@@ -71,7 +64,7 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
           ? waitingView(deal, queueNumber, admissionRate)
           : processedView(deal, queueNumber, claims.jti, record, clock.now(), admissionRate);
       const answer: TicketAnswer = { ticket: token, ...view };
-      return c.json(answer, 200);
+      return { status: 200, body: answer };
     };
     switch (result.outcome) {
       case 'issued': {
@@ -82,7 +75,7 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
         if (admitted?.admittedHere) deps.metrics.admissions.inc({ deal: dealId });
         const view = admitted?.view ?? waitingView(deal, result.queueNumber, deps.cache.admissionRate(dealId));
         const answer: TicketAnswer = { ticket: result.token, ...view };
-        return c.json(answer, 201);
+        return { status: 201, body: answer };
       }
       case 'unavailable':
         count('unavailable');
@@ -100,7 +93,7 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
       }
       case 'prequeued':
         count('existing');
-        return c.json({ ticket: result.token, ...prequeueView(deal, clock.now()) }, 200);
+        return { status: 200, body: { ticket: result.token, ...prequeueView(deal, clock.now()) } };
       case 'drawing':
         count('drawing');
         throw errors.tooManyRequests(
@@ -134,20 +127,19 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
     }
   }
 
-  app.post('/api/v1/deals/:dealId/tickets', async (c) => {
-    const shopperId = shopperIdOf(c);
-    const dealId = c.req.param('dealId');
+  async function takeTicket({ params, header, shopperId, remoteAddress }: ShopperAsk): Promise<JsonAnswer> {
+    const dealId = params.dealId ?? '';
     const deal = await dealOf(deps.cache, dealId);
     const count = (result: string) => deps.metrics.ticketRequests.inc({ deal: dealId, result });
     try {
-      await deps.limits.ticketRequest(clientAddressOf(c, deps.trustProxy ?? false));
+      await deps.limits.ticketRequest(clientAddress(header, remoteAddress, deps.trustProxy ?? false));
     } catch (error) {
       count('rate_limited');
       throw error;
     }
-    await deps.proofOfWork.spend(deal, headerOf(c, proofOfWorkHeader));
+    await deps.proofOfWork.spend(deal, header(proofOfWorkHeader));
     const now = clock.now();
-    if (inPrequeue(deal, now)) return issuePrequeueTicket(c, deps, deal, shopperId, now);
+    if (inPrequeue(deal, now)) return issuePrequeueTicket(deps, deal, shopperId, now);
     if (now < deal.opensAt) {
       count('not_open');
       throw errors.conflict('DEAL_NOT_OPEN', 'This deal has not opened yet', {
@@ -170,12 +162,14 @@ export function installPostTickets(app: Hono<AppEnv>, deps: TicketingDeps): void
         'BUSY',
       );
     }
-    let answer: Response | undefined;
+    let answer: JsonAnswer | undefined;
     try {
-      answer = await issueTicket(c, deal, shopperId, now, count);
+      answer = await issueTicket(deal, shopperId, now, count);
       return answer;
     } finally {
       deps.door?.leave(answer?.status === 201);
     }
-  });
+  }
+
+  return { method: 'POST', template: '/api/v1/deals/:dealId/tickets', handle: takeTicket };
 }

@@ -1,5 +1,14 @@
-import type { Context, Hono } from 'hono';
-import { bearerTicketOf, errors, newTicketId, shopperIdOf, systemClock, type AppEnv, type DealSnapshot } from '@quickdeal/core';
+import type { Hono } from 'hono';
+import {
+  bearerTicketOf,
+  errors,
+  newTicketId,
+  shopperIdOf,
+  systemClock,
+  type AppEnv,
+  type DealSnapshot,
+  type JsonAnswer,
+} from '@quickdeal/core';
 import { drawnTicket, drawnTicketTimes } from '../drawn-ticket.js';
 import { rateLimited } from '../rate-limits.js';
 import type { TicketingDeps } from '../ticketing-deps.js';
@@ -37,13 +46,7 @@ export const inPrequeue = (deal: DealSnapshot, now: number) =>
   deal.prequeueMs > 0 && now < deal.opensAt && now >= deal.opensAt - deal.prequeueMs;
 
 /** Takes the shopper into the pre-queue: 201 with a signed pre-queue ticket, 200 with the one they hold. */
-export async function issuePrequeueTicket(
-  c: Context<AppEnv>,
-  deps: TicketingDeps,
-  deal: DealSnapshot,
-  shopperId: string,
-  now: number,
-): Promise<Response> {
+export async function issuePrequeueTicket(deps: TicketingDeps, deal: DealSnapshot, shopperId: string, now: number): Promise<JsonAnswer> {
   const jti = newTicketId();
   const iat = Math.floor(now / 1000);
   const token = await deps.prequeueTickets.sign({ sub: shopperId, deal: deal.dealId, jti, iat, ...{ exp: drawnTicketTimes(deal).exp } });
@@ -52,10 +55,10 @@ export async function issuePrequeueTicket(
   switch (result.outcome) {
     case 'prequeued':
       count('prequeued');
-      return c.json({ ticket: token, ...prequeueView(deal, now) }, 201);
+      return { status: 201, body: { ticket: token, ...prequeueView(deal, now) } };
     case 'existing':
       count('existing');
-      return c.json({ ticket: result.token, ...prequeueView(deal, now) }, 200);
+      return { status: 200, body: { ticket: result.token, ...prequeueView(deal, now) } };
     case 'purchased':
       throw errors.conflict('ALREADY_PURCHASED', 'You have already bought this deal');
     case 'rate_limited':

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { dealIdPattern, errors, headerOf, type DealCache, type DealSnapshot } from '@quickdeal/core';
+import { dealIdPattern, errors, headerOf, type DealCache, type DealSnapshot, type HeaderReader } from '@quickdeal/core';
 
 /** The deal a request names, from the deal cache; 404 when there is no such deal. */
 export async function dealOf(cache: DealCache, dealId: string): Promise<DealSnapshot> {
@@ -9,11 +9,16 @@ export async function dealOf(cache: DealCache, dealId: string): Promise<DealSnap
 }
 
 /** The client's address, for the per-client limit: X-Forwarded-For's first hop when the proxy in front is trusted. */
-export function clientAddressOf(c: Context, trustProxy: boolean): string | undefined {
+export function clientAddress(header: HeaderReader, remoteAddress: string | undefined, trustProxy: boolean): string | undefined {
   if (trustProxy) {
-    const forwarded = headerOf(c, 'X-Forwarded-For')?.split(',')[0]?.trim();
+    const forwarded = header('X-Forwarded-For')?.split(',')[0]?.trim();
     if (forwarded) return forwarded;
   }
+  return remoteAddress;
+}
+
+/** The client's address of a Hono request (see clientAddress). */
+export function clientAddressOf(c: Context, trustProxy: boolean): string | undefined {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress;
+  return clientAddress((name) => headerOf(c, name), incoming?.socket?.remoteAddress, trustProxy);
 }

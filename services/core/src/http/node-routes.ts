@@ -1,0 +1,141 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Hono } from 'hono';
+import type { Logger } from '../logger.js';
+import type { ServiceMetrics } from '../metrics.js';
+import { errorAnswer, headerOf, requestIdFor, shopperIdOf, type AppEnv } from './app-kit.js';
+import { incomingHeaderOf, type HeaderReader } from './request-headers.js';
+import type { ShopperIdentity } from './shopper-identity.js';
+
+/** What a shopper route's handler is given, by either transport. */
+export interface ShopperAsk {
+  /** The path's parameters, percent-decoded as Hono decodes them. */
+  params: Record<string, string>;
+  header: HeaderReader;
+  /** The shopper, as the app's identity resolved them. */
+  shopperId: string;
+  /** The address the connection comes from. */
+  remoteAddress: string | undefined;
+}
+
+/** A JSON answer: its status and body. */
+export interface JsonAnswer {
+  status: 200 | 201;
+  body: unknown;
+}
+
+/**
+ * A shopper's JSON route, written once for both transports: registered on the Hono app
+ * (installShopperRoute) and answered on node:http by the running service (nodeRoutes).
+ */
+export interface ShopperRoute {
+  method: 'GET' | 'POST';
+  /** `/api/v1/deals/:dealId/…`: how both transports match it and the request histogram names it. */
+  template: string;
+  /** The answer, or throws (an AppError, a dependency's outage) as any route may. */
+  handle: (ask: ShopperAsk) => Promise<JsonAnswer>;
+}
+
+/** Registers a shopper route on a Hono app with installCommon's middleware (identity included). */
+export function installShopperRoute(app: Hono<AppEnv>, route: ShopperRoute): void {
+  app.on(route.method, route.template, async (c) => {
+    const shopperId = shopperIdOf(c);
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    const { status, body } = await route.handle({
+      params: c.req.param() as Record<string, string>,
+      header: (name) => headerOf(c, name),
+      shopperId,
+      remoteAddress: incoming?.socket.remoteAddress,
+    });
+    return c.json(body, status);
+  });
+}
+
+/** Takes a request and answers it (true), or leaves it to the Hono app (false). */
+export type NodeRoutes = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+interface CompiledRoute {
+  route: ShopperRoute;
+  pattern: RegExp;
+  names: string[];
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function compile(route: ShopperRoute): CompiledRoute {
+  const names: string[] = [];
+  const segments = route.template.split('/').map((segment) => {
+    if (!segment.startsWith(':')) return escapeRegExp(segment);
+    names.push(segment.slice(1));
+    return '([^/?#]+)';
+  });
+  return { route, names, pattern: new RegExp(`^${segments.join('/')}(?:\\?.*)?$`) };
+}
+
+function decoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Serves the hottest shopper routes (the door and the status poll: every shopper, every few
+ * seconds while in line) straight on node:http, ahead of the Hono app: through Hono a poll spent
+ * as much again on request and response objects, the router and the middleware chain as on its
+ * own work (measured in loadtest/RESULTS.md). Each keeps what installCommon gives a Hono route: the
+ * request id and its echo, the request histogram under the route's template, the shopper's
+ * identity (its refusal answered first), and the one error shape (errorAnswer). Their Hono twins
+ * stay registered, so `app.request` and any request this does not take (HEAD, an odd path) are
+ * answered the same.
+ */
+export function nodeRoutes(
+  deps: { logger: Logger; metrics: ServiceMetrics; identity: ShopperIdentity },
+  routes: ShopperRoute[],
+): NodeRoutes {
+  const compiled = routes.map(compile);
+
+  async function answer({ route, names }: CompiledRoute, match: RegExpExecArray, request: IncomingMessage, response: ServerResponse) {
+    const stop = deps.metrics.httpRequestDuration.startTimer();
+    const header: HeaderReader = (name) => incomingHeaderOf(request, name);
+    const requestId = requestIdFor(header('X-Request-Id'));
+    let status: number;
+    let headers: Record<string, string> = {};
+    let body: string;
+    try {
+      const params: Record<string, string> = {};
+      names.forEach((name, index) => (params[name] = decoded(match[index + 1] as string)));
+      const shopperId = await deps.identity.shopperOf(header);
+      const answer = await route.handle({ params, header, shopperId, remoteAddress: request.socket.remoteAddress });
+      status = answer.status;
+      body = JSON.stringify(answer.body);
+    } catch (error) {
+      const path = (request.url ?? '/').split('?')[0] as string;
+      const refused = errorAnswer(error, { requestId, path }, deps.logger);
+      ({ status, headers } = refused);
+      body = JSON.stringify(refused.body);
+    }
+    response.writeHead(status, {
+      ...headers,
+      'X-Request-Id': requestId,
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    response.end(body);
+    stop({ method: route.method, route: route.template, status: String(status) });
+  }
+
+  return (request, response) => {
+    for (const compiledRoute of compiled) {
+      if (request.method !== compiledRoute.route.method) continue;
+      const match = compiledRoute.pattern.exec(request.url ?? '');
+      if (!match) continue;
+      answer(compiledRoute, match, request, response).catch((error: unknown) => {
+        deps.logger.error({ err: error, path: request.url }, 'answering a request failed');
+        response.destroy();
+      });
+      return true;
+    }
+    return false;
+  };
+}

@@ -1,0 +1,112 @@
+import type { Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceServer, TicketKeyring, TicketSigner } from '@quickdeal/core';
+import { listenLocally, startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
+
+let room: WaitingRoom;
+let server: Server;
+let url: string;
+/** The requests ticketing's node routes answered themselves. */
+const taken: string[] = [];
+
+beforeAll(async () => {
+  room = await startWaitingRoom({ startAdmission: false, pollsPerShopperPer10s: 5 });
+  const { nodeRoutes } = room.services.ticketing;
+  if (!nodeRoutes) throw new Error('ticketing has no node routes');
+  server = createServiceServer({
+    app: room.ticketing,
+    nodeRoutes: (request, response) => {
+      const took = nodeRoutes(request, response);
+      if (took) taken.push(`${request.method} ${request.url}`);
+      return took;
+    },
+  });
+  url = await listenLocally(server);
+});
+
+afterAll(async () => {
+  server?.closeAllConnections();
+  await new Promise((resolve) => server?.close(resolve));
+  await room?.close();
+});
+
+interface Seen {
+  status: number;
+  retryAfter: string | null;
+  body: Record<string, unknown> & { error?: Record<string, unknown> };
+}
+
+async function seen(response: Response): Promise<Seen> {
+  const body = (await response.json()) as Seen['body'];
+  if (body.error) body.error.requestId = typeof body.error.requestId;
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), body };
+}
+
+const overHttp = async (path: string, init: RequestInit) => seen(await fetch(`${url}${path}`, init));
+const throughHono = async (path: string, init: RequestInit) => seen(await room.ticketing.request(path, init));
+
+const as = (shopperId: string, ticket?: string): RequestInit => ({
+  headers: { 'X-User-Id': shopperId, ...(ticket ? { Authorization: `Bearer ${ticket}` } : {}) },
+});
+
+describe("ticketing's door and poll on node:http", () => {
+  it('issue tickets as the Hono routes do: 201 with the next place in line, 200 with the same ticket again', async () => {
+    const { dealId } = await room.createDeal({ stock: 10 });
+    const path = `/api/v1/deals/${dealId}/tickets`;
+    const alice = await overHttp(path, { method: 'POST', ...as('alice') });
+    const bob = await throughHono(path, { method: 'POST', ...as('bob') });
+    expect(alice).toMatchObject({ status: 201, body: { status: 'ACCESS_DENIED', queueNumber: 1, ticket: expect.any(String) } });
+    expect(bob).toMatchObject({ status: 201, body: { status: 'ACCESS_DENIED', queueNumber: 2 } });
+    expect(Object.keys(alice.body).sort()).toEqual(Object.keys(bob.body).sort());
+
+    const aliceAgain = await overHttp(path, { method: 'POST', ...as('alice') });
+    expect(aliceAgain).toMatchObject({ status: 200, body: { ticket: alice.body.ticket, queueNumber: 1 } });
+    expect(await throughHono(path, { method: 'POST', ...as('alice') })).toEqual(aliceAgain);
+    expect(taken).toContain(`POST ${path}`);
+  });
+
+  it('answer a poll, and every refusal of one, as the Hono route does', async () => {
+    const { dealId } = await room.createDeal({ stock: 10 });
+    const { dealId: otherDealId } = await room.createDeal({ stock: 10 });
+    const alice = (await room.takeTicket(dealId, 'alice')).body.ticket as string;
+    const aliceElsewhere = (await room.takeTicket(otherDealId, 'alice')).body.ticket as string;
+    const forgedKeyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
+    const now = Math.floor(Date.now() / 1000);
+    const forged = await new TicketSigner(forgedKeyring).sign({ sub: 'alice', deal: dealId, qn: 1, jti: 'x', iat: now, exp: now + 60 });
+    const status = (deal: string) => `/api/v1/deals/${deal}/tickets/status`;
+
+    const cases: Array<[string, string, RequestInit, number]> = [
+      ['in line', status(dealId), as('alice', alice), 200],
+      ['no ticket', status(dealId), as('alice'), 401],
+      ['a forged ticket', status(dealId), as('alice', forged), 401],
+      ['a garbled ticket', status(dealId), as('alice', 'not.a.ticket'), 401],
+      ["another shopper's ticket", status(dealId), as('bob', alice), 403],
+      ["another deal's ticket", status(dealId), as('alice', aliceElsewhere), 403],
+      ['no shopper', status(dealId), { headers: { Authorization: `Bearer ${alice}` } }, 401],
+      ['an unknown deal', status('no-such-deal'), as('alice', alice), 403],
+    ];
+    for (const [what, path, init, expected] of cases) {
+      const before = taken.length;
+      const node = await overHttp(path, init);
+      expect(taken.length, what).toBe(before + 1);
+      expect(node.status, what).toBe(expected);
+      expect(node, what).toEqual(await throughHono(path, init));
+    }
+  });
+
+  it("keep the shopper's poll limit, answered 429 with Retry-After", async () => {
+    const { dealId } = await room.createDeal({ stock: 10 });
+    const ticket = (await room.takeTicket(dealId, 'carol')).body.ticket as string;
+    const path = `/api/v1/deals/${dealId}/tickets/status`;
+    const answers: Seen[] = [];
+    for (let i = 0; i < 6; i++) answers.push(await overHttp(path, as('carol', ticket)));
+    expect(answers.slice(0, 5).map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(answers[5]).toMatchObject({
+      status: 429,
+      retryAfter: expect.stringMatching(/^\d+$/),
+      body: { error: { code: 'RATE_LIMITED' } },
+    });
+    // the limit is one count for both transports
+    expect((await throughHono(path, as('carol', ticket))).status).toBe(429);
+  });
+});
