@@ -71,7 +71,9 @@ function compile(route: ShopperRoute): CompiledRoute {
   return { route, names, pattern: new RegExp(`^${segments.join('/')}(?:\\?.*)?$`) };
 }
 
+/** A path parameter, percent-decoded as Hono decodes it (left as it is when it does not decode). */
 function decoded(value: string): string {
+  if (!value.includes('%')) return value;
   try {
     return decodeURIComponent(value);
   } catch {
