@@ -133,7 +133,7 @@ interface BenchRun {
 
 type Shopper = { shopperId: string; ticket: string };
 
-const usage = `usage: npm run bench -- [--duration 5s] [--repeat 3] [--connections 50] [--open-share 0.5] [--open-max-rate 5000]
+const usage = `usage: npm run bench -- [--duration 5s] [--repeat 5] [--connections 50] [--open-share 0.5] [--open-max-rate 5000]
                        [--poll-tickets 20000] [--pay-shoppers 3000] [--drain-rounds 3]
                        [--profile dev|test|cluster] [--kafka-messages 20000] [--keep-stack] [--no-record] [--wrk] [--wrk-duration 10s]
 --profile cluster measures the single box (dev) and then the cluster profile in the same run, and prints their ratios.
@@ -144,7 +144,7 @@ function parseBenchArgs(argv: string[]) {
     args: argv,
     options: {
       duration: { type: 'string', default: '5s' },
-      repeat: { type: 'string', default: '3' },
+      repeat: { type: 'string', default: '5' },
       connections: { type: 'string', default: '50' },
       'open-share': { type: 'string', default: '0.5' },
       'open-max-rate': { type: 'string', default: '5000' },
