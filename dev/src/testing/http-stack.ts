@@ -18,9 +18,31 @@ export interface HttpStack {
   close(): Promise<void>;
 }
 
-async function listen(service: ServedApp): Promise<{ url: string; server: Server }> {
-  const server = createServiceServer(service, { hostname: '127.0.0.1' });
-  return { url: await listenLocally(server), server };
+/** A service served on a free port of 127.0.0.1 as it runs, and the requests its node routes answered themselves (`METHOD url`). */
+export interface ServedService {
+  url: string;
+  taken: string[];
+  close(): Promise<void>;
+}
+
+/** Serves a service as runService does (its node routes ahead of its app), noting which requests the node routes took. */
+export async function serveService(service: ServedApp): Promise<ServedService> {
+  const taken: string[] = [];
+  const { nodeRoutes } = service;
+  const server = createServiceServer(
+    {
+      app: service.app,
+      nodeRoutes: nodeRoutes
+        ? (request, response) => {
+            const took = nodeRoutes(request, response);
+            if (took) taken.push(`${request.method} ${request.url}`);
+            return took;
+          }
+        : undefined,
+    },
+    { hostname: '127.0.0.1' },
+  );
+  return { url: await listenLocally(server), taken, close: () => close(server) };
 }
 
 /** Listens on a free port of 127.0.0.1; resolves with the server's origin. */
@@ -43,8 +65,8 @@ function close(server: Server): Promise<void> {
 
 /** Serves a room's ticketing and payment (`room.services`, see waiting-room.ts) behind a gateway. */
 export async function startHttpStack(room: { services: { ticketing: ServedApp; payment: ServedApp } }): Promise<HttpStack> {
-  const ticketing = await listen(room.services.ticketing);
-  const payment = await listen(room.services.payment);
+  const ticketing = await serveService(room.services.ticketing);
+  const payment = await serveService(room.services.payment);
   const gatewayServer = createGateway({ ticketing: ticketing.url, payment: payment.url });
   const gateway = { url: await listenLocally(gatewayServer), server: gatewayServer };
   return {
@@ -53,7 +75,7 @@ export async function startHttpStack(room: { services: { ticketing: ServedApp; p
     paymentUrl: payment.url,
     async close() {
       await close(gateway.server);
-      await Promise.all([close(ticketing.server), close(payment.server)]);
+      await Promise.all([ticketing.close(), payment.close()]);
     },
   };
 }

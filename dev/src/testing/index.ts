@@ -1,7 +1,7 @@
 /** `@quickdeal/dev/testing`: what tests across the packages share (Kubernetes helpers: `@quickdeal/dev/testing/kubernetes`). */
 export { launchChromium, screenshotDir } from './browser.js';
 export { eventually } from './eventually.js';
-export { listenLocally, startHttpStack, type HttpStack } from './http-stack.js';
+export { listenLocally, serveService, startHttpStack, type HttpStack, type ServedService } from './http-stack.js';
 export { kubectl, run, type CommandResult } from './kubectl.js';
 export { uniqueName } from './names.js';
 export { freePort, metricValue, nodeEntry, startProcess, waitForHttp } from './processes.js';

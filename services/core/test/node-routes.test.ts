@@ -1,12 +1,10 @@
-import type { Server } from 'node:http';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listenLocally } from '@quickdeal/dev/testing';
+import { serveService, type ServedService } from '@quickdeal/dev/testing';
 import { errors } from '../src/errors.js';
 import { installCommon, type AppEnv } from '../src/http/app-kit.js';
 import { DependencyUnavailableError } from '../src/http/dependency-outage.js';
 import { installShopperRoute, nodeRoutes, type ShopperRoute } from '../src/http/node-routes.js';
-import { createServiceServer } from '../src/http/serve.js';
 import { headerIdentity } from '../src/http/shopper-identity.js';
 import { createLogger } from '../src/logger.js';
 import { createServiceMetrics } from '../src/metrics.js';
@@ -44,28 +42,17 @@ installCommon(app, deps);
 app.get('/plain', (c) => c.json({ plain: true }));
 for (const route of [itemRoute, orderRoute]) installShopperRoute(app, route);
 
-/** The paths node:http answered itself (the rest went to the Hono app). */
-const taken: string[] = [];
-const routes = nodeRoutes(deps, [itemRoute, orderRoute]);
-let server: Server;
+let served: ServedService;
 let url: string;
+/** The requests node:http answered itself (the rest went to the Hono app). */
+let taken: string[];
 
 beforeAll(async () => {
-  server = createServiceServer({
-    app,
-    nodeRoutes: (request, response) => {
-      const took = routes(request, response);
-      if (took) taken.push(`${request.method} ${request.url}`);
-      return took;
-    },
-  });
-  url = await listenLocally(server);
+  served = await serveService({ app, nodeRoutes: nodeRoutes(deps, [itemRoute, orderRoute]) });
+  ({ url, taken } = served);
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => served?.close());
 
 interface Seen {
   status: number;

@@ -1,32 +1,22 @@
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceServer, TicketKeyring, TicketSigner } from '@quickdeal/core';
-import { listenLocally, startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
+import { TicketKeyring, TicketSigner } from '@quickdeal/core';
+import { serveService, startWaitingRoom, type ServedService, type WaitingRoom } from '@quickdeal/dev/testing';
 
 let room: WaitingRoom;
-let server: Server;
+let served: ServedService;
 let url: string;
 /** The requests ticketing's node routes answered themselves. */
-const taken: string[] = [];
+let taken: string[];
 
 beforeAll(async () => {
   room = await startWaitingRoom({ startAdmission: false, pollsPerShopperPer10s: 5 });
-  const { nodeRoutes } = room.services.ticketing;
-  if (!nodeRoutes) throw new Error('ticketing has no node routes');
-  server = createServiceServer({
-    app: room.ticketing,
-    nodeRoutes: (request, response) => {
-      const took = nodeRoutes(request, response);
-      if (took) taken.push(`${request.method} ${request.url}`);
-      return took;
-    },
-  });
-  url = await listenLocally(server);
+  if (!room.services.ticketing.nodeRoutes) throw new Error('ticketing has no node routes');
+  served = await serveService(room.services.ticketing);
+  ({ url, taken } = served);
 });
 
 afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
+  await served?.close();
   await room?.close();
 });
 
