@@ -63,19 +63,7 @@ export { dealForTopic, dealIdPattern, defaultTopicPrefix, topicForDeal } from '.
 export { connectDatabase, pgConstraint, pgErrorCode, pgErrorCodes } from './db/connect.js';
 export { migrateToLatest, pendingMigrations } from './db/migrations.js';
 export type { Database, DealRow, OrderRow, PaymentRow, PaymentStatus } from './db/schema.js';
-export {
-  bearerTicket,
-  bearerTicketOf,
-  errorAnswer,
-  headerOf,
-  installCommon,
-  installProbes,
-  jsonBodyOf,
-  requestIdFor,
-  shopperIdOf,
-  type AppEnv,
-  type ErrorAnswer,
-} from './http/app-kit.js';
+export { bearerTicketOf, headerOf, installCommon, installProbes, jsonBodyOf, shopperIdOf, type AppEnv } from './http/app-kit.js';
 export { assertTicketBelongs, ownTicket, ownTicketOf } from './http/own-ticket.js';
 export {
   installShopperRoute,
@@ -85,7 +73,7 @@ export {
   type ShopperAsk,
   type ShopperRoute,
 } from './http/node-routes.js';
-export { incomingHeaderOf, type HeaderReader } from './http/request-headers.js';
+export type { HeaderReader } from './http/request-headers.js';
 export { DependencyUnavailableError, outageOf, type Dependency, type Outage } from './http/dependency-outage.js';
 export {
   headerIdentity,

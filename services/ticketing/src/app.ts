@@ -16,11 +16,11 @@ export function shopperRoutes(deps: TicketingDeps): ShopperRoute[] {
 }
 
 /** Ticketing's HTTP API: taking a ticket, polling its status, the keys that verify it, and the shopper's pages. */
-export function createApp(deps: TicketingDeps): Hono<AppEnv> {
+export function createApp(deps: TicketingDeps, routes: ShopperRoute[]): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   installCommon(app, deps);
   installProbes(app, deps);
-  for (const route of shopperRoutes(deps)) installShopperRoute(app, route);
+  for (const route of routes) installShopperRoute(app, route);
   installPrequeueRoutes(app, deps);
   installGetChallenge(app, deps);
   installJwks(app, deps.keyring);

@@ -131,11 +131,13 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     readiness: async () => ({ redis: cacheStarted && (await redisAnswers(redis)), kafka: producer.isReady() }),
     isShuttingDown: overrides.isShuttingDown,
   };
-  const app = createApp(deps);
+  // One instance of each shopper route, for the app (its Hono twin) and the server's node routes.
+  const routes = shopperRoutes(deps);
+  const app = createApp(deps, routes);
 
   return {
     app,
-    nodeRoutes: nodeRoutes(deps, shopperRoutes(deps)),
+    nodeRoutes: nodeRoutes(deps, routes),
     store,
     cache,
     issuer,

@@ -1,5 +1,4 @@
-import type { Context } from 'hono';
-import { dealIdPattern, errors, headerOf, type DealCache, type DealSnapshot, type HeaderReader } from '@quickdeal/core';
+import { dealIdPattern, errors, type DealCache, type DealSnapshot, type HeaderReader } from '@quickdeal/core';
 
 /** The deal a request names, from the deal cache; 404 when there is no such deal. */
 export async function dealOf(cache: DealCache, dealId: string): Promise<DealSnapshot> {
@@ -15,10 +14,4 @@ export function clientAddress(header: HeaderReader, remoteAddress: string | unde
     if (forwarded) return forwarded;
   }
   return remoteAddress;
-}
-
-/** The client's address of a Hono request (see clientAddress). */
-export function clientAddressOf(c: Context, trustProxy: boolean): string | undefined {
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return clientAddress((name) => headerOf(c, name), incoming?.socket?.remoteAddress, trustProxy);
 }
