@@ -34,7 +34,16 @@ interface BlockedLine {
   reason: BlockReason;
 }
 
-const retryDelayMs: Partial<Record<BlockReason, number>> = { pending: 25, unknown_deal: 5_000 };
+/**
+ * How long a blocked line waits before it reads its head again when no event wakes it first.
+ * A paused line is woken by the deal's `config` event (a resume is an apply); its timer only
+ * covers an event lost with a Redis connection, so it is long: each read of a line fetches and
+ * decodes a batch of it, and a few paused deals with long lines read every back-off cost a core.
+ */
+const retryDelayMs: Partial<Record<BlockReason, number>> = { pending: 25, paused: 5_000, unknown_deal: 5_000 };
+
+/** A ticket's message as fetched (value, key, headers and the record's framing), rounded up. */
+const fetchedBytesPerTicket = 256;
 
 /**
  * Reads every deal's topic in order and admits the ticket at the head of each line when a unit
@@ -140,6 +149,8 @@ export class AdmissionConsumer {
       rebalanceTimeout: 3_000,
       heartbeatInterval: 500,
       maxWaitTimeInMs: 100,
+      // One admission batch per fetch, not kafkajs's 1 MiB: a blocked line is fetched (and decoded) again when it resumes.
+      maxBytesPerPartition: this.options.batchSize * fetchedBytesPerTicket,
       allowAutoTopicCreation: false,
     });
     await consumer.connect();

@@ -188,6 +188,31 @@ describe('admission', () => {
     );
   });
 
+  it('leaves a paused line unread until the deal changes, instead of reading its head again every back-off', async () => {
+    const created = await room.createDeal({ stock: 5, paused: true });
+    const tickets = await queueShoppers(created.dealId, 3, 'idle');
+    const pausedBlocks = async () => {
+      const text = await room.metrics.admission.registry.metrics();
+      const line = text.split('\n').find((l) => l.startsWith(`quickdeal_admission_blocks_total{deal="${created.dealId}",reason="paused"`));
+      return Number(line?.split(' ').pop() ?? 0);
+    };
+    await room.waitFor(pausedBlocks, (blocks) => blocks >= 1);
+    const before = await pausedBlocks();
+    // eight back-offs (200 ms): a line read again on each would count eight more blocks
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    expect((await pausedBlocks()) - before).toBeLessThanOrEqual(1);
+
+    const resumedAt = Date.now();
+    await room.registry.apply(created.dealId, { ...created.spec, paused: false });
+    await room.waitFor(
+      () => room.status(created.dealId, 'idle2', tickets.get('idle2')!),
+      (s) => s.body.status === 'ACCESS_GRANTED',
+      5_000,
+    );
+    // woken by the deal's change, not by a timer
+    expect(Date.now() - resumedAt).toBeLessThan(2_500);
+  });
+
   it('fills many freed slots in a few batches', async () => {
     const { dealId } = await room.createDeal({ stock: 3_000, admission: { maxActiveShoppers: 1_000, checkoutWindow: '1m' }, paused: true });
     const topic = room.registry.topicFor(dealId);
