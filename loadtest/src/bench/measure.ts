@@ -2,6 +2,7 @@
  * The bench's measurements of a path: closed loops interleaved round by round, the CPU time of the
  * processes that serve them, then an open loop at a share of the throughput.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSeconds, servesFromChildren } from '../proc.js';
 import { httpTransport, type LoadRequest } from '../transport.js';
 import { cannon, openLoop, type CannonMeasurement, type Measurement } from './drivers.js';
@@ -53,9 +54,24 @@ export const openRate = (okPerSecond: number, options: BenchOptions) =>
   Math.max(1, Math.min(options.openMaxRate, Math.round(okPerSecond * options.openShare)));
 
 /**
+ * Brings every run to the same start: the generator's own garbage collected (it runs in this
+ * process, node --expose-gc) and a second for the servers to finish what the last run left (Redis
+ * fsyncs its log every second). Without it the run after a garbage-heavy one pays for it: polls
+ * right after 150,000 ticket requests cost ticketing 76 µs each, 50 µs once the generator's heap
+ * was collected first, because its major collections share the two cores (loadtest/RESULTS.md).
+ */
+export async function settle(): Promise<void> {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) throw new Error('the bench must run with node --expose-gc (npm run bench does), to start every run alike');
+  collect();
+  await sleep(1_000);
+}
+
+/**
  * Each path's closed loop `repeat` times, the paths interleaved round by round so that a moment
- * when the (shared) machine is busier does not favour one path; the median run counts. The CPU
- * time of the serving processes is read from /proc around each run. Then each path's open loop.
+ * when the (shared) machine is busier does not favour one path; the median run counts. Every run
+ * starts settled. The CPU time of the serving processes is read from /proc around each run. Then
+ * each path's open loop.
  */
 export async function measurePaths(
   paths: BenchPath[],
@@ -68,6 +84,7 @@ export async function measurePaths(
   const runs = paths.map(() => [] as Array<{ m: CannonMeasurement; cpuUsBy: Record<string, number> }>);
   for (let round = 1; round <= options.repeat; round++) {
     for (const [i, path] of paths.entries()) {
+      await settle();
       const { result: m, cpuUsBy } = await withCpu(path.servedBy, pids, () =>
         cannon({ url: path.url, connections: options.connections, durationMs: options.durationMs, request: path.request }),
       );
@@ -84,6 +101,7 @@ export async function measurePaths(
     const ratePerSecond = openRate(closed.okPerSecond, options);
     log(`${path.name}: open loop at ${n(ratePerSecond)}/s …`);
     const transport = httpTransport(() => path.url, { connections: options.connections * 4 });
+    await settle();
     const open = await openLoop(transport, { ratePerSecond, durationMs: options.durationMs, request: path.request });
     await transport.close();
     const cpuUsBy = Object.fromEntries(path.servedBy.map((name) => [name, median(all.map((r) => r.cpuUsBy[name] ?? NaN))]));

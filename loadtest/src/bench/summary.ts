@@ -77,7 +77,7 @@ export function summarize(results: PathResult[], fills: number[], options: Bench
   const drainLine = `admission drain: 1,000 freed slots filled in ${fills.map((f) => `${n(f)} ms`).join(', ')} (median ${n(median(fills))} ms)`;
   const method =
     `Closed loop (autocannon): ${options.connections} connections for ${options.durationMs / 1000} s, ${options.repeat} runs per path interleaved round by round after a 2 s warm-up, ` +
-    'the median run shown (throughput; latency at saturation, 2xx only). CPU µs/answer: user+system time of each serving process (Postgres with its backends) from /proc over the run, per 2xx answer, median over the runs. ' +
+    "each run settled first (the generator's heap collected, then 1 s for the servers), the median run shown (throughput; latency at saturation, 2xx only). CPU µs/answer: user+system time of each serving process (Postgres with its backends) from /proc over the run, per 2xx answer, median over the runs. " +
     `Open loop (undici): a fixed rate of ${options.openShare} × the path's throughput (at most ${n(options.openMaxRate)}/s) for ${options.durationMs / 1000} s, latency from each request's intended send time. ` +
     `Payment: one run, each admitted shopper paying once (${n(payment?.closed.requests ?? 0)} closed, ${n(payment?.open.requests ?? 0)} open). ` +
     'Issue, poll and payment go straight to the services (no gateway), like the baselines; polls are of shoppers still in line (a paused deal), their tickets verified once before.';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { installWrk } from '@quickdeal/dev/stack';
 import type { LoadRequest } from '../transport.js';
-import { median, n, withCpu, type ServingPids } from './measure.js';
+import { median, n, settle, withCpu, type ServingPids } from './measure.js';
 
 const run = promisify(execFile);
 
@@ -114,6 +114,7 @@ export async function measureWithWrk(
     const runs = paths.map(() => [] as Array<{ okPerSecond: number; cpuUs: number }>);
     for (let round = 1; round <= options.rounds; round++) {
       for (const [i, path] of paths.entries()) {
+        await settle();
         const { result, cpuUsBy } = await withCpu(path.servedBy, pids, async () => {
           const args = [
             '-t',

@@ -17,6 +17,7 @@ import { cannon, closedLoop, openLoop } from '../bench/drivers.js';
 import {
   describeCpu,
   measurePaths,
+  settle,
   n,
   openRate,
   sum,
@@ -345,6 +346,7 @@ async function measurePayment(run: BenchRun, pids: ServingPids): Promise<PathRes
   };
   log(`payment (POST …/orders): ${n(options.payShoppers)} shoppers paying once each, ${options.connections} connections …`);
   const servedBy = ['payment', 'redis', 'postgres'];
+  await settle();
   const { result: closed, cpuUsBy } = await withCpu(servedBy, pids, () =>
     cannon({ url: stack.paymentUrl, connections: options.connections, amount: options.payShoppers, request: payOf }),
   );
