@@ -4,7 +4,7 @@
  * `redis-cli --cluster create` (three primaries with one replica each for six nodes).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -55,6 +55,18 @@ export async function ensureRedis(name: ProfileName): Promise<{ pid: number; sta
     `cluster of ${nodes.length} nodes on 127.0.0.1:${nodes[0]?.port}–${nodes[nodes.length - 1]?.port} ok in ${secondsSince(started)}`,
   );
   return { pid: results[0]!.pid, started: results.some((result) => result.started), servers };
+}
+
+/**
+ * How long a Redis started on data directory `dir` may take to answer: 30 s, plus a second for
+ * every 10 MB of append-only file it loads first (it answers -LOADING until then). A dev profile's
+ * log grows with every deal and load test run on it; a fixed 30 s stopped a Redis still loading a
+ * large one.
+ */
+export function redisReadyTimeoutMs(dir: string): number {
+  const aofDir = join(dir, 'appendonlydir');
+  const bytes = existsSync(aofDir) ? readdirSync(aofDir).reduce((total, file) => total + statSync(join(aofDir, file)).size, 0) : 0;
+  return 30_000 + Math.ceil(bytes / 10_000_000) * 1_000;
 }
 
 /** A cluster node's bus port is its port plus this: 23340–23345 on the cluster profile (before the offset). */
@@ -110,6 +122,7 @@ export async function ensureRedisNode(
     ],
     port,
     ready: () => answersPing(port), // a Redis still loading its AOF answers -LOADING
+    readyTimeoutMs: redisReadyTimeoutMs(dir),
   });
   report(
     serverName,
