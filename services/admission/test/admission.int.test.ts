@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeTicketMessage } from '@quickdeal/core';
-import { startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
+import { metricValue, startWaitingRoom, type WaitingRoom } from '@quickdeal/dev/testing';
 
 let room: WaitingRoom;
 
@@ -191,11 +191,11 @@ describe('admission', () => {
   it('leaves a paused line unread until the deal changes, instead of reading its head again every back-off', async () => {
     const created = await room.createDeal({ stock: 5, paused: true });
     const tickets = await queueShoppers(created.dealId, 3, 'idle');
-    const pausedBlocks = async () => {
-      const text = await room.metrics.admission.registry.metrics();
-      const line = text.split('\n').find((l) => l.startsWith(`quickdeal_admission_blocks_total{deal="${created.dealId}",reason="paused"`));
-      return Number(line?.split(' ').pop() ?? 0);
-    };
+    const pausedBlocks = async () =>
+      metricValue(await room.metrics.admission.registry.metrics(), 'quickdeal_admission_blocks_total', {
+        deal: created.dealId,
+        reason: 'paused',
+      });
     await room.waitFor(pausedBlocks, (blocks) => blocks >= 1);
     const before = await pausedBlocks();
     // eight back-offs (200 ms): a line read again on each would count eight more blocks
