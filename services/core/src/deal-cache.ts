@@ -52,13 +52,20 @@ export class DealCache {
     await this.events?.unsubscribe();
   }
 
+  /**
+   * The deal's latest state when this cache follows it already, with no promise (the poll's path);
+   * undefined when it does not exist, or is not followed yet: ask `get`.
+   */
+  known(dealId: string): DealSnapshot | undefined {
+    const tracked = this.deals.get(dealId);
+    if (!tracked) return undefined;
+    tracked.lastUsed = this.clock.now();
+    return tracked.snapshot.exists ? tracked.snapshot : undefined;
+  }
+
   /** The deal's latest known state, or undefined when no such deal exists. */
   async get(dealId: string): Promise<DealSnapshot | undefined> {
-    const tracked = this.deals.get(dealId);
-    if (tracked) {
-      tracked.lastUsed = this.clock.now();
-      return tracked.snapshot.exists ? tracked.snapshot : undefined;
-    }
+    if (this.deals.has(dealId)) return this.known(dealId);
     if (this.missing.has(dealId)) return undefined;
     const snapshot = await this.store.snapshot(dealId);
     if (!snapshot.exists) {

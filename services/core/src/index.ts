@@ -64,7 +64,7 @@ export { connectDatabase, pgConstraint, pgErrorCode, pgErrorCodes } from './db/c
 export { migrateToLatest, pendingMigrations } from './db/migrations.js';
 export type { Database, DealRow, OrderRow, PaymentRow, PaymentStatus } from './db/schema.js';
 export { bearerTicketOf, headerOf, installCommon, installProbes, jsonBodyOf, shopperIdOf, type AppEnv } from './http/app-kit.js';
-export { assertTicketBelongs, ownTicket, ownTicketOf } from './http/own-ticket.js';
+export { assertTicketBelongs, ownTicket, ownTicketOf, rememberedOwnTicket } from './http/own-ticket.js';
 export {
   installShopperRoute,
   nodeRoutes,

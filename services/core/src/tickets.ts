@@ -177,11 +177,20 @@ export class TicketVerifier {
   private readonly clock: Clock;
 
   async verify(token: string): Promise<VerifiedTicket> {
-    let claims = this.verified?.get(token);
-    if (!claims) {
-      claims = await this.verifySignature(token);
-      this.verified?.set(token, claims);
-    }
+    const remembered = this.remembered(token);
+    if (remembered) return remembered;
+    const claims = await this.verifySignature(token);
+    this.verified?.set(token, claims);
+    return this.withExpiry(claims);
+  }
+
+  /** The ticket when this very token was verified before (no promise, for the poll's path), else undefined: ask `verify`. */
+  remembered(token: string): VerifiedTicket | undefined {
+    const claims = this.verified?.get(token);
+    return claims && this.withExpiry(claims);
+  }
+
+  private withExpiry(claims: TicketClaims): VerifiedTicket {
     return { claims, expired: claims.exp * 1000 <= this.clock.now() };
   }
 

@@ -87,7 +87,7 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
     ticketsPerShopperPerMinute: config.TICKETS_PER_SHOPPER_PER_MINUTE,
     pollsPerShopperPer10s: config.POLLS_PER_SHOPPER_PER_10S,
     requestsPerClientPerSecond: config.REQUESTS_PER_CLIENT_PER_SECOND,
-  });
+  }, clock);
   const issuer = new TicketIssuer(store, producer, signer, {
     askLimit: limits.asksPerShopper,
     lingerMs: config.PRODUCE_LINGER_MS,

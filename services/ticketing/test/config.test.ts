@@ -17,22 +17,22 @@ describe('ticketing configuration', () => {
 });
 
 describe('rate limits', () => {
-  it('are off at 0: a shopper may ask and poll without limit', async () => {
+  it('are off at 0: a shopper may ask and poll without limit', () => {
     const limits = new RateLimits({ ticketsPerShopperPerMinute: 0, pollsPerShopperPer10s: 0, requestsPerClientPerSecond: 0 });
     for (let i = 0; i < 50; i++) {
-      await limits.ticketRequest('10.0.0.1');
-      await limits.statusPoll('deal', 'alice', '10.0.0.1');
+      limits.ticketRequest('10.0.0.1');
+      limits.statusPoll('deal', 'alice', '10.0.0.1');
     }
     expect(limits.asksPerShopper).toEqual({ asks: 0, windowMs: 60_000 });
   });
 
-  it('answer 429 with a retry time past a limit', async () => {
+  it('answer 429 with a retry time past a limit', () => {
     const limits = new RateLimits({ ticketsPerShopperPerMinute: 2, pollsPerShopperPer10s: 1, requestsPerClientPerSecond: 2 });
-    await limits.statusPoll('deal', 'alice', undefined);
-    await expect(limits.statusPoll('deal', 'alice', undefined)).rejects.toMatchObject({ status: 429 });
-    await limits.ticketRequest('10.0.0.1');
-    await limits.ticketRequest('10.0.0.1');
-    await expect(limits.ticketRequest('10.0.0.1')).rejects.toMatchObject({ status: 429, headers: { 'Retry-After': '1' } });
+    limits.statusPoll('deal', 'alice', undefined);
+    expect(() => limits.statusPoll('deal', 'alice', undefined)).toThrow(expect.objectContaining({ status: 429 }));
+    limits.ticketRequest('10.0.0.1');
+    limits.ticketRequest('10.0.0.1');
+    expect(() => limits.ticketRequest('10.0.0.1')).toThrow(expect.objectContaining({ status: 429, headers: { 'Retry-After': '1' } }));
   });
 
   it('hand the per-shopper ticket limit to the scripts that answer the asks, per minute', () => {

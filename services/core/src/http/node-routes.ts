@@ -31,8 +31,11 @@ export interface ShopperRoute {
   method: 'GET' | 'POST';
   /** `/api/v1/deals/:dealId/…`: how both transports match it and the request histogram names it. */
   template: string;
-  /** The answer, or throws (an AppError, a dependency's outage) as any route may. */
-  handle: (ask: ShopperAsk) => Promise<JsonAnswer>;
+  /**
+   * The answer, or throws (an AppError, a dependency's outage) as any route may. An answer known
+   * at once may come without a promise: node:http then writes it in the same tick.
+   */
+  handle: (ask: ShopperAsk) => JsonAnswer | Promise<JsonAnswer>;
 }
 
 /** Registers a shopper route on a Hono app with installCommon's middleware (identity included). */
@@ -97,45 +100,68 @@ export function nodeRoutes(
 ): NodeRoutes {
   const compiled = routes.map(compile);
 
-  async function answer({ route, names }: CompiledRoute, match: RegExpExecArray, request: IncomingMessage, response: ServerResponse) {
+  function answer({ route, names }: CompiledRoute, match: RegExpExecArray, request: IncomingMessage, response: ServerResponse): void {
     const stop = deps.metrics.httpRequestDuration.startTimer();
     const header: HeaderReader = (name) => incomingHeaderOf(request, name);
     const requestId = requestIdFor(header('X-Request-Id'));
-    let status: number;
-    let headers: Record<string, string> = {};
-    let body: string;
+
+    const write = (status: number, body: string, headers: Record<string, string> = {}) => {
+      response.writeHead(status, {
+        ...headers,
+        'X-Request-Id': requestId,
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+      });
+      response.end(body);
+      stop({ method: route.method, route: route.template, status: String(status) });
+    };
+    const refuse = (error: unknown) => {
+      const path = (request.url ?? '/').split('?')[0] as string;
+      const refused = errorAnswer(error, { requestId, path }, deps.logger);
+      write(refused.status, JSON.stringify(refused.body), refused.headers);
+    };
+    const reply = ({ status, body }: JsonAnswer) => {
+      let json: string;
+      try {
+        json = JSON.stringify(body);
+      } catch (error) {
+        refuse(error);
+        return;
+      }
+      write(status, json);
+    };
+
+    let answered: JsonAnswer | Promise<JsonAnswer>;
     try {
       const params: Record<string, string> = {};
       names.forEach((name, index) => (params[name] = decoded(match[index + 1] as string)));
-      const shopperId = await deps.identity.shopperOf(header);
-      const answer = await route.handle({ params, header, shopperId, remoteAddress: request.socket.remoteAddress });
-      status = answer.status;
-      body = JSON.stringify(answer.body);
+      const ask = (shopperId: string) => route.handle({ params, header, shopperId, remoteAddress: request.socket.remoteAddress });
+      const shopper = deps.identity.shopperOf(header);
+      answered = typeof shopper === 'string' ? ask(shopper) : shopper.then(ask);
     } catch (error) {
-      const path = (request.url ?? '/').split('?')[0] as string;
-      const refused = errorAnswer(error, { requestId, path }, deps.logger);
-      ({ status, headers } = refused);
-      body = JSON.stringify(refused.body);
+      refuse(error);
+      return;
     }
-    response.writeHead(status, {
-      ...headers,
-      'X-Request-Id': requestId,
-      'Content-Type': 'application/json',
-      'Content-Length': Buffer.byteLength(body),
-    });
-    response.end(body);
-    stop({ method: route.method, route: route.template, status: String(status) });
+    if (answered instanceof Promise) answered.then(reply, refuse).catch(fail(request, response));
+    else reply(answered);
   }
+
+  /** The last resort when writing an answer itself failed: log it and drop the connection. */
+  const fail = (request: IncomingMessage, response: ServerResponse) => (error: unknown) => {
+    deps.logger.error({ err: error, path: request.url }, 'answering a request failed');
+    response.destroy();
+  };
 
   return (request, response) => {
     for (const compiledRoute of compiled) {
       if (request.method !== compiledRoute.route.method) continue;
       const match = compiledRoute.pattern.exec(request.url ?? '');
       if (!match) continue;
-      answer(compiledRoute, match, request, response).catch((error: unknown) => {
-        deps.logger.error({ err: error, path: request.url }, 'answering a request failed');
-        response.destroy();
-      });
+      try {
+        answer(compiledRoute, match, request, response);
+      } catch (error) {
+        fail(request, response)(error);
+      }
       return true;
     }
     return false;

@@ -19,6 +19,19 @@ export async function ownTicket(
   return ticket;
 }
 
+/**
+ * ownTicket with no promise, when this very token was verified before (the poll's path: a shopper
+ * polls with the same ticket every few seconds); undefined when it was not: ask ownTicket.
+ */
+export function rememberedOwnTicket(
+  verifier: TicketVerifier,
+  ask: { authorization: string | undefined; dealId: string; shopperId: string },
+): VerifiedTicket | undefined {
+  const ticket = verifier.remembered(bearerTicket(ask.authorization));
+  if (ticket) assertTicketBelongs(ticket.claims, ask.dealId, ask.shopperId);
+  return ticket;
+}
+
 /** The request's ticket (`Authorization: Bearer`), verified and shown to be this shopper's ticket for the deal in the path. */
 export async function ownTicketOf(c: Context, verifier: TicketVerifier): Promise<VerifiedTicket> {
   const shopperId = shopperIdOf(c);

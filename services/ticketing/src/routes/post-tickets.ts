@@ -132,7 +132,7 @@ export function ticketRoute(deps: TicketingDeps): ShopperRoute {
     const deal = await dealOf(deps.cache, dealId);
     const count = (result: string) => deps.metrics.ticketRequests.inc({ deal: dealId, result });
     try {
-      await deps.limits.ticketRequest(clientAddress(header, remoteAddress, deps.trustProxy ?? false));
+      deps.limits.ticketRequest(clientAddress(header, remoteAddress, deps.trustProxy ?? false));
     } catch (error) {
       count('rate_limited');
       throw error;
