@@ -1,3 +1,5 @@
+import { IncomingMessage, type ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TicketKeyring, TicketSigner } from '@quickdeal/core';
 import { serveService, startWaitingRoom, type ServedService, type WaitingRoom } from '@quickdeal/dev/testing';
@@ -98,5 +100,27 @@ describe("ticketing's door and poll on node:http", () => {
     });
     // the limit is one count for both transports
     expect((await throughHono(path, as('carol', ticket))).status).toBe(429);
+  });
+
+  it('write the answer to a poll of a ticket verified before within the same tick: no promise in between', async () => {
+    const { dealId } = await room.createDeal({ stock: 10 });
+    const ticket = (await room.takeTicket(dealId, 'dora')).body.ticket as string;
+    const path = `/api/v1/deals/${dealId}/tickets/status`;
+    expect((await overHttp(path, as('dora', ticket))).status).toBe(200); // verifies the ticket, follows the deal
+
+    const request = new IncomingMessage(new Socket());
+    Object.assign(request, { method: 'GET', url: path, headers: { 'x-user-id': 'dora', authorization: `Bearer ${ticket}` } });
+    const written: Array<{ status: number; body: string }> = [];
+    let status = 0;
+    const response = {
+      writeHead: (code: number) => (status = code),
+      end: (body: string) => written.push({ status, body }),
+      destroy: () => written.push({ status: -1, body: 'destroyed' }),
+    } as unknown as ServerResponse;
+
+    expect(room.services.ticketing.nodeRoutes?.(request, response)).toBe(true);
+    expect(written).toHaveLength(1);
+    expect(written[0]?.status).toBe(200);
+    expect(JSON.parse(written[0]?.body ?? '{}')).toMatchObject({ status: 'ACCESS_DENIED', queueNumber: 1 });
   });
 });
