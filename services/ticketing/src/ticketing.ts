@@ -83,11 +83,14 @@ export async function createTicketing(config: TicketingConfig, overrides: Ticket
   let cacheStarted = false;
   const keyring = overrides.keyring;
   const signer = new TicketSigner(keyring);
-  const limits = new RateLimits({
-    ticketsPerShopperPerMinute: config.TICKETS_PER_SHOPPER_PER_MINUTE,
-    pollsPerShopperPer10s: config.POLLS_PER_SHOPPER_PER_10S,
-    requestsPerClientPerSecond: config.REQUESTS_PER_CLIENT_PER_SECOND,
-  }, clock);
+  const limits = new RateLimits(
+    {
+      ticketsPerShopperPerMinute: config.TICKETS_PER_SHOPPER_PER_MINUTE,
+      pollsPerShopperPer10s: config.POLLS_PER_SHOPPER_PER_10S,
+      requestsPerClientPerSecond: config.REQUESTS_PER_CLIENT_PER_SECOND,
+    },
+    clock,
+  );
   const issuer = new TicketIssuer(store, producer, signer, {
     askLimit: limits.asksPerShopper,
     lingerMs: config.PRODUCE_LINGER_MS,
