@@ -26,7 +26,12 @@ export function connectDatabase(url: string, options: { maxConnections?: number;
 }
 
 /** Postgres error codes QuickDeal relies on. */
-export const pgErrorCodes = { uniqueViolation: '23505', checkViolation: '23514' } as const;
+export const pgErrorCodes = {
+  uniqueViolation: '23505',
+  checkViolation: '23514',
+  undefinedTable: '42P01',
+  invalidSchemaName: '3F000',
+} as const;
 
 export function pgErrorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;

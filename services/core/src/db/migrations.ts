@@ -1,3 +1,5 @@
+import { setTimeout } from 'node:timers/promises';
+import { pgErrorCode, pgErrorCodes } from './connect.js';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /**
@@ -99,17 +101,30 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/**
+ * Postgres's codes for a schema or a table that does not exist. Kysely's migrator first lists the
+ * tables of every schema in the database, by name; a schema or table dropped elsewhere while it
+ * does so fails that listing (reproduced in migrations.int.test.ts). Nothing has run then, so the
+ * migration is tried again.
+ */
+const droppedWhileListed = new Set<string | undefined>([pgErrorCodes.invalidSchemaName, pgErrorCodes.undefinedTable]);
+const listingAttempts = 5;
+
 /** Runs what is pending; returns the names of the migrations it ran (none when Postgres was up to date). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
-  const failed = results?.find((r) => r.status === 'Error');
-  if (error || failed) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (!error && !failed) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (!failed && attempt < listingAttempts && droppedWhileListed.has(pgErrorCode(error))) {
+      await setTimeout(50 * attempt);
+      continue;
+    }
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 /** The migrations this code knows that Postgres has not run yet (all of them on an empty database). */
