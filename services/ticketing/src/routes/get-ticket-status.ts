@@ -31,7 +31,7 @@ export function statusPollRoute(deps: TicketingDeps): ShopperRoute {
     const deal = ticket && deps.cache.known(ticket.claims.deal);
     if (ticket && deal) return standing(ask, ticket, deal);
     return (async () => {
-      const verified = await ownTicket(deps.verifier, owner);
+      const verified = ticket ?? (await ownTicket(deps.verifier, owner));
       return standing(ask, verified, await dealOf(deps.cache, verified.claims.deal));
     })();
   }
