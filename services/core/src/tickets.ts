@@ -115,10 +115,10 @@ export async function loadServiceKeyring(
  * Signs tickets with node:crypto's Ed25519 and the key imported once: the same compact JWS jose's
  * SignJWT makes (Ed25519 is deterministic, so byte for byte the same token; the unit tests hold it
  * to that), at about half of the CPU, without WebCrypto's key handling and claim checks.
- * The signature itself runs on libuv's thread pool (`sign` with a callback), so a batch's
- * signatures run beside the event loop instead of holding it: the loop pays ~25 µs a signature
- * instead of ~50, and the door's throughput rose with it (loadtest/RESULTS.md). Verification stays
- * jose's (TicketVerifier).
+ * It signs on the calling thread, ~30 µs a ticket. Handing each signature to libuv's thread pool
+ * (`sign` with a callback) held the loop for less, but cost more CPU in all and no throughput on a
+ * busy 2-core host: a pool thread and the loop woken per ticket (loadtest/RESULTS.md, issue 13's
+ * eighth pass). Verification stays jose's (TicketVerifier).
  */
 export class TicketSigner {
   private readonly key: KeyObject;
@@ -131,7 +131,7 @@ export class TicketSigner {
     this.encodedHeader = Buffer.from(JSON.stringify({ alg: algorithm, kid: signing.kid, typ: 'JWT' })).toString('base64url');
   }
 
-  sign(claims: Omit<TicketClaims, 'iss'>): Promise<string> {
+  sign(claims: Omit<TicketClaims, 'iss'>): string {
     // The claims in SignJWT's order: its payload first, then what its setters add.
     const payload = {
       deal: claims.deal,
@@ -143,11 +143,7 @@ export class TicketSigner {
       exp: claims.exp,
     };
     const signingInput = `${this.encodedHeader}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-    return new Promise((resolve, reject) =>
-      sign(null, Buffer.from(signingInput), this.key, (error, signature) =>
-        error ? reject(error) : resolve(`${signingInput}.${signature.toString('base64url')}`),
-      ),
-    );
+    return `${signingInput}.${sign(null, Buffer.from(signingInput), this.key).toString('base64url')}`;
   }
 }
 

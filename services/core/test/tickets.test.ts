@@ -47,7 +47,7 @@ describe('tickets', () => {
     const keyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
     const signing = keyring.signing!;
     const claims = { sub: 'alice', deal: 'deal-1', qn: 7, jti: newTicketId(), iat: 1_700_000_000, exp: 1_700_007_200 };
-    const ours = await new TicketSigner(keyring).sign(claims);
+    const ours = new TicketSigner(keyring).sign(claims);
     const jose = await new SignJWT({ deal: claims.deal, qn: claims.qn })
       .setProtectedHeader({ alg: 'EdDSA', kid: signing.kid, typ: 'JWT' })
       .setIssuer('quickdeal')

@@ -18,7 +18,7 @@ export async function drawnTicket(
   deal: DealSnapshot,
   shopper: { shopperId: string; jti: string; queueNumber: number },
 ): Promise<string> {
-  const token = await deps.signer.sign({
+  const token = deps.signer.sign({
     sub: shopper.shopperId,
     deal: deal.dealId,
     qn: shopper.queueNumber,

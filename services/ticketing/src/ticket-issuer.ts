@@ -203,23 +203,16 @@ export class TicketIssuer {
       [...groupBy(batch, dealOf)].map(async ([dealId, group]) => {
         let settled: Settled[];
         try {
-          const tickets = await Promise.all(
-            group.map(async ({ request: r, queueNumber = 0 }) => {
-              const token = await this.signer.sign({
-                sub: r.shopperId,
-                deal: dealId,
-                qn: queueNumber,
-                jti: r.jti,
-                iat: r.issuedAt,
-                exp: r.expiresAt,
-              });
-              return {
-                shopperId: r.shopperId,
-                ticket: { jti: r.jti, queueNumber, token, expiresAtMs: r.expiresAt * 1000 },
-                ttlMs: r.recordTtlMs,
-              };
-            }),
-          );
+          const tickets = group.map(({ request: r, queueNumber = 0 }) => ({
+            shopperId: r.shopperId,
+            ticket: {
+              jti: r.jti,
+              queueNumber,
+              token: this.signer.sign({ sub: r.shopperId, deal: dealId, qn: queueNumber, jti: r.jti, iat: r.issuedAt, exp: r.expiresAt }),
+              expiresAtMs: r.expiresAt * 1000,
+            },
+            ttlMs: r.recordTtlMs,
+          }));
           const recorded = await this.ledger.finalizeTickets(dealId, tickets);
           settled = tickets.map(({ ticket }, i) =>
             recorded[i] ? { outcome: 'issued', token: ticket.token, queueNumber: ticket.queueNumber } : { outcome: 'unavailable' },

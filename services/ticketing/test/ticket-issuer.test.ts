@@ -64,7 +64,7 @@ function memoryLedger() {
   return { ledger, records, calls };
 }
 
-const signer = { sign: async (claims: { sub: string; qn: number }) => `ticket:${claims.sub}:${claims.qn}` };
+const signer = { sign: (claims: { sub: string; qn: number }) => `ticket:${claims.sub}:${claims.qn}` };
 
 const request = (dealId: string, shopperId: string): TicketRequest => ({
   dealId,

@@ -217,7 +217,7 @@ describe('polling a ticket', () => {
 
     const forgedKeyring = await TicketKeyring.create(await TicketKeyring.generateSigningJwk());
     const now = Math.floor(Date.now() / 1000);
-    const forged = await new TicketSigner(forgedKeyring).sign({ sub: 'alice', deal: dealId, qn: 1, jti: 'x', iat: now, exp: now + 60 });
+    const forged = new TicketSigner(forgedKeyring).sign({ sub: 'alice', deal: dealId, qn: 1, jti: 'x', iat: now, exp: now + 60 });
     expect((await room.status(dealId, 'alice', forged)).body.error.code).toBe('TICKET_INVALID');
     const tampered = ticket.slice(0, -4) + (ticket.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     expect((await room.status(dealId, 'alice', tampered)).status).toBe(401);
