@@ -11,6 +11,8 @@ export interface BenchOptions {
   durationMs: number;
   repeat: number;
   connections: number;
+  /** `--crowd-connections`: ticket issue and the jose sign-only route measured again with this many (0: not). */
+  crowdConnections: number;
   openShare: number;
   openMaxRate: number;
   pollTickets: number;

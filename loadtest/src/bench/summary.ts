@@ -104,6 +104,27 @@ export function summarize(results: PathResult[], fills: number[], options: Bench
   return { terminal, markdown };
 }
 
+/** Ticket issue beside the jose sign-only route at `--crowd-connections`: for scale, no target. */
+export function summarizeCrowd(results: PathResult[], options: BenchOptions): { terminal: string; markdown: string } {
+  const signRate = results.find((r) => r.id === 'sign-jose')?.closed.okPerSecond ?? 0;
+  const rows = results.map((r) => [
+    r.name,
+    n(r.closed.okPerSecond),
+    ratio(r.closed.okPerSecond, signRate),
+    r.runs.map(n).join(' / '),
+    describeCpu(r.cpuUsBy),
+    String(r.closed.latency.p50Ms),
+    String(r.closed.latency.p99Ms),
+  ]);
+  return tableText(
+    `Ticket issue and the jose sign-only route at ${options.crowdConnections} connections`,
+    ['path', '2xx/s', '× sign-only (jose)', 'runs (2xx/s)', 'CPU µs/answer', 'p50 ms', 'p99 ms'],
+    rows,
+    `For scale, no target: the same closed loop with ${options.crowdConnections} connections instead of ${options.connections}, ` +
+      "the median of its rounds. With few connections a ticket's three round trips (Redis, Kafka, Redis) bound the door; a crowd fills its batches.",
+  );
+}
+
 /** A table as terminal text and as Markdown, under a title and above a note. */
 function tableText(title: string, header: string[], rows: string[][], note: string): { terminal: string; markdown: string } {
   return {

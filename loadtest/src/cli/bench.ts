@@ -29,7 +29,7 @@ import {
   type PathResult,
 } from '../bench/measure.js';
 import { compareKafkaClients } from '../bench/kafka-clients.js';
-import { compareProfiles, summarize, summarizeKafkaClients } from '../bench/summary.js';
+import { compareProfiles, summarize, summarizeCrowd, summarizeKafkaClients } from '../bench/summary.js';
 import { measureWithWrk, summarizeWrk, type WrkPath } from '../bench/wrk.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { httpTransport, TransportError, type LoadRequest, type Transport } from '../transport.js';
@@ -134,11 +134,12 @@ interface BenchRun {
 
 type Shopper = { shopperId: string; ticket: string };
 
-const usage = `usage: npm run bench -- [--duration 5s] [--repeat 5] [--connections 50] [--open-share 0.5] [--open-max-rate 5000]
+const usage = `usage: npm run bench -- [--duration 5s] [--repeat 5] [--connections 50] [--crowd-connections 200] [--open-share 0.5] [--open-max-rate 5000]
                        [--poll-tickets 20000] [--pay-shoppers 3000] [--drain-rounds 3]
                        [--profile dev|test|cluster] [--kafka-messages 20000] [--keep-stack] [--no-record] [--wrk] [--wrk-duration 10s]
 --profile cluster measures the single box (dev) and then the cluster profile in the same run, and prints their ratios.
---kafka-messages 0 skips the comparison of kafkajs with @platformatic/kafka.`;
+--kafka-messages 0 skips the comparison of kafkajs with @platformatic/kafka.
+--crowd-connections 0 skips measuring ticket issue and the jose sign-only route again with that many connections.`;
 
 function parseBenchArgs(argv: string[]) {
   const { values } = parseArgs({
@@ -147,6 +148,7 @@ function parseBenchArgs(argv: string[]) {
       duration: { type: 'string', default: '5s' },
       repeat: { type: 'string', default: '5' },
       connections: { type: 'string', default: '50' },
+      'crowd-connections': { type: 'string', default: '200' },
       'open-share': { type: 'string', default: '0.5' },
       'open-max-rate': { type: 'string', default: '5000' },
       'poll-tickets': { type: 'string', default: '20000' },
@@ -165,6 +167,7 @@ function parseBenchArgs(argv: string[]) {
     durationMs: parseDuration(values.duration),
     repeat: Math.max(1, Number(values.repeat)),
     connections: Number(values.connections),
+    crowdConnections: Number(values['crowd-connections']),
     openShare: Number(values['open-share']),
     openMaxRate: Number(values['open-max-rate']),
     pollTickets: Number(values['poll-tickets']),
@@ -268,9 +271,13 @@ async function measureWrk(
   return text;
 }
 
-/** The paths measured side by side: the baselines, ticket issue, status poll, and the poll through the local gateway. */
-function benchPaths(run: BenchRun, baselineUrl: string, pollOf: (i: number) => LoadRequest): BenchPath[] {
-  const { stack, runId, deals } = run;
+/**
+ * The paths measured side by side: the baselines, ticket issue, status poll, and the poll through
+ * the local gateway. `shopperTag` keeps another set's new shoppers apart from these.
+ */
+function benchPaths(run: BenchRun, baselineUrl: string, pollOf: (i: number) => LoadRequest, shopperTag = ''): BenchPath[] {
+  const { stack, deals } = run;
+  const runId = `${run.runId}${shopperTag}`;
   let issued = 0;
   let signed = 0;
   let polled = 0;
@@ -321,6 +328,18 @@ function benchPaths(run: BenchRun, baselineUrl: string, pollOf: (i: number) => L
       request: () => pollOf(polled++),
     },
   ];
+}
+
+/**
+ * Ticket issue beside the jose sign-only route again with more connections (for scale, no target):
+ * at the bench's 50 a ticket's three round trips (Redis, Kafka, Redis) bound the door, while a
+ * crowd fills its batches.
+ */
+async function measureCrowd(run: BenchRun, baselineUrl: string, pollOf: (i: number) => LoadRequest, pids: ServingPids) {
+  const connections = run.options.crowdConnections;
+  log(`── ticket issue and the jose sign-only route at ${connections} connections ──`);
+  const paths = benchPaths(run, baselineUrl, pollOf, '-crowd').filter((path) => path.id === 'sign-jose' || path.id === 'issue');
+  return measurePaths(paths, pids, { ...run.options, connections }, log);
 }
 
 /** Payment: shoppers admitted in advance (cap and stock far above them), each paying once, closed loop then open loop. */
@@ -392,6 +411,8 @@ function recordResults(argv: string[], markdown: string, machine: string, starte
 interface ProfileBench {
   profile: ProfileName;
   results: PathResult[];
+  /** Ticket issue and the jose sign-only route again at `--crowd-connections`, when asked for. */
+  crowd: PathResult[] | undefined;
   fills: number[];
   /** The wrk table, when asked for. */
   wrkText: string | undefined;
@@ -424,11 +445,12 @@ async function benchProfile(profile: ProfileName, options: BenchOptions, keepSta
     const pids = servingPids(await stack.pids());
     if (baseline.child.pid) pids.set('baseline', [baseline.child.pid]);
     const results = await measurePaths(benchPaths(run, baseline.url, polls.pollOf), pids, options, log);
+    const crowd = options.crowdConnections > 0 ? await measureCrowd(run, baseline.url, polls.pollOf, pids) : undefined;
     results.push(await measurePayment(run, pids));
     const fills = await measureDrain(run);
     const wrkText = wrk ? await measureWrk(run, baseline.url, polls, pids) : undefined;
     measured = true;
-    return { profile, results, fills, wrkText, stack };
+    return { profile, results, crowd, fills, wrkText, stack };
   } finally {
     await run.ticketing.close().catch(() => undefined);
     baseline?.child.kill('SIGTERM');
@@ -477,6 +499,11 @@ async function report(
   for (const { bench, text } of sections) {
     console.log(`\n${profiles.length > 1 ? `${bench.profile} profile\n` : ''}${text.terminal}\n`);
     markdown.push(`${profiles.length > 1 ? `### ${bench.profile} profile\n\n` : ''}${text.markdown}`);
+    if (bench.crowd) {
+      const crowd = summarizeCrowd(bench.crowd, options);
+      console.log(`${crowd.terminal}\n`);
+      markdown.push(crowd.markdown);
+    }
     if (bench.wrkText) markdown.push(bench.wrkText);
   }
   const [single, cluster] = benches;
