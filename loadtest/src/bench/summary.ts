@@ -2,8 +2,17 @@
 import { formatTable } from '@quickdeal/dev/table';
 import type { KafkaClientResult } from './kafka-clients.js';
 import { describeCpu, median, n, type BenchOptions, type PathId, type PathResult } from './measure.js';
+import type { WrkResult } from './wrk.js';
 
 const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? (a / b).toFixed(2) : '—');
+
+/** A target of issue 13 and how this run did: its name, whether it was met, and the figure. */
+type Target = readonly [name: string, met: boolean, figure: string];
+
+const targetLines = (targets: readonly Target[]) => ({
+  terminal: targets.map(([name, met, figure]) => `${met ? 'met   ' : 'MISSED'} ${name}: ${figure}`),
+  markdown: targets.map(([name, met, figure]) => `- ${met ? 'met' : '**missed**'}: ${name} — ${figure}`),
+});
 
 /** The figures as a terminal table and as Markdown, with the targets met or missed. */
 export function summarize(results: PathResult[], fills: number[], options: BenchOptions): { terminal: string; markdown: string } {
@@ -56,7 +65,7 @@ export function summarize(results: PathResult[], fills: number[], options: Bench
   const pollRatio = (poll?.closed.okPerSecond ?? 0) / bareRate;
   const issueRatio = (issue?.closed.okPerSecond ?? 0) / signRate;
   const ticketingCpuRatio = (issue?.cpuUsBy.ticketing ?? NaN) / (signJose?.cpuUs ?? NaN);
-  const targets = [
+  const targets: Target[] = [
     [
       'status poll ≥ 0.8 × bare',
       pollRatio >= 0.8,
@@ -73,7 +82,7 @@ export function summarize(results: PathResult[], fills: number[], options: Bench
       `${Number.isFinite(ticketingCpuRatio) ? ticketingCpuRatio.toFixed(2) : '—'} × (${n(issue?.cpuUsBy.ticketing ?? NaN)} µs against ${n(signJose?.cpuUs ?? NaN)} µs)`,
     ],
     ['1,000 freed slots filled < 1 s', worst < 1_000, `median ${median(fills)} ms, worst ${worst} ms over ${fills.length} rounds`],
-  ] as const;
+  ];
   const drainLine = `admission drain: 1,000 freed slots filled in ${fills.map((f) => `${n(f)} ms`).join(', ')} (median ${n(median(fills))} ms)`;
   const method =
     `Closed loop (autocannon): ${options.connections} connections for ${options.durationMs / 1000} s, ${options.repeat} runs per path interleaved round by round after a 2 s warm-up, ` +
@@ -86,7 +95,7 @@ export function summarize(results: PathResult[], fills: number[], options: Bench
     '',
     drainLine,
     '',
-    ...targets.map(([name, met, figure]) => `${met ? 'met   ' : 'MISSED'} ${name}: ${figure}`),
+    ...targetLines(targets).terminal,
     '',
     method,
   ].join('\n');
@@ -97,7 +106,7 @@ export function summarize(results: PathResult[], fills: number[], options: Bench
     '',
     drainLine,
     '',
-    ...targets.map(([name, met, figure]) => `- ${met ? 'met' : '**missed**'}: ${name} — ${figure}`),
+    ...targetLines(targets).markdown,
     '',
     method,
   ].join('\n');
@@ -123,6 +132,60 @@ export function summarizeCrowd(results: PathResult[], options: BenchOptions): { 
     `For scale, no target: the same closed loop with ${options.crowdConnections} connections instead of ${options.connections}, ` +
       "the median of its rounds. With few connections a ticket's three round trips (Redis, Kafka, Redis) bound the door; a crowd fills its batches.",
   );
+}
+
+/** The wrk rounds' peer, an open-source Go + Redis waiting room: its paths as ratios to its bare route (issue 13). */
+const peer = { enqueue: 0.41, status: 0.42 };
+
+/**
+ * The wrk rounds' table, with the same two throughput targets as the autocannon table and the
+ * comparison with the peer. The peer's enqueue signs nothing, so the sign-only rows are the ceiling
+ * of any door that signs each ticket.
+ */
+export function summarizeWrk(
+  results: WrkResult[],
+  options: { rounds: number; durationSeconds: number; threads: number; connections: number },
+): { terminal: string; markdown: string } {
+  const rate = (id: WrkResult['id']) => results.find((r) => r.id === id)?.okPerSecond ?? NaN;
+  const [bare, signJose, sign, issue, poll] = [rate('bare'), rate('sign-jose'), rate('sign'), rate('issue'), rate('poll')];
+  const peerColumn: Partial<Record<WrkResult['id'], string>> = {
+    bare: '1.00 ×',
+    issue: `${peer.enqueue.toFixed(2)} × (its enqueue)`,
+    poll: `${peer.status.toFixed(2)} × (its status)`,
+  };
+  const rows = results.map((r) => [
+    r.name,
+    n(r.okPerSecond),
+    ratio(r.okPerSecond, bare),
+    ratio(r.okPerSecond, signJose),
+    r.runs.map(n).join(' / '),
+    `${n(r.cpuUs)} µs`,
+    peerColumn[r.id] ?? '—',
+  ]);
+  const targets: Target[] = [
+    ['status poll ≥ 0.8 × bare', poll / bare >= 0.8, `${ratio(poll, bare)} ×`],
+    [
+      'ticket issue ≥ 0.6 × sign-only (jose)',
+      issue / signJose >= 0.6,
+      `${ratio(issue, signJose)} × (${ratio(issue, sign)} × the node:crypto sign-only route)`,
+    ],
+    [`status poll ahead of the peer's status (${peer.status} × its bare route)`, poll / bare > peer.status, `${ratio(poll, bare)} × bare`],
+    [
+      `ticket issue ahead of the peer's enqueue (${peer.enqueue} × its bare route)`,
+      issue / bare > peer.enqueue,
+      `${ratio(issue, bare)} × bare; a route that does nothing but sign runs at ${ratio(signJose, bare)} × (jose) and ${ratio(sign, bare)} × (node:crypto)`,
+    ],
+  ];
+  const title = `wrk (${options.threads} threads, ${options.connections} connections, ${options.durationSeconds} s a path, ${options.rounds} interleaved rounds, medians), as the peer measures`;
+  const table = tableText(
+    title,
+    ['path', '2xx/s', '× bare', '× sign-only (jose)', 'runs (2xx/s)', 'CPU µs/answer', 'the peer (Go + Redis), × its bare route'],
+    rows,
+    'The same paths and servers as the autocannon table, each run settled first. wrk is C: it takes less of the shared cores than autocannon ' +
+      "and adds no event-loop delay to a round trip, so a path that waits on round trips (ticket issue) gains against one that only computes. The peer's enqueue signs nothing.",
+  );
+  const lines = targetLines(targets);
+  return { terminal: [table.terminal, '', ...lines.terminal].join('\n'), markdown: [table.markdown, '', ...lines.markdown].join('\n') };
 }
 
 /** A table as terminal text and as Markdown, under a title and above a note. */

@@ -1,7 +1,8 @@
 /**
- * The bench's `--wrk` mode: the paths measured again with wrk (2 threads, 50 connections), the
+ * The bench's wrk rounds: the paths measured again with wrk (2 threads, 50 connections), the
  * generator a peer waiting room reports its figures with, so that QuickDeal's ratios to a bare route
- * can be set beside theirs (enqueue ~0.41 × bare, status ~0.42 × bare).
+ * can be set beside theirs (enqueue ~0.41 × bare, status ~0.42 × bare). wrk is C and costs the shared
+ * cores far less than autocannon, and adds no event-loop delay of its own to each round trip.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { installWrk } from '@quickdeal/dev/stack';
 import type { LoadRequest } from '../transport.js';
-import { median, n, settle, withCpu, type ServingPids } from './measure.js';
+import { median, n, settle, withCpu, type PathId, type ServingPids } from './measure.js';
 
 const run = promisify(execFile);
 
@@ -21,7 +22,7 @@ export type WrkRequests =
   | { kind: 'polls'; path: string; shoppers: Array<{ shopperId: string; ticket: string }> };
 
 export interface WrkPath {
-  id: 'bare' | 'issue' | 'poll';
+  id: Extract<PathId, 'bare' | 'sign-jose' | 'sign' | 'issue' | 'poll'>;
   name: string;
   url: string;
   servedBy: string[];
@@ -149,24 +150,4 @@ export async function measureWithWrk(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** wrk's table, with each path's ratio to the bare route beside the peer's. */
-export function summarizeWrk(
-  results: WrkResult[],
-  options: { rounds: number; durationSeconds: number; threads: number; connections: number },
-): string {
-  const bare = results.find((r) => r.id === 'bare')?.okPerSecond ?? NaN;
-  const peer: Record<string, string> = { issue: '0.41 × (its enqueue)', poll: '0.42 × (its status)', bare: '1.00 ×' };
-  const rows = results.map(
-    (r) =>
-      `| ${r.name} | ${n(r.okPerSecond)} | ${(r.okPerSecond / bare).toFixed(2)} × | ${r.runs.map(n).join(' / ')} | ${n(r.cpuUs)} µs | ${peer[r.id] ?? '—'} |`,
-  );
-  return [
-    `wrk (${options.threads} threads, ${options.connections} connections, ${options.durationSeconds} s a path, ${options.rounds} interleaved rounds, medians), as the peer measures:`,
-    '',
-    '| path | 2xx/s | × bare | runs (2xx/s) | CPU µs/answer | the peer (Go + Redis), × its bare route |',
-    '|---|---:|---:|---:|---:|---|',
-    ...rows,
-  ].join('\n');
 }

@@ -29,8 +29,8 @@ import {
   type PathResult,
 } from '../bench/measure.js';
 import { compareKafkaClients } from '../bench/kafka-clients.js';
-import { compareProfiles, summarize, summarizeCrowd, summarizeKafkaClients } from '../bench/summary.js';
-import { measureWithWrk, summarizeWrk, type WrkPath } from '../bench/wrk.js';
+import { compareProfiles, summarize, summarizeCrowd, summarizeKafkaClients, summarizeWrk } from '../bench/summary.js';
+import { measureWithWrk, type WrkPath } from '../bench/wrk.js';
 import { appendResults, describeMachine, machineFacts } from '../machine.js';
 import { httpTransport, TransportError, type LoadRequest, type Transport } from '../transport.js';
 import { createLoadDeal, freshDealId, retireLoadDeals, type LoadDeal } from './deal.js';
@@ -136,10 +136,11 @@ type Shopper = { shopperId: string; ticket: string };
 
 const usage = `usage: npm run bench -- [--duration 5s] [--repeat 5] [--connections 50] [--crowd-connections 200] [--open-share 0.5] [--open-max-rate 5000]
                        [--poll-tickets 20000] [--pay-shoppers 3000] [--drain-rounds 3]
-                       [--profile dev|test|cluster] [--kafka-messages 20000] [--keep-stack] [--no-record] [--wrk] [--wrk-duration 10s]
+                       [--profile dev|test|cluster] [--kafka-messages 20000] [--keep-stack] [--no-record] [--no-wrk] [--wrk-duration 5s]
 --profile cluster measures the single box (dev) and then the cluster profile in the same run, and prints their ratios.
 --kafka-messages 0 skips the comparison of kafkajs with @platformatic/kafka.
---crowd-connections 0 skips measuring ticket issue and the jose sign-only route again with that many connections.`;
+--crowd-connections 0 skips measuring ticket issue and the jose sign-only route again with that many connections.
+--no-wrk skips measuring the paths again with wrk.`;
 
 function parseBenchArgs(argv: string[]) {
   const { values } = parseArgs({
@@ -157,8 +158,8 @@ function parseBenchArgs(argv: string[]) {
       profile: { type: 'string', default: 'dev' },
       'kafka-messages': { type: 'string', default: '20000' },
       'keep-stack': { type: 'boolean' },
-      wrk: { type: 'boolean' },
-      'wrk-duration': { type: 'string', default: '10s' },
+      'no-wrk': { type: 'boolean' },
+      'wrk-duration': { type: 'string', default: '5s' },
       'no-record': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -182,7 +183,7 @@ function parseBenchArgs(argv: string[]) {
     keepStack: values['keep-stack'] === true,
     record: !values['no-record'],
     kafkaMessages: Number(values['kafka-messages']),
-    wrk: values.wrk === true,
+    wrk: !values['no-wrk'],
   };
 }
 
@@ -229,7 +230,7 @@ async function preparePolls(run: BenchRun): Promise<{ pollOf: (i: number) => Loa
   return { pollOf, shoppers: tickets };
 }
 
-/** The bare route, ticket issue and status poll again with wrk, for the ratios a peer reports with it. */
+/** The baselines, ticket issue and status poll again with wrk, for the same targets and the ratios a peer reports with it. */
 async function measureWrk(
   run: BenchRun,
   baselineUrl: string,
@@ -251,6 +252,18 @@ async function measureWrk(
       servedBy: ['baseline'],
       requests: { kind: 'fixed', request: { ...polls.pollOf(0), path: '/bare' } },
     },
+    ...(
+      [
+        ['sign-jose', 'sign-only Hono route (jose EdDSA)', '/sign-jose'],
+        ['sign', 'sign-only Hono route (node:crypto Ed25519)', '/sign'],
+      ] as const
+    ).map(([id, name, path]): WrkPath => ({
+      id,
+      name,
+      url: baselineUrl,
+      servedBy: ['baseline'],
+      requests: { kind: 'unique-shopper', method: 'POST', path, prefix: `${run.runId}-w${id}` },
+    })),
     {
       id: 'issue',
       name: 'ticket issue (enqueue)',
@@ -266,9 +279,7 @@ async function measureWrk(
       requests: { kind: 'polls', path: `/api/v1/deals/${run.deals.issue}/tickets/status`, shoppers: polls.shoppers },
     },
   ];
-  const text = summarizeWrk(await measureWithWrk(paths, pids, wrkOptions, log), wrkOptions);
-  console.log(`\n${text}\n`);
-  return text;
+  return summarizeWrk(await measureWithWrk(paths, pids, wrkOptions, log), wrkOptions);
 }
 
 /**
@@ -414,8 +425,8 @@ interface ProfileBench {
   /** Ticket issue and the jose sign-only route again at `--crowd-connections`, when asked for. */
   crowd: PathResult[] | undefined;
   fills: number[];
-  /** The wrk table, when asked for. */
-  wrkText: string | undefined;
+  /** The wrk table (unless --no-wrk). */
+  wrk: { terminal: string; markdown: string } | undefined;
   stack: Stack;
 }
 
@@ -448,9 +459,9 @@ async function benchProfile(profile: ProfileName, options: BenchOptions, keepSta
     const crowd = options.crowdConnections > 0 ? await measureCrowd(run, baseline.url, polls.pollOf, pids) : undefined;
     results.push(await measurePayment(run, pids));
     const fills = await measureDrain(run);
-    const wrkText = wrk ? await measureWrk(run, baseline.url, polls, pids) : undefined;
+    const wrkTable = wrk ? await measureWrk(run, baseline.url, polls, pids) : undefined;
     measured = true;
-    return { profile, results, crowd, fills, wrkText, stack };
+    return { profile, results, crowd, fills, wrk: wrkTable, stack };
   } finally {
     await run.ticketing.close().catch(() => undefined);
     baseline?.child.kill('SIGTERM');
@@ -504,7 +515,10 @@ async function report(
       console.log(`${crowd.terminal}\n`);
       markdown.push(crowd.markdown);
     }
-    if (bench.wrkText) markdown.push(bench.wrkText);
+    if (bench.wrk) {
+      console.log(`${bench.wrk.terminal}\n`);
+      markdown.push(bench.wrk.markdown);
+    }
   }
   const [single, cluster] = benches;
   if (single && cluster) {
