@@ -53,25 +53,29 @@ end`;
     Object.entries(headers)
       .map(([name, value]) => `wrk.headers[${lua(name)}] = ${lua(value)}`)
       .join('\n');
+  // wrk.format sends only the headers it is given: the Host header HTTP/1.1 requires goes in each set.
+  const host = `local host = wrk.headers["Host"] or (wrk.host .. ":" .. wrk.port)`;
   switch (requests.kind) {
     case 'fixed':
       return `wrk.method = ${lua(requests.request.method)}\nwrk.path = ${lua(requests.request.path)}\n${headerLines(requests.request.headers)}\n${done}`;
     case 'unique-shopper':
       return `
+${host}
 local threads = 0
 function setup(thread) threads = threads + 1; thread:set("id", threads) end
 local count = 0
 function request()
   count = count + 1
-  return wrk.format(${lua(requests.method)}, ${lua(requests.path)}, { ["x-user-id"] = ${lua(requests.prefix)} .. "-" .. id .. "-" .. count })
+  return wrk.format(${lua(requests.method)}, ${lua(requests.path)}, { ["Host"] = host, ["x-user-id"] = ${lua(requests.prefix)} .. "-" .. id .. "-" .. count })
 end
 ${done}`;
     case 'polls':
       return `
+${host}
 local shoppers = {}
 for line in io.lines(${lua(shoppersFile)}) do
   local shopper, ticket = line:match("^(%S+) (%S+)$")
-  shoppers[#shoppers + 1] = { ["x-user-id"] = shopper, ["authorization"] = "Bearer " .. ticket }
+  shoppers[#shoppers + 1] = { ["Host"] = host, ["x-user-id"] = shopper, ["authorization"] = "Bearer " .. ticket }
 end
 local threads = 0
 function setup(thread) threads = threads + 1; thread:set("id", threads) end
