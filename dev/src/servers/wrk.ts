@@ -1,4 +1,4 @@
-/** wrk, the HTTP benchmarking tool, from Debian's package: only its binary (the bench's `--wrk` mode runs it). */
+/** wrk, the HTTP benchmarking tool, from Debian's package: only its binary (the bench's wrk rounds run it). */
 import { ensureAptPackages } from '../apt.js';
 
 const WRK = '/usr/bin/wrk';

@@ -18,7 +18,7 @@ export interface BenchOptions {
   pollTickets: number;
   payShoppers: number;
   drainRounds: number;
-  /** `--wrk`: how long wrk loads each path in each round. */
+  /** `--wrk-duration`: how long wrk loads each path in each round. */
   wrkDurationSeconds: number;
 }
 
